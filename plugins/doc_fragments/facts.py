@@ -17,7 +17,7 @@ options:
         C(/dev/kmsg) and the raw CPUID.
       - Any other directory is read as a captured snapshot of a host (a tree that mirrors V(/), as
         written by the capture tool described in the collection's README); live probes are skipped
-        there and RV(ansible_facts.kvm.probed) is V(false).
+        there and RV(hypervisor.kvm.kvm_facts#module:ansible_facts.kvm.probed) is V(false).
     type: path
     default: /
 attributes:

@@ -83,6 +83,7 @@ def gather(root="/", probe=None):
     if arch == "aarch64":
         cpu["flag"] = {"el2": True, "el1": False}.get(obs["el"])
     usable, reason, remediation = verdict.decide(obs)
+    nested = _nested(files, arch, needed, modules, cmdline, ev)
     _explain(ev, cpu, modules, needed, usable, reason)
 
     return {
@@ -96,7 +97,7 @@ def gather(root="/", probe=None):
         "vendor_module": needed,
         "modules": modules,
         "device": device,
-        "nested": _nested(files, arch, needed, modules, cmdline, ev),
+        "nested": nested,
         "guest": guest,
         "iommu": _iommu(files, cmdline),
         "hugepages": _hugepages(files),
@@ -309,10 +310,13 @@ def _nested(files, arch, needed, modules, cmdline, ev):
         return {"enabled": enabled, "module": "kvm" if "kvm" in modules else None}
     if module is None:
         return {"enabled": None, "module": None}
-    text, why = files.read("/sys/module/%s/parameters/nested" % module)
-    enabled = parsers.parse_bool(text) if text is not None else None
-    if enabled is None and text is None:
-        ev.add("/sys/module/%s/parameters/nested" % module, "not readable (%s)" % why)
+    source = "/sys/module/%s/parameters/nested" % module
+    text, why = files.read(source)
+    enabled = parsers.parse_bool(text)
+    if text is None:
+        ev.add(source, "%s has no nested parameter" % module if why == "missing" else "not readable (%s)" % why)
+    elif enabled is None:
+        ev.add(source, "not a yes/no value: %r" % text.strip()[:40])
     return {"enabled": enabled, "module": module}
 
 

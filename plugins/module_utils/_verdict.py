@@ -62,6 +62,8 @@ _NESTED_HOW = {
     "google": ("create the VM with nested virtualization enabled "
                "(gcloud compute instances create ... --enable-nested-virtualization) on an Intel machine type"),
     "parallels": "enable nested virtualization in the VM's CPU settings while it is shut down",
+    "zvm": ("z/VM does not pass the SIE instruction to its guests for KVM: run KVM in an LPAR, or "
+            "in a KVM guest whose host has 'options kvm nested=1'"),
     "bhyve": "bhyve does not offer nested virtualization; run this host on bare metal or another hypervisor",
 }
 _NESTED_DEFAULT = ("enable nested virtualization on the hypervisor that runs this VM and pass the "

@@ -10,7 +10,8 @@ module: kvm_check
 short_description: The kvm-ok check for a fleet - can this host use KVM acceleration?
 version_added: 1.0.0
 description:
-  - Answers the question Ubuntu's C(kvm-ok) answers, on any Linux host, with its lines
+  - >-
+    Answers the question Ubuntu's C(kvm-ok) answers, on any Linux host, with its lines
     (C(INFO: /dev/kvm exists), C(KVM acceleration can be used)), so that
     C(ansible all -m hypervisor.kvm.kvm_check) reads like C(kvm-ok) on every host.
   - When KVM cannot be used the task fails, and its message holds
@@ -20,7 +21,7 @@ description:
     without nested virtualization, software KVM, built-in modules, containers, ARM, IBM Z, POWER).
   - Never reports a change.
 author:
-  - hypervisor.kvm contributors
+  - hypervisor.kvm developers (@hypervisor-kvm)
 extends_documentation_fragment:
   - hypervisor.kvm.facts
   - ansible.builtin.action_common_attributes
@@ -52,7 +53,7 @@ msg:
     INFO: /dev/kvm exists
     KVM acceleration can be used
 usable:
-  description: KVM acceleration can be used; the same as RV(kvm.usable).
+  description: KVM acceleration can be used.
   returned: always
   type: bool
   sample: false

@@ -10,7 +10,7 @@ module: kvm_facts
 short_description: Tell whether and why a Linux host can run KVM
 version_added: 1.0.0
 description:
-  - Gathers C(ansible_facts['kvm']): whether KVM acceleration can be used on the host (the
+  - Gathers C(ansible_facts['kvm']), which says whether KVM acceleration can be used on the host (the
     question Ubuntu's C(kvm-ok) answers), the reason when it cannot, what a person does next,
     and the evidence behind the verdict.
   - Right where flag checks are wrong. Kernels from 5.6 hide C(vmx)/C(svm) when firmware
@@ -26,7 +26,7 @@ description:
   - The same keys are returned on every run; a value that could not be read is V(null) and an
     RV(ansible_facts.kvm.evidence) entry says why.
 author:
-  - hypervisor.kvm contributors
+  - hypervisor.kvm developers (@hypervisor-kvm)
 extends_documentation_fragment:
   - hypervisor.kvm.facts
   - ansible.builtin.action_common_attributes

@@ -1,0 +1,233 @@
+# -*- coding: utf-8 -*-
+# Copyright: hypervisor.kvm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The verdict for each reason, each architecture and each kernel behaviour.
+
+Every case is a small host tree in the snapshot format, read through ``gather`` as a
+captured host would be, so the parsers, the reading and the decision are all exercised.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.hypervisor.kvm.plugins.module_utils._facts import gather
+from ansible_collections.hypervisor.kvm.plugins.module_utils._verdict import REASONS, decide
+
+from .hosts import BASE_FLAGS, BOOT_LOG, DELL_DMI, QEMU_DMI, cpuinfo_x86, module, write_host
+
+INTEL = ("GenuineIntel", "Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz")
+AMD = ("AuthenticAMD", "AMD EPYC 7763 64-Core Processor")
+
+
+def x86(vendor, flags, log="", dmi=None, extra=None):
+    files = {
+        "/proc/sys/kernel/arch": "x86_64\n",
+        "/proc/sys/kernel/osrelease": "6.1.0-28-amd64\n",
+        "/proc/cpuinfo": cpuinfo_x86(vendor[0], vendor[1], flags),
+        "/proc/cmdline": "BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro quiet\n",
+        "/proc/1/cgroup": "0::/init.scope\n",
+    }
+    if log is not None:
+        files["/var/log/dmesg"] = BOOT_LOG + log
+    files.update(dmi if dmi is not None else DELL_DMI)
+    files.update(extra or {})
+    return files
+
+
+def arm(log, extra=None, dmi=None, cmdline="root=/dev/nvme0n1p2 ro"):
+    files = {
+        "/proc/sys/kernel/arch": "aarch64\n",
+        "/proc/cpuinfo": "processor\t: 0\nBogoMIPS\t: 50.00\nFeatures\t: fp asimd evtstrm\n"
+                         "CPU implementer\t: 0x41\nCPU architecture: 8\nCPU part\t: 0xd0c\n",
+        "/proc/cmdline": cmdline + "\n",
+        "/var/log/dmesg": "[    0.000000] Booting Linux on physical CPU 0x0000000000 [0x413fd0c1]\n"
+                          "[    0.000000] Linux version 6.1.0-28-arm64\n" + log,
+    }
+    files.update(dmi or {})
+    files.update(extra or {})
+    return files
+
+
+S390_CPUINFO = ("vendor_id       : IBM/S390\n# processors    : 4\nbogomips per cpu: 3241.00\n"
+                "features\t: esan3 zarch stfle msa ldisp eimm dfp edat etf3eh highgprs te vx sie\n"
+                "processor 0: version = FF,  identification = 0133E8,  machine = 8561\n")
+PPC_CPUINFO = ("processor\t: 0\ncpu\t\t: POWER9 (raw), altivec supported\nclock\t\t: 3800.000000MHz\n"
+               "revision\t: 2.2 (pvr 004e 1202)\n\ntimebase\t: 512000000\nplatform\t: %s\nmodel\t\t: %s\n")
+
+KVM_INTEL = module("kvm")
+KVM_INTEL.update(module("kvm_intel", nested="Y"))
+KVM_AMD = module("kvm")
+KVM_AMD.update(module("kvm_amd", nested="1"))
+PVM = module("kvm", builtin=True)
+PVM.update(module("kvm_pvm", builtin=True))
+
+CASES = [
+    # name, files, reason, remediation must mention (groups of alternatives), must not mention
+    ("intel-usable", x86(INTEL, BASE_FLAGS + " vmx", extra=dict(KVM_INTEL, **{"/dev/kvm": None})),
+     "ok", [], []),
+    ("amd-builtin-modules", x86(AMD, BASE_FLAGS + " svm", extra=dict(
+        module("kvm", builtin=True), **dict(module("kvm_amd", builtin=True, nested="1"), **{"/dev/kvm": None}))),
+     "ok", [], []),
+    # Kernel 5.6+ hides vmx and says so at boot.
+    ("intel-firmware-off-new-kernel", x86(INTEL, BASE_FLAGS,
+                                          log="[    0.081234] x86/cpu: VMX (outside TXT) disabled by BIOS\n"),
+     "firmware_disabled", [["Intel Virtualization Technology"], ["F2"], ["power"]], ["nested"]),
+    # Older kernels keep the flag; kvm_intel refuses to load.
+    ("intel-firmware-off-old-kernel", x86(INTEL, BASE_FLAGS + " vmx",
+                                          log="[   12.0] kvm: disabled by bios\n"),
+     "firmware_disabled", [["VT-x"], ["BIOS"]], []),
+    ("amd-firmware-off", x86(AMD, BASE_FLAGS, log="[    0.1] SVM disabled (by BIOS) in MSR_VM_CR\n"),
+     "firmware_disabled", [["SVM Mode"], ["AMD-V"], ["F10", "Del"]], ["VT-x"]),
+    ("hygon-firmware-off", x86(("HygonGenuine", "Hygon C86 7285 32-core Processor"), BASE_FLAGS,
+                               log="[    0.1] SVM disabled (by BIOS) in MSR_VM_CR\n"),
+     "firmware_disabled", [["SVM Mode"]], []),
+    ("intel-no-vtx-bare-metal", x86(("GenuineIntel", "Intel(R) Atom(TM) CPU N270"), BASE_FLAGS),
+     "cpu_unsupported", [["does not have"], ["Atom"]], ["BIOS"]),
+    # No kernel log to read: the collection says it cannot tell, and what to do.
+    ("intel-no-flag-no-log", x86(INTEL, BASE_FLAGS, log=None),
+     "unknown", [["root", "become"], ["BIOS"]], []),
+    ("intel-module-not-loaded", x86(INTEL, BASE_FLAGS + " vmx", extra=module("kvm")),
+     "module_not_loaded", [["kvm_intel"], ["modprobe"]], []),
+    ("zhaoxin-module-not-loaded", x86(("CentaurHauls", "ZHAOXIN KaiXian KX-6640MA"), BASE_FLAGS + " vmx"),
+     "module_not_loaded", [["kvm_intel"]], []),
+    ("amd-blacklisted", x86(AMD, BASE_FLAGS + " svm", extra={
+        "/etc/modprobe.d/no-kvm.conf": "# site policy\nblacklist kvm_amd\n"}),
+     "kernel_disabled", [["/etc/modprobe.d/no-kvm.conf"], ["blacklist kvm_amd"]], []),
+    ("intel-install-false", x86(INTEL, BASE_FLAGS + " vmx", extra={
+        "/etc/modprobe.d/disable.conf": "install kvm_intel /bin/false\n"}),
+     "kernel_disabled", [["install kvm_intel /bin/false"]], []),
+    ("cmdline-module-blacklist", x86(INTEL, BASE_FLAGS + " vmx", extra={
+        "/proc/cmdline": "root=/dev/sda1 module_blacklist=kvm,kvm_intel quiet\n"}),
+     "kernel_disabled", [["module_blacklist=kvm,kvm_intel"], ["GRUB"]], []),
+    ("modules-loaded-device-missing", x86(INTEL, BASE_FLAGS + " vmx", extra=KVM_INTEL),
+     "device_missing", [["udev", "mknod"]], []),
+    ("docker-without-device", x86(INTEL, BASE_FLAGS + " vmx", extra=dict(KVM_INTEL, **{"/.dockerenv": None})),
+     "device_missing", [["--device /dev/kvm"], ["docker"]], []),
+    ("podman-without-device", x86(AMD, BASE_FLAGS + " svm", extra=dict(KVM_AMD, **{"/run/.containerenv": None})),
+     "device_missing", [["--device /dev/kvm"]], []),
+    ("lxc-without-device", x86(AMD, BASE_FLAGS + " svm", extra={"/run/systemd/container": "lxc\n"}),
+     "device_missing", [["incus", "lxc"]], []),
+    # Virtual machines: the fix is on the parent hypervisor, never in a BIOS.
+    ("vmware-guest-no-vhv", x86(INTEL, BASE_FLAGS + " hypervisor", dmi={
+        "/sys/class/dmi/id/sys_vendor": "VMware, Inc.\n", "/sys/class/dmi/id/product_name": "VMware7,1\n"},
+        log="[    0.0] Hypervisor detected: VMware\n"),
+     "nested_not_exposed", [["Expose hardware assisted virtualization", "vhv.enable"]], ["BIOS/UEFI setup", "F2"]),
+    ("hyperv-guest", x86(AMD, BASE_FLAGS + " hypervisor", dmi={
+        "/sys/class/dmi/id/sys_vendor": "Microsoft Corporation\n",
+        "/sys/class/dmi/id/product_name": "Virtual Machine\n"}),
+     "nested_not_exposed", [["ExposeVirtualizationExtensions"]], ["F10"]),
+    ("aws-guest", x86(INTEL, BASE_FLAGS + " hypervisor", dmi={
+        "/sys/class/dmi/id/sys_vendor": "Amazon EC2\n", "/sys/class/dmi/id/product_name": "m5.large\n"},
+        log="[    0.0] Hypervisor detected: KVM\n"),
+     "nested_not_exposed", [["metal"]], ["BIOS/UEFI setup"]),
+    ("kvm-guest-no-nested", x86(INTEL, BASE_FLAGS + " hypervisor", dmi=QEMU_DMI,
+                                log="[    0.0] Hypervisor detected: KVM\n"),
+     "nested_not_exposed", [["nested=1"], ["host-passthrough"]], ["F2"]),
+    # A VM whose virtual firmware leaves VMX locked off: still the parent's business.
+    ("vm-with-vmx-locked", x86(INTEL, BASE_FLAGS + " hypervisor", dmi=QEMU_DMI,
+                               log="[    0.0] Hypervisor detected: KVM\n[    0.1] x86/cpu: VMX (outside TXT) disabled by BIOS\n"),
+     "nested_not_exposed", [["parent"]], ["F2"]),
+    # This development machine: software KVM, built in, no svm flag, /dev/kvm works.
+    ("software-kvm-pvm", x86(AMD, BASE_FLAGS + " hypervisor", dmi={}, log="[    0.0] Hypervisor detected: KVM\n",
+                             extra=dict(PVM, **{"/dev/kvm": None})),
+     "ok", [], []),
+    # arm64: EL2 is told by the kernel log, KVM is usually built in.
+    ("arm64-el2-usable", arm("[    0.1] CPU: All CPU(s) started at EL2\n[    0.5] kvm [1]: VHE mode initialized successfully\n",
+                             extra=dict(module("kvm", builtin=True), **{"/dev/kvm": None})), "ok", [], []),
+    ("arm64-el1-bare-metal", arm("[    0.1] CPU: All CPU(s) started at EL1\n[    0.5] kvm [1]: HYP mode not available\n",
+                                 extra=module("kvm", builtin=True)),
+     "firmware_disabled", [["EL2"], ["firmware", "boot loader"]], ["SVM", "VT-x"]),
+    ("arm64-vm-no-nested", arm("[    0.1] CPU: All CPU(s) started at EL1\n[    0.5] kvm [1]: HYP mode not available\n",
+                               dmi=QEMU_DMI),
+     "nested_not_exposed", [["parent"]], ["BIOS/UEFI setup"]),
+    ("arm64-kvm-arm-mode-none", arm("[    0.1] CPU: All CPU(s) started at EL2\n", cmdline="root=/dev/vda kvm-arm.mode=none"),
+     "kernel_disabled", [["kvm-arm.mode=none"]], []),
+    ("s390x-lpar-usable", {"/proc/sys/kernel/arch": "s390x\n", "/proc/cpuinfo": S390_CPUINFO,
+                           "/proc/sysinfo": "Type: 8561\nLPAR Name: LP01\n", "/dev/kvm": None,
+                           "/sys/module/kvm/initstate": "live\n"}, "ok", [], []),
+    ("s390x-zvm-guest-without-sie", {"/proc/sys/kernel/arch": "s390x\n",
+                                     "/proc/cpuinfo": S390_CPUINFO.replace(" sie", ""),
+                                     "/proc/sysinfo": "VM00 Control Program: z/VM    7.2.0\n"},
+     "nested_not_exposed", [["z/VM"], ["LPAR"]], ["BIOS/UEFI setup"]),
+    ("ppc64le-powernv-usable", {"/proc/sys/kernel/arch": "ppc64le\n",
+                                "/proc/cpuinfo": PPC_CPUINFO % ("PowerNV", "9006-22P"), "/dev/kvm": None,
+                                "/sys/module/kvm_hv/initstate": "live\n", "/sys/module/kvm/initstate": "live\n"},
+     "ok", [], []),
+    ("ppc64le-powernv-kvm-hv-not-loaded", {"/proc/sys/kernel/arch": "ppc64le\n",
+                                           "/proc/cpuinfo": PPC_CPUINFO % ("PowerNV", "9006-22P")},
+     "module_not_loaded", [["kvm_hv"]], []),
+    ("ppc64le-powervm-lpar", {"/proc/sys/kernel/arch": "ppc64le\n",
+                              "/proc/cpuinfo": PPC_CPUINFO % ("pSeries", "IBM,9009-42A")},
+     "nested_not_exposed", [["PowerNV"]], ["BIOS/UEFI setup"]),
+    ("riscv64-h-usable", {"/proc/sys/kernel/arch": "riscv64\n",
+                          "/proc/cpuinfo": "processor\t: 0\nhart\t\t: 0\nisa\t\t: rv64imafdch_zicsr_zifencei\nmmu\t\t: sv48\n",
+                          "/dev/kvm": None, "/sys/module/kvm/initstate": "live\n"}, "ok", [], []),
+    ("riscv64-no-h", {"/proc/sys/kernel/arch": "riscv64\n",
+                      "/proc/cpuinfo": "processor\t: 0\nhart\t\t: 0\nisa\t\t: rv64imafdc_zicsr\nmmvendorid\t: 0x489\n"},
+     "cpu_unsupported", [["RISC-V H"]], []),
+    ("unknown-architecture", {"/proc/sys/kernel/arch": "loongarch64\n", "/proc/cpuinfo": "system type : generic\n"},
+     "unknown", [["loongarch64"]], []),
+]
+
+
+@pytest.mark.parametrize("name,files,reason,mentions,never", CASES, ids=[c[0] for c in CASES])
+def test_verdict(tmp_path, name, files, reason, mentions, never):
+    facts = gather(write_host(tmp_path, files))
+    assert facts["reason"] == reason, facts["evidence"]
+    assert facts["usable"] is (reason == "ok")
+    assert (facts["remediation"] == "") is (reason == "ok")
+    for group in mentions:
+        assert any(word.lower() in facts["remediation"].lower() for word in group), (group, facts["remediation"])
+    for word in never:
+        assert word.lower() not in facts["remediation"].lower(), (word, facts["remediation"])
+    assert facts["evidence"][-1]["source"] == "verdict"
+
+
+def test_every_reason_has_a_case():
+    assert set(REASONS) - {c[2] for c in CASES} == {"device_inaccessible"}
+    # device_inaccessible needs the live probe; decide() is fed what the probe saw.
+    usable, reason, remediation = decide({
+        "arch": "x86_64", "cpu": {"vendor": "intel", "extension": "vmx", "flag": True},
+        "modules": ["kvm", "kvm_intel"], "probed": True, "user": "alice",
+        "device": {"exists": True, "accessible": False}})
+    assert (usable, reason) == (False, "device_inaccessible")
+    assert "usermod -aG kvm alice" in remediation
+
+
+def test_live_probe_outweighs_flags():
+    """A created VM settles it even when no flag or module says KVM could work."""
+    usable, reason, remediation = decide({
+        "arch": "x86_64", "cpu": {"vendor": "amd", "extension": "svm", "flag": False},
+        "modules": [], "probed": True, "guest": {"virtualized": True, "hypervisor": "kvm"},
+        "device": {"exists": True, "accessible": True, "vm_created": True}})
+    assert (usable, reason, remediation) == (True, "ok", "")
+
+
+def test_probe_failure_is_not_reported_usable():
+    usable, reason, remediation = decide({
+        "arch": "x86_64", "cpu": {"vendor": "intel", "extension": "vmx", "flag": True},
+        "modules": ["kvm", "kvm_intel"], "probed": True, "probe_error": "KVM_CREATE_VM failed: Device or resource busy",
+        "device": {"exists": True, "accessible": True, "vm_created": False}})
+    assert (usable, reason) == (False, "unknown")
+    assert "Device or resource busy" in remediation
+
+
+def test_raw_cpuid_tells_firmware_from_missing_hardware():
+    """Kernel 5.6+ hides the flag; raw CPUID still has it when only firmware turned it off."""
+    base = {"arch": "x86_64", "cpu": {"vendor": "intel", "extension": "vmx", "flag": False},
+            "modules": [], "device": {"exists": False}, "guest": {"virtualized": False}}
+    assert decide(dict(base, raw_extension=True))[1] == "firmware_disabled"
+    assert decide(dict(base, raw_extension=False))[1] == "cpu_unsupported"
+    assert decide(dict(base, firmware_disabled="IA32_FEATURE_CONTROL locked with VMX off"))[1] == "firmware_disabled"
+
+
+def test_guest_and_container_identifiers(tmp_path):
+    files = x86(INTEL, BASE_FLAGS + " hypervisor vmx", dmi=QEMU_DMI,
+                log="[    0.0] Hypervisor detected: KVM\n",
+                extra=dict(KVM_INTEL, **{"/dev/kvm": None, "/proc/1/cgroup": "0::/lxc.payload.web/init.scope\n"}))
+    facts = gather(write_host(tmp_path, files))
+    # QEMU in DMI with the KVM CPUID signature is KVM, as systemd-detect-virt says.
+    assert facts["guest"] == {"virtualized": True, "hypervisor": "kvm", "container": "lxc"}
+    assert facts["nested"] == {"enabled": True, "module": "kvm_intel"}
+    assert facts["usable"] is True
