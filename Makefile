@@ -72,7 +72,8 @@ test-lint: install
 
 test-vm: install
 
-bench: install
+bench: install $(UNITS)/kvm
+	PYTHONPATH=$(CURDIR)/.cache/units $(BIN)/python tests/bench/bench.py
 
 clean:
 	rm -rf .build .cache .collections tests/output
