@@ -11,7 +11,7 @@ export ANSIBLE_LOCALHOST_WARNING := false
 export ANSIBLE_INVENTORY_UNPARSED_WARNING := false
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: all venv install run test test-unit test-sanity test-lint test-vm bench clean
+.PHONY: all venv install run test test-unit test-sanity test-integration test-lint test-vm bench clean
 
 all: test
 
@@ -52,7 +52,7 @@ $(UNITS)/kvm:
 
 FORCE:
 
-test: test-unit test-sanity test-lint test-vm
+test: test-unit test-sanity test-integration test-lint test-vm
 
 test-unit: venv $(UNITS)/kvm
 	cd $(UNITS)/kvm && PYTHONPATH=$(CURDIR)/.cache/units $(CURDIR)/$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit
@@ -65,6 +65,10 @@ $(ANSIBLE_TEST_GET_PIP): tests/tools/get_pip.py
 
 test-sanity: venv $(BUILD) $(ANSIBLE_TEST_GET_PIP)
 	cd $(BUILD) && $(CURDIR)/$(BIN)/ansible-test sanity --python 3.11 --color no
+
+# The modules through Ansible on this host: live, in check mode, on captured hosts.
+test-integration: venv $(BUILD)
+	cd $(BUILD) && $(CURDIR)/$(BIN)/ansible-test integration --python 3.11 --local --color no
 
 test-lint: install
 	$(BIN)/yamllint -s .

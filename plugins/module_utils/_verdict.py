@@ -47,10 +47,10 @@ _NESTED_HOW = {
     "kvm": ("on the KVM host that runs this VM, turn on nesting for its vendor module "
             "(/etc/modprobe.d/kvm.conf: 'options kvm_intel nested=1' or 'options kvm_amd nested=1', "
             "then reload the module) and give this VM the host CPU model (libvirt "
-            "<cpu mode='host-passthrough'/>, or qemu -cpu host)"),
+            "<cpu mode='host-passthrough'/>, or qemu -cpu host), then power this VM off and on again"),
     "qemu": ("give this VM a CPU model with the extension: with KVM on the parent use "
              "-cpu host (libvirt <cpu mode='host-passthrough'/>) and nested=1 on its vendor module; "
-             "under emulation (TCG) use -cpu max"),
+             "under emulation (TCG) use -cpu max; then power this VM off and on again"),
     "vmware": ("power the VM off, enable 'Expose hardware assisted virtualization to the guest OS' "
                "in its CPU settings (vhv.enable = \"TRUE\"), then power it on"),
     "microsoft": ("on Hyper-V, with the VM off: Set-VMProcessor -VMName <name> "
@@ -66,8 +66,9 @@ _NESTED_HOW = {
             "in a KVM guest whose host has 'options kvm nested=1'"),
     "bhyve": "bhyve does not offer nested virtualization; run this host on bare metal or another hypervisor",
 }
-_NESTED_DEFAULT = ("enable nested virtualization on the hypervisor that runs this VM and pass the "
-                   "host CPU (with its virtualization extension) through to this VM")
+_NESTED_DEFAULT = ("enable nested virtualization on the hypervisor that runs this VM, pass the "
+                   "host CPU (with its virtualization extension) through to this VM, then power it "
+                   "off and on again")
 
 
 def vendor_module(arch, vendor):
@@ -213,12 +214,12 @@ def _nested(hypervisor, ext, arch=None):
     if arch and arch.startswith("ppc64"):
         how = ("KVM-HV needs bare metal (PowerNV/OPAL firmware); in a PowerVM LPAR it cannot run. In "
                "a KVM guest, enable nested KVM-HV on the host (kvm_hv nested=1, and the guest's "
-               "cap-nested-hv=on)")
+               "cap-nested-hv=on), then power this VM off and on again")
     else:
         how = _NESTED_HOW.get(hypervisor or "", _NESTED_DEFAULT)
     return ("This host is a virtual machine%s whose virtual CPU does not offer %s, so nested "
             "virtualization is not exposed to it. The change is on the parent hypervisor, not in "
-            "this machine's BIOS: %s. Then power this VM off and on again." % (
+            "this machine's BIOS: %s." % (
                 " under %s" % hypervisor if hypervisor else "", ext, how))
 
 
