@@ -16,7 +16,7 @@ options:
       - V(/) reads the live host and probes C(/dev/kvm) (C(KVM_GET_API_VERSION), C(KVM_CREATE_VM)),
         C(/dev/kmsg) and the raw CPUID.
       - Any other directory is read as a captured snapshot of a host (a tree that mirrors V(/), as
-        written by the capture tool described in the collection's README); live probes are skipped
+        written by the collection's C(tools/capture-host)); live probes are skipped
         there and RV(hypervisor.kvm.kvm_facts#module:ansible_facts.kvm.probed) is V(false).
     type: path
     default: /

@@ -8,6 +8,7 @@ from __future__ import annotations
 import fcntl
 import os
 import pathlib
+import subprocess
 
 import pytest
 import yaml
@@ -122,3 +123,16 @@ def test_empty_snapshot_still_answers(tmp_path):
     assert facts["arch"] is None and facts["cpu"]["vendor"] is None
     sources = {e["source"] for e in facts["evidence"]}
     assert {"/proc/sys/kernel/arch", "/proc/cpuinfo", "kernel log"} <= sources
+
+
+def test_capture_tool_round_trip(tmp_path):
+    """A snapshot this collection's capture tool takes of this host reads as the live host does."""
+    tool = pathlib.Path(__file__).resolve().parents[4] / "tools" / "capture-host"
+    subprocess.run(["sh", str(tool), str(tmp_path)], check=True, capture_output=True)
+    live, captured = gather("/"), gather(str(tmp_path / "root"))
+    for key in ("arch", "kernel", "cpu", "modules", "vendor_module", "guest", "iommu", "devices", "gpus"):
+        assert captured[key] == live[key], key
+    assert captured["device"]["exists"] == live["device"]["exists"]
+    # Without the probe a snapshot can only say what the files say; where it ran, they agree.
+    if live["device"]["exists"] and live["usable"]:
+        assert (captured["usable"], captured["reason"]) == (True, "ok")
