@@ -33,6 +33,8 @@ install: venv
 LOCALHOST := localhost -c local -i localhost, -e ansible_python_interpreter=$(CURDIR)/$(BIN)/python
 
 # kvm_check fails on a host that cannot run KVM; the facts still follow, to show why.
+# YAML results print kvm-ok's lines as lines.
+run: export ANSIBLE_CALLBACK_RESULT_FORMAT := yaml
 run: install
 	-$(BIN)/ansible $(LOCALHOST) -m hypervisor.kvm.kvm_check
 	$(BIN)/ansible $(LOCALHOST) -m hypervisor.kvm.kvm_facts
