@@ -27,7 +27,7 @@ RUNS = int(os.environ.get("BENCH_RUNS", "9"))
 def in_process():
     gather("/")  # warm the imports and the page cache
     times = []
-    for _ in range(GATHERINGS):
+    for _gathering in range(GATHERINGS):
         start = time.perf_counter()
         gather("/")
         times.append(time.perf_counter() - start)
@@ -38,7 +38,7 @@ def wall(argv):
     """Median, min and max wall seconds of ``RUNS`` runs of a command (after one warm-up)."""
     subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
     times = []
-    for _ in range(RUNS):
+    for _run in range(RUNS):
         start = time.perf_counter()
         subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
         times.append(time.perf_counter() - start)
