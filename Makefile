@@ -11,7 +11,7 @@ export ANSIBLE_LOCALHOST_WARNING := false
 export ANSIBLE_INVENTORY_UNPARSED_WARNING := false
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: all venv install run test test-unit test-sanity test-integration test-lint test-vm bench clean
+.PHONY: all venv install run test test-unit test-sanity test-integration test-lint test-vm bench clean FORCE
 
 all: test
 
@@ -54,7 +54,7 @@ $(UNITS)/kvm:
 
 FORCE:
 
-test: test-unit test-sanity test-integration test-lint test-vm
+test: test-unit test-sanity test-integration test-lint test-fleet test-vm
 
 test-unit: venv $(UNITS)/kvm
 	cd $(UNITS)/kvm && PYTHONPATH=$(CURDIR)/.cache/units $(CURDIR)/$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit
@@ -76,10 +76,15 @@ test-lint: install
 	$(BIN)/yamllint -s .
 	$(BIN)/ansible-lint --profile production
 
+# The role on real QEMU virtual machines, one scenario after another (two TCG VMs at once on
+# two cores do not boot in time): extensions/molecule/{default,no_virt,trixie}.
 test-vm: install
+	$(BIN)/molecule test --all
 
 bench: install $(UNITS)/kvm
 	PYTHONPATH=$(CURDIR)/.cache/units $(BIN)/python tests/bench/bench.py
+
+include tests/fleet/fleet.mk
 
 clean:
 	rm -rf .build .cache .collections tests/output

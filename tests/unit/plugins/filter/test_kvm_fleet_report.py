@@ -1,0 +1,144 @@
+# -*- coding: utf-8 -*-
+# Copyright: hypervisor.kvm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The fleet report filters, over facts gathered from the captured hosts."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import pathlib
+
+import pytest
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.hypervisor.kvm.plugins.filter.kvm_fleet_csv import kvm_fleet_csv
+from ansible_collections.hypervisor.kvm.plugins.filter.kvm_fleet_report import COLUMNS, VERDICTS, kvm_fleet_report
+from ansible_collections.hypervisor.kvm.plugins.module_utils._facts import gather
+
+FIXTURES = pathlib.Path(__file__).resolve().parents[2] / "fixtures"
+CASES = sorted(p.name for p in FIXTURES.iterdir() if (p / "root").is_dir())
+UNREACHABLE = {"unreachable": True, "changed": False,
+               "msg": "Failed to connect to the host via ssh: ssh: connect to host 10.0.0.9 port 22: Connection refused"}
+SKIPPED = {"changed": False, "skipped": True, "skip_reason": "Conditional result was False"}
+
+
+@pytest.fixture(scope="module")
+def facts():
+    """The kvm facts of every captured host, by case name."""
+    return {case: gather(str(FIXTURES / case / "root")) for case in CASES}
+
+
+def live(kvm):
+    return {"changed": False, "ansible_facts": {"kvm": kvm}}
+
+
+def test_every_captured_host_gets_its_verdict(facts):
+    hostvars = {case: {"ansible_facts": {"kvm": kvm}, "kvm_report_gathered": live(kvm)} for case, kvm in facts.items()}
+    report = kvm_fleet_report(list(hostvars), hostvars)
+    rows = {row["host"]: row for row in report["hosts"]}
+    for case, kvm in facts.items():
+        row = rows[case]
+        assert row["verdict"] == kvm["reason"] and row["usable"] is kvm["usable"] and row["source"] == "live"
+        assert row["cpu_model"] == kvm["cpu"]["model"] and row["hypervisor"] == kvm["guest"]["hypervisor"]
+        assert row["gpus"] == len(kvm["gpus"]) and len(row["gpu_list"]) == row["gpus"]
+        assert (row["remediation"] == "") is kvm["usable"]
+        assert list(row) == list(COLUMNS)
+    assert report["total"] == len(facts) == sum(c["count"] for c in report["counts"])
+    assert report["usable"] == sum(1 for kvm in facts.values() if kvm["usable"])
+
+
+@pytest.mark.parametrize("variables, verdict, source", [
+    ({"kvm_report_gathered": UNREACHABLE}, "unreachable", None),
+    ({"kvm_report_gathered": {"failed": False, "failed_when_result": False,
+                              "msg": "Cannot read KVM facts: the snapshot directory /x does not exist."}}, "failed", None),
+    ({"kvm_report_gathered": SKIPPED}, "no_data", None),
+    ({}, "no_data", None),
+    ({"kvm_report_gathered": SKIPPED, "ansible_facts": {"kvm": {"usable": True, "reason": "ok"}}}, "ok", "cache"),
+    ({"ansible_facts": {"kvm": {"usable": False, "reason": "firmware_disabled", "remediation": "Enable VT-x."}}},
+     "firmware_disabled", "cache"),
+    # Cached facts do not hide that the host cannot be reached now.
+    ({"kvm_report_gathered": UNREACHABLE, "ansible_facts": {"kvm": {"usable": True, "reason": "ok"}}}, "unreachable", None),
+])
+def test_host_without_live_facts(variables, verdict, source):
+    row = kvm_fleet_report(["h"], {"h": variables})["hosts"][0]
+    assert (row["verdict"], row["source"]) == (verdict, source)
+    if verdict in ("unreachable", "failed", "no_data"):
+        assert row["usable"] is None and row["remediation"] and row["cpu_model"] is None
+    if verdict in ("unreachable", "failed"):
+        assert row["message"] == variables["kvm_report_gathered"]["msg"]
+
+
+def test_hosts_missing_from_hostvars_have_no_data():
+    report = kvm_fleet_report(["ghost"], {})
+    assert report["hosts"][0]["verdict"] == "no_data"
+
+
+def test_natural_order_and_counts_order(facts):
+    kvm = facts["qemu-tcg-svm-libvirt"]
+    hostvars = {
+        "web10": {"kvm_report_gathered": live(kvm)},
+        "web2": {"kvm_report_gathered": UNREACHABLE},
+        "Web1": {"kvm_report_gathered": live(facts["qemu-tcg-nosvm-stock"])},
+        "db": {},
+    }
+    report = kvm_fleet_report(["web10", "web2", "Web1", "db", "web2"], hostvars)
+    assert [r["host"] for r in report["hosts"]] == ["db", "Web1", "web2", "web10"]
+    assert [c["verdict"] for c in report["counts"]] == ["ok", "nested_not_exposed", "unreachable", "no_data"]
+    assert [c["verdict"] for c in report["counts"]] == sorted((c["verdict"] for c in report["counts"]), key=VERDICTS.index)
+
+
+def test_remediations_group_hosts(facts):
+    unloaded = facts["qemu-tcg-svm-kvm-unloaded"]
+    hostvars = {"a%d" % i: {"kvm_report_gathered": live(unloaded)} for i in range(3)}
+    hostvars.update({"u1": {"kvm_report_gathered": UNREACHABLE}, "u2": {"kvm_report_gathered": UNREACHABLE},
+                     "ok": {"kvm_report_gathered": live(facts["qemu-tcg-svm-libvirt"])}})
+    groups = kvm_fleet_report(list(hostvars), hostvars)["remediations"]
+    assert [(g["verdict"], g["hosts"]) for g in groups] == [
+        ("module_not_loaded", ["a0", "a1", "a2"]), ("unreachable", ["u1", "u2"])]
+    assert "modprobe" in groups[0]["remediation"]
+
+
+def test_report_is_json_serialisable(facts):
+    hostvars = {case: {"kvm_report_gathered": live(kvm)} for case, kvm in facts.items()}
+    report = kvm_fleet_report(list(hostvars), hostvars, generated="2026-01-01 00:00:00 UTC")
+    assert json.loads(json.dumps(report)) == report
+    assert report["generated"] == "2026-01-01 00:00:00 UTC"
+
+
+@pytest.mark.parametrize("hosts, hostvars", [("web1", {}), (None, {}), (["web1"], ["web1"])])
+def test_bad_input_says_what_was_expected(hosts, hostvars):
+    with pytest.raises(AnsibleFilterError, match="kvm_fleet_report"):
+        kvm_fleet_report(hosts, hostvars)
+
+
+def test_csv_has_a_row_per_host_with_the_report_values(facts):
+    hostvars = {case: {"kvm_report_gathered": live(kvm)} for case, kvm in facts.items()}
+    hostvars["gone"] = {"kvm_report_gathered": UNREACHABLE}
+    report = kvm_fleet_report(list(hostvars), hostvars)
+    text = kvm_fleet_csv(report)
+    assert text.endswith("\r\n")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert list(rows[0]) == list(COLUMNS)
+    assert [r["host"] for r in rows] == [r["host"] for r in report["hosts"]]
+    for row, data in zip(rows, report["hosts"]):
+        assert row["verdict"] == data["verdict"]
+        assert row["usable"] == {True: "true", False: "false", None: ""}[data["usable"]]
+        assert row["gpu_list"] == "; ".join(data["gpu_list"])
+        assert row["remediation"] == data["remediation"]
+
+
+@pytest.mark.parametrize("value, cell", [
+    ("=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0"), ("+1", "'+1"), ("-x", "'-x"), ("@SUM(1)", "'@SUM(1)"),
+    ("plain, with comma", "plain, with comma"), (None, ""), (True, "true"), (3, "3"), (["a", "b"], "a; b"),
+])
+def test_csv_cells(value, cell):
+    text = kvm_fleet_csv({"columns": ["host", "x"], "hosts": [{"host": "h", "x": value}]})
+    assert list(csv.reader(io.StringIO(text)))[1] == ["h", cell]
+
+
+def test_csv_refuses_what_is_not_a_report():
+    with pytest.raises(AnsibleFilterError, match="kvm_fleet_report"):
+        kvm_fleet_csv([{"host": "h"}])
