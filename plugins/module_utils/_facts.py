@@ -65,14 +65,14 @@ def gather(root="/", probe=None):
     dmi = dict((field, files.text("/sys/class/dmi/id/" + field)) for field in _DMI_FIELDS)
     guest = _guest(files, cpu, log, dmi, kernel, ev)
     needed = verdict.vendor_module(arch, cpu["vendor"])
-    device = _device(files, live, ev)
+    device, probed, probe_error = _device(files, live, ev)
     cmdline = files.text("/proc/cmdline") or ""
     blocks = _kernel_blocks(files, cmdline, ev)
     signals = _x86_firmware_signals(cpu, arch, log, live, ev)
 
     obs = {
         "arch": arch, "cpu": cpu, "modules": modules, "device": device, "guest": guest,
-        "probed": device.pop("_probed"), "probe_error": device.pop("_probe_error"),
+        "probed": probed, "probe_error": probe_error,
         "kernel_blocks": blocks, "user": _user() if live else None,
         "el": "el2" if "el2" in log["findings"] else ("el1" if "el1" in log["findings"] else None),
         "hyp_unavailable": "hyp_unavailable" in log["findings"],
@@ -106,7 +106,7 @@ def gather(root="/", probe=None):
             ("tun", "/dev/net/tun"), ("vfio", "/dev/vfio/vfio"))),
         "confidential": _confidential(files),
         "gpus": _gpus(files),
-        "probed": obs["probed"],
+        "probed": probed,
         "evidence": ev.items,
     }
 
@@ -210,8 +210,7 @@ def _guest(files, cpu, log, dmi, kernel, ev):
     elif not hypervisor and re.search(r"Control Program:\s*KVM", sysinfo):
         hypervisor = "kvm"
     if not hypervisor and cpu.get("platform") == "pSeries":
-        cpuinfo = files.text("/proc/cpuinfo", limit=1024 * 1024) or ""
-        hypervisor = "kvm" if "emulated by qemu" in cpuinfo else "powervm"
+        hypervisor = "kvm" if "emulated by qemu" in (cpu.get("machine") or "") else "powervm"
     virtualized = bool(hypervisor) or "hypervisor" in cpu["flags"]
     if virtualized and not hypervisor:
         hypervisor = "vm-other"
@@ -235,29 +234,24 @@ def _guest(files, cpu, log, dmi, kernel, ev):
 
 
 def _device(files, live, ev):
+    """/dev/kvm as the facts report it, whether it was probed, and why the probe fell short."""
     exists = files.exists("/dev/kvm")
-    device = {"exists": exists, "accessible": None, "api_version": None, "vm_created": None,
-              "_probed": False, "_probe_error": None}
+    device = {"exists": exists, "accessible": None, "api_version": None, "vm_created": None}
     if not exists:
         ev.add("/dev/kvm", "does not exist")
-        return device
+        return device, False, None
     if not live:
         ev.add("/dev/kvm", "existed when captured; not probed")
-        return device
+        return device, False, None
     probe = sources.probe_kvm(files.path("/dev/kvm"))
-    device["_probed"] = True
-    device["accessible"] = probe["opened"]
-    device["api_version"] = probe["api_version"]
-    device["vm_created"] = probe["vm_created"]
+    device.update(accessible=probe["opened"], api_version=probe["api_version"], vm_created=probe["vm_created"])
     if not probe["opened"]:
-        device["_probe_error"] = "open failed: %s" % probe["open_error"]
         ev.add("/dev/kvm", "exists; cannot be opened by this user (%s)" % probe["open_error"])
-    else:
-        device["_probe_error"] = probe["vm_error"]
-        ev.add("/dev/kvm", "opened; KVM_GET_API_VERSION %s; KVM_CREATE_VM %s" % (
-            probe["api_version"],
-            "succeeded" if probe["vm_created"] else "failed (%s)" % probe["vm_error"]))
-    return device
+        return device, True, "open failed: %s" % probe["open_error"]
+    ev.add("/dev/kvm", "opened; KVM_GET_API_VERSION %s; KVM_CREATE_VM %s" % (
+        probe["api_version"],
+        "succeeded" if probe["vm_created"] else "failed (%s)" % probe["vm_error"]))
+    return device, True, probe["vm_error"]
 
 
 def _kernel_blocks(files, cmdline, ev):

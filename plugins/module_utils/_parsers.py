@@ -71,12 +71,12 @@ def _riscv_has_h(isa):
 def parse_cpuinfo(text, arch):
     """Read /proc/cpuinfo text for the given ``uname -m``.
 
-    Returns ``{'vendor', 'model', 'extension', 'flag', 'flags', 'platform', 'count'}``:
+    Returns ``{'vendor', 'model', 'extension', 'flag', 'flags', 'platform', 'machine', 'count'}``:
     ``flag`` is True/False when the kernel shows/hides the extension KVM needs, None when
     the text says nothing either way. ``flags`` is the set of x86 flags (or s390 features).
     """
     info = {"vendor": None, "model": None, "extension": _ARCH_EXTENSION.get(arch or ""),
-            "flag": None, "flags": frozenset(), "platform": None, "count": 0}
+            "flag": None, "flags": frozenset(), "platform": None, "machine": None, "count": 0}
     if not text:
         return info
     blocks = [b for b in re.split(r"\n\s*\n", text) if b.strip()]
@@ -120,6 +120,9 @@ def parse_cpuinfo(text, arch):
             info["platform"] = platform.group(1).strip()
             # KVM-HV needs the hypervisor mode that only bare metal (PowerNV) gives.
             info["flag"] = info["platform"].lower() == "powernv"
+        machine = re.search(r"^machine\s*:\s*(.+)$", text, re.M | re.I)
+        if machine:
+            info["machine"] = machine.group(1).strip()
     elif arch == "riscv64":
         info["vendor"] = _RISCV_VENDORS.get(first.get("mvendorid", "").lower(), "riscv")
         info["model"] = first.get("uarch") or first.get("model name") or None

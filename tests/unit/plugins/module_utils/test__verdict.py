@@ -231,3 +231,10 @@ def test_guest_and_container_identifiers(tmp_path):
     assert facts["guest"] == {"virtualized": True, "hypervisor": "kvm", "container": "lxc"}
     assert facts["nested"] == {"enabled": True, "module": "kvm_intel"}
     assert facts["usable"] is True
+
+
+def test_power_guest_hypervisor(tmp_path):
+    """A pSeries machine line naming QEMU is a KVM guest; without it, a PowerVM LPAR."""
+    cpuinfo = PPC_CPUINFO % ("pSeries", "IBM pSeries (emulated by qemu)") + "machine\t\t: CHRP IBM pSeries (emulated by qemu)\n"
+    facts = gather(write_host(tmp_path, {"/proc/sys/kernel/arch": "ppc64le\n", "/proc/cpuinfo": cpuinfo}))
+    assert (facts["guest"]["hypervisor"], facts["reason"]) == ("kvm", "nested_not_exposed")
