@@ -3,7 +3,6 @@
 # Copyright: hypervisor.kvm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: kvm_facts
@@ -72,19 +71,21 @@ ansible_facts:
           sample: true
         reason:
           description:
-            - V(ok) when usable; otherwise why not.
-            - V(cpu_unsupported) the CPU has no virtualization extension.
-            - V(firmware_disabled) the CPU has it, but BIOS/UEFI (or on ARM the boot firmware) turned it off.
-            - V(nested_not_exposed) this host is a VM whose hypervisor does not pass the extension through.
-            - V(module_not_loaded) the extension is there, the KVM module for it is not loaded.
-            - V(kernel_disabled) the kernel command line or a modprobe blacklist keeps KVM off.
-            - V(device_missing) C(/dev/kvm) does not exist although KVM could work (typical in a container).
-            - V(device_inaccessible) C(/dev/kvm) exists but this user cannot open it.
-            - V(unknown) the evidence does not settle it; RV(ansible_facts.kvm.remediation) says what to check.
+            - V(ok) when usable; otherwise why not, one of the reasons below.
+            - "V(ok) KVM acceleration can be used (on a live host: /dev/kvm opened and KVM_CREATE_VM succeeded)."
+            - "V(cpu_unsupported) the CPU has no virtualization extension (vmx, svm, EL2, SIE, POWER HV, RISC-V H)."
+            - "V(firmware_disabled) the CPU has the extension and the BIOS/UEFI firmware turned it off (or, on ARM, started Linux at EL1)."
+            - "V(nested_not_exposed) this host is a virtual machine whose hypervisor does not pass the extension through."
+            - "V(other_hypervisor) another hypervisor on this machine (VirtualBox, VMware Workstation) holds the extension."
+            - "V(kernel_disabled) a kernel command-line parameter keeps KVM off (blacklists its module, hides the CPU feature or turns KVM off)."
+            - "V(module_blocked) a modprobe.d line (blacklist, or install ... /bin/false) keeps the KVM module from loading."
+            - "V(module_not_loaded) the extension is there and the vendor module (kvm_intel, kvm_amd, kvm_hv, kvm) is not loaded."
+            - "V(device_missing) KVM could work but /dev/kvm is absent: typically a container that sees the host's modules."
+            - "V(device_inaccessible) /dev/kvm exists and this user cannot open it."
+            - "V(unknown) the evidence does not settle it; the remediation names the causes that remain and the command that tells them apart."
           returned: always
           type: str
-          choices: [ok, cpu_unsupported, firmware_disabled, nested_not_exposed, module_not_loaded,
-                    kernel_disabled, device_missing, device_inaccessible, unknown]
+          choices: [ok, cpu_unsupported, firmware_disabled, nested_not_exposed, other_hypervisor, kernel_disabled, module_blocked, module_not_loaded, device_missing, device_inaccessible, unknown]
           sample: firmware_disabled
         remediation:
           description: What a person does next, specific to the reason, CPU vendor and architecture; empty when usable.
@@ -125,10 +126,12 @@ ansible_facts:
               type: str
               returned: always
               sample: svm
-            flag:
+            extension_shown:
               description: >-
                 Whether the kernel shows the extension (the C(/proc/cpuinfo) flag; on ARM, the kernel
-                started at EL2; on POWER, the PowerNV platform); V(null) when it cannot be told.
+                started at EL2; on POWER, the PowerNV platform); V(null) when it cannot be told. Kernels
+                from 5.6 (C(vmx)) and 6.7 (C(svm)) hide the flag when the firmware turned the extension off,
+                so V(false) alone does not mean the CPU lacks it.
               type: bool
               returned: always
               sample: true

@@ -7,12 +7,13 @@ Every case is a small host tree in the snapshot format, read through ``gather`` 
 captured host would be, so the parsers, the reading and the decision are all exercised.
 """
 
-from __future__ import annotations
-
 import pytest
 
 from ansible_collections.hypervisor.kvm.plugins.module_utils._facts import gather
-from ansible_collections.hypervisor.kvm.plugins.module_utils._verdict import REASONS, decide
+from ansible_collections.hypervisor.kvm.plugins.module_utils._observations import (
+    Cpu, Device, Guest, KernelLog, LogLine, Observations, Raw)
+from ansible_collections.hypervisor.kvm.plugins.module_utils._reasons import REASONS
+from ansible_collections.hypervisor.kvm.plugins.module_utils._verdict import decide
 
 from .hosts import BASE_FLAGS, BOOT_LOG, DELL_DMI, QEMU_DMI, cpuinfo_x86, module, write_host
 
@@ -20,16 +21,16 @@ INTEL = ("GenuineIntel", "Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz")
 AMD = ("AuthenticAMD", "AMD EPYC 7763 64-Core Processor")
 
 
-def x86(vendor, flags, log="", dmi=None, extra=None):
+def x86(vendor, flags, log="", dmi=None, extra=None, kernel="6.1.0-28-amd64"):
     files = {
         "/proc/sys/kernel/arch": "x86_64\n",
-        "/proc/sys/kernel/osrelease": "6.1.0-28-amd64\n",
+        "/proc/sys/kernel/osrelease": kernel + "\n",
         "/proc/cpuinfo": cpuinfo_x86(vendor[0], vendor[1], flags),
         "/proc/cmdline": "BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro quiet\n",
         "/proc/1/cgroup": "0::/init.scope\n",
     }
     if log is not None:
-        files["/var/log/dmesg"] = BOOT_LOG + log
+        files["/var/log/dmesg"] = BOOT_LOG.replace("6.1.0-28-amd64", kernel) + log
     files.update(dmi if dmi is not None else DELL_DMI)
     files.update(extra or {})
     return files
@@ -86,20 +87,69 @@ CASES = [
      "cpu_unsupported", [["does not have"], ["Atom"]], ["BIOS"]),
     # No kernel log to read: the collection says it cannot tell, and what to do.
     ("intel-no-flag-no-log", x86(INTEL, BASE_FLAGS, log=None),
-     "unknown", [["root", "become"], ["BIOS"]], []),
+     "unknown", [["sudo", "become"], ["BIOS"]], []),
     ("intel-module-not-loaded", x86(INTEL, BASE_FLAGS + " vmx", extra=module("kvm")),
      "module_not_loaded", [["kvm_intel"], ["modprobe"]], []),
     ("zhaoxin-module-not-loaded", x86(("CentaurHauls", "ZHAOXIN KaiXian KX-6640MA"), BASE_FLAGS + " vmx"),
      "module_not_loaded", [["kvm_intel"]], []),
     ("amd-blacklisted", x86(AMD, BASE_FLAGS + " svm", extra={
         "/etc/modprobe.d/no-kvm.conf": "# site policy\nblacklist kvm_amd\n"}),
-     "kernel_disabled", [["/etc/modprobe.d/no-kvm.conf"], ["blacklist kvm_amd"]], []),
+     "module_blocked", [["/etc/modprobe.d/no-kvm.conf"], ["blacklist kvm_amd"]], ["BIOS"]),
     ("intel-install-false", x86(INTEL, BASE_FLAGS + " vmx", extra={
         "/etc/modprobe.d/disable.conf": "install kvm_intel /bin/false\n"}),
-     "kernel_disabled", [["install kvm_intel /bin/false"]], []),
+     "module_blocked", [["install kvm_intel /bin/false"], ["install' line"]], ["BIOS"]),
     ("cmdline-module-blacklist", x86(INTEL, BASE_FLAGS + " vmx", extra={
         "/proc/cmdline": "root=/dev/sda1 module_blacklist=kvm,kvm_intel quiet\n"}),
      "kernel_disabled", [["module_blacklist=kvm,kvm_intel"], ["GRUB"]], []),
+    # The kernel's words, read with the kernel's version and the CPU's vendor (issue: every
+    # kernel generation). Debian 12 (6.1) keeps svm in cpuinfo when the firmware turned SVM
+    # off; only x86.c's 5.16-6.2 wording says so.
+    ("amd-firmware-off-debian12", x86(AMD, BASE_FLAGS + " svm", extra=module("kvm"),
+                                      log="[    3.2] kvm: support for 'kvm_amd' disabled by bios\n"),
+     "firmware_disabled", [["SVM Mode"], ["power"]], ["modprobe", "nested"]),
+    # Before 5.6 vmx shows whenever the CPU has VT-x: its absence on bare metal is the CPU.
+    ("atom-no-vtx-kernel-3.8", x86(("GenuineIntel", "Intel(R) Atom(TM) CPU N270 @ 1.60GHz"), BASE_FLAGS,
+                                   log=None, kernel="3.8.0-19-generic"),
+     "cpu_unsupported", [["Atom"], ["does not have"]], ["BIOS"]),
+    # From 5.6 both causes hide vmx: with no log and no raw CPUID, say which two remain.
+    ("intel-no-flag-no-log-5.15", x86(INTEL, BASE_FLAGS, log=None, kernel="5.15.0-91-generic"),
+     "unknown", [["lacks it"], ["firmware turned it off"], ["disabled by BIOS"]], []),
+    ("intel-txt-only", x86(INTEL, BASE_FLAGS, log="[    0.08] x86/cpu: VMX (inside TXT) disabled by BIOS\n"),
+     "firmware_disabled", [["TXT"], ["Intel Virtualization Technology"]], []),
+    # AMD before 6.7 never clears svm: no flag on bare metal means the CPU lacks AMD-V.
+    ("amd-no-svm-kernel-6.5", x86(AMD, BASE_FLAGS, log=None, kernel="6.5.0-41-generic"),
+     "cpu_unsupported", [["AMD-V"]], ["BIOS"]),
+    # From 6.7 a firmware-disabled AMD loses svm too; the kvm_amd line cannot tell which.
+    ("amd-no-svm-kernel-6.8", x86(AMD, BASE_FLAGS, kernel="6.8.0-45-generic",
+                                  log="[   10.1] kvm_amd: SVM not supported by CPU 0, not amd or hygon\n"),
+     "unknown", [["lacks it"], ["firmware turned it off"], ["cpuid"]], []),
+    # kvm_intel tried on an AMD host only says the wrong module was tried.
+    ("amd-wrong-module-tried", x86(AMD, BASE_FLAGS + " svm", extra=module("kvm"), kernel="6.8.0-45-generic",
+                                   log="[    9.9] kvm_intel: VMX not supported by CPU 0\n"),
+     "module_not_loaded", [["kvm_amd"]], ["BIOS", "VT-x"]),
+    # The kernel command line: hide the feature, skip a built-in's init.
+    ("cmdline-clearcpuid-vmx", x86(INTEL, BASE_FLAGS, extra={
+        "/proc/cmdline": "root=/dev/sda1 clearcpuid=vmx quiet\n"}),
+     "kernel_disabled", [["clearcpuid=vmx"], ["hides"]], ["BIOS/UEFI setup"]),
+    ("cmdline-clearcpuid-bit-svm", x86(AMD, BASE_FLAGS, extra={"/proc/cmdline": "ro clearcpuid=194\n"}),
+     "kernel_disabled", [["clearcpuid=194"]], ["BIOS/UEFI setup"]),
+    ("cmdline-initcall-builtin", x86(INTEL, BASE_FLAGS + " vmx", extra=dict(module("kvm", builtin=True), **{
+        "/proc/cmdline": "ro initcall_blacklist=vmx_init\n"})),
+     "kernel_disabled", [["initcall_blacklist=vmx_init"]], []),
+    # A blacklisted module that is loaded anyway keeps nothing off.
+    ("blacklisted-but-loaded", x86(INTEL, BASE_FLAGS + " vmx", extra=dict(KVM_INTEL, **{
+        "/dev/kvm": None, "/etc/modprobe.d/bl.conf": "blacklist kvm_intel\n"})), "ok", [], []),
+    # Another hypervisor holds VT-x: name it and how to stop it, never the BIOS.
+    ("virtualbox-holds-vtx", x86(INTEL, BASE_FLAGS + " vmx", extra=dict(module("kvm"), **{
+        "/sys/module/vboxdrv/initstate": "live\n"}),
+        log="[   40.0] kvm: enabling virtualization on CPU0 failed\n"),
+     "other_hypervisor", [["VirtualBox"], ["vboxdrv"]], ["BIOS/UEFI setup", "F2"]),
+    ("vmware-workstation-holds-svm", x86(AMD, BASE_FLAGS + " svm", extra=dict(module("kvm"), **{
+        "/sys/module/vmmon/initstate": "live\n"})),
+     "other_hypervisor", [["VMware"], ["vmmon"]], ["F10"]),
+    ("xen-dom0", x86(INTEL, BASE_FLAGS + " hypervisor", dmi={}, extra={
+        "/proc/xen/capabilities": "control_d\n", "/sys/hypervisor/type": "xen\n"}),
+     "other_hypervisor", [["Xen"], ["without"]], ["BIOS/UEFI setup"]),
     ("modules-loaded-device-missing", x86(INTEL, BASE_FLAGS + " vmx", extra=KVM_INTEL),
      "device_missing", [["udev", "mknod"]], []),
     ("docker-without-device", x86(INTEL, BASE_FLAGS + " vmx", extra=dict(KVM_INTEL, **{"/.dockerenv": None})),
@@ -184,42 +234,69 @@ def test_verdict(tmp_path, name, files, reason, mentions, never):
     assert facts["evidence"][-1]["source"] == "verdict"
 
 
+def observations(**changes):
+    """An x86 bare-metal Intel host with vmx shown and nothing else, changed by ``changes``."""
+    base = Observations(
+        arch="x86_64", kernel="6.1.0", kernel_version=(6, 1),
+        cpu=Cpu("intel", "Intel(R) Xeon(R)", "vmx", True, frozenset(["vmx"]), None, None, 4),
+        modules=("kvm", "kvm_intel"), device=Device(False, None, None, None), probed=False, probe_error=None,
+        guest=Guest(False, None, None), log=KernelLog((), None, True, True), blocks=(),
+        raw=Raw(None, None, False, False), others=(), user=None)
+    return base._replace(**changes)
+
+
 def test_every_reason_has_a_case():
     assert set(REASONS) - {c[2] for c in CASES} == {"device_inaccessible"}
     # device_inaccessible needs the live probe; decide() is fed what the probe saw.
-    usable, reason, remediation = decide({
-        "arch": "x86_64", "cpu": {"vendor": "intel", "extension": "vmx", "flag": True},
-        "modules": ["kvm", "kvm_intel"], "probed": True, "user": "alice",
-        "device": {"exists": True, "accessible": False}})
-    assert (usable, reason) == (False, "device_inaccessible")
-    assert "usermod -aG kvm alice" in remediation
+    result = decide(observations(probed=True, user="alice", device=Device(True, False, None, None)))
+    assert (result.usable, result.reason) == (False, "device_inaccessible")
+    assert "usermod -aG kvm alice" in result.remediation
 
 
 def test_live_probe_outweighs_flags():
     """A created VM settles it even when no flag or module says KVM could work."""
-    usable, reason, remediation = decide({
-        "arch": "x86_64", "cpu": {"vendor": "amd", "extension": "svm", "flag": False},
-        "modules": [], "probed": True, "guest": {"virtualized": True, "hypervisor": "kvm"},
-        "device": {"exists": True, "accessible": True, "vm_created": True}})
-    assert (usable, reason, remediation) == (True, "ok", "")
+    result = decide(observations(
+        cpu=Cpu("amd", None, "svm", False, frozenset(), None, None, 2), modules=(), probed=True,
+        guest=Guest(True, "kvm", None), device=Device(True, True, 12, True)))
+    assert (result.usable, result.reason, result.remediation) == (True, "ok", "")
 
 
 def test_probe_failure_is_not_reported_usable():
-    usable, reason, remediation = decide({
-        "arch": "x86_64", "cpu": {"vendor": "intel", "extension": "vmx", "flag": True},
-        "modules": ["kvm", "kvm_intel"], "probed": True, "probe_error": "KVM_CREATE_VM failed: Device or resource busy",
-        "device": {"exists": True, "accessible": True, "vm_created": False}})
-    assert (usable, reason) == (False, "unknown")
-    assert "Device or resource busy" in remediation
+    result = decide(observations(probed=True, probe_error="KVM_CREATE_VM failed: Device or resource busy",
+                                 device=Device(True, True, 12, False)))
+    assert (result.usable, result.reason) == (False, "unknown")
+    assert "Device or resource busy" in result.remediation
+    assert "vbox" in result.remediation  # the command that tells the two causes apart
 
 
-def test_raw_cpuid_tells_firmware_from_missing_hardware():
-    """Kernel 5.6+ hides the flag; raw CPUID still has it when only firmware turned it off."""
-    base = {"arch": "x86_64", "cpu": {"vendor": "intel", "extension": "vmx", "flag": False},
-            "modules": [], "device": {"exists": False}, "guest": {"virtualized": False}}
-    assert decide(dict(base, raw_extension=True))[1] == "firmware_disabled"
-    assert decide(dict(base, raw_extension=False))[1] == "cpu_unsupported"
-    assert decide(dict(base, firmware_disabled="IA32_FEATURE_CONTROL locked with VMX off"))[1] == "firmware_disabled"
+def test_probe_failure_beside_another_hypervisor():
+    result = decide(observations(probed=True, probe_error="KVM_CREATE_VM failed: Device or resource busy",
+                                 device=Device(True, True, 12, False), others=("virtualbox",)))
+    assert result.reason == "other_hypervisor"
+    assert "VirtualBox" in result.remediation and "BIOS/UEFI" not in result.remediation
+
+
+@pytest.mark.parametrize("raw,reason,words", [
+    (Raw(True, None, True, False), "firmware_disabled", ["F2"]),
+    (Raw(False, None, True, False), "cpu_unsupported", ["does not have"]),
+    (Raw(None, "disabled", False, True), "firmware_disabled", ["Intel Virtualization Technology"]),
+    (Raw(True, "txt_only", True, True), "firmware_disabled", ["TXT"]),
+])
+def test_raw_cpuid_and_msr_settle_it(raw, reason, words):
+    """Kernel 5.6+ hides the flag; raw CPUID and the firmware's MSR tell firmware from hardware."""
+    result = decide(observations(
+        cpu=Cpu("intel", "Intel(R) Xeon(R)", "vmx", False, frozenset(), None, None, 4), modules=("kvm",),
+        log=KernelLog((), None, False, False), raw=raw))
+    assert result.reason == reason
+    assert all(word in result.remediation for word in words), result.remediation
+    assert "CPUID" in result.settled_by or "MSR" in result.settled_by
+
+
+def test_firmware_line_in_a_vm_is_the_parents_business():
+    line = LogLine("x86_featctl_vmx_outside_txt", "firmware_disabled", "x86/cpu: VMX (outside TXT) disabled by BIOS", None)
+    result = decide(observations(cpu=Cpu("intel", None, "vmx", False, frozenset(["hypervisor"]), None, None, 2),
+                                 guest=Guest(True, "vmware", None), log=KernelLog((line,), "vmware", True, True)))
+    assert result.reason == "nested_not_exposed" and "vhv.enable" in result.remediation
 
 
 def test_guest_and_container_identifiers(tmp_path):
