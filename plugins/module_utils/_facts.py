@@ -10,7 +10,6 @@ where a value could not be read and an ``evidence`` entry saying why. Reading is
 """
 
 import os
-import re
 
 from ansible_collections.hypervisor.kvm.plugins.module_utils import _parsers as parsers
 from ansible_collections.hypervisor.kvm.plugins.module_utils import _sources as sources
@@ -67,7 +66,7 @@ def _read(files, live, ev):
     if not live:
         ev.add(files.root, "a captured snapshot: read only, live probes (/dev/kvm ioctls, CPUID, MSR) not probed")
     arch = _arch(files, ev)
-    kernel = _first_line(files.text("/proc/sys/kernel/osrelease"))
+    kernel = parsers.first_line(files.text("/proc/sys/kernel/osrelease"))
     cpu = _cpu(files, arch, ev)
     names, modules = _modules(files, ev)
     log = _kernel_log(files, live, ev)
@@ -128,19 +127,11 @@ def _assemble(obs, result, extra, ev):
     }
 
 
-def _first_line(text):
-    """The first line of a one-line file, stripped and cut; None when empty or unread."""
-    if not text:
-        return None
-    line = text.strip().split("\n", 1)[0].strip()
-    return line[:parsers.FIELD_MAX] or None
-
-
 def _arch(files, ev):
     if files.live:
         return os.uname()[4]
     text, why = files.read("/proc/sys/kernel/arch")
-    arch = _first_line(text)
+    arch = parsers.first_line(text)
     if arch:
         return arch
     ev.add("/proc/sys/kernel/arch", "not readable (%s): architecture unknown" % (why or "empty"))
@@ -225,11 +216,8 @@ def _guest(files, cpu, log, dmi, kernel, ev):
     xen = (files.text("/sys/hypervisor/type") or "").strip()
     if not hypervisor and xen == "xen" and "control_d" not in (files.text("/proc/xen/capabilities") or ""):
         hypervisor = "xen"
-    sysinfo = files.text("/proc/sysinfo") or ""
-    if not hypervisor and "z/VM" in sysinfo:
-        hypervisor = "zvm"
-    elif not hypervisor and re.search(r"Control Program:\s*KVM", sysinfo):
-        hypervisor = "kvm"
+    if not hypervisor:
+        hypervisor = parsers.hypervisor_from_sysinfo(files.text("/proc/sysinfo", limit=65536))
     if not hypervisor and cpu.platform == "pSeries":
         hypervisor = "kvm" if "emulated by qemu" in (cpu.machine or "") else "powervm"
     virtualized = bool(hypervisor) or "hypervisor" in cpu.features
@@ -337,10 +325,8 @@ def _iommu(files, cmdline):
         if files.exists("/sys/firmware/acpi/tables/" + name):
             table = name
             break
-    params = [p[:parsers.FIELD_MAX] for p in cmdline.split()[:512]
-              if p.split("=", 1)[0] in ("intel_iommu", "amd_iommu", "iommu")]
     return {"enabled": bool(groups), "groups": len(groups), "firmware_table": table,
-            "kernel_parameters": params}
+            "kernel_parameters": parsers.iommu_parameters(cmdline)}
 
 
 def _hugepages(files):
@@ -351,9 +337,7 @@ def _hugepages(files):
             "total": parsers.parse_int(files.text(base + "/nr_hugepages")),
             "free": parsers.parse_int(files.text(base + "/free_hugepages")),
         }
-    thp = files.text("/sys/kernel/mm/transparent_hugepage/enabled")
-    chosen = re.search(r"\[(\w{1,32})\]", thp or "")
-    return {"pools": pools, "transparent": chosen.group(1) if chosen else None,
+    return {"pools": pools, "transparent": parsers.parse_thp_mode(files.text("/sys/kernel/mm/transparent_hugepage/enabled")),
             "ksm": parsers.parse_bool(files.text("/sys/kernel/mm/ksm/run"))}
 
 
@@ -367,7 +351,7 @@ def _confidential(files):
 
 def _short(files, path):
     """A short sysfs value (an id, a class), or None."""
-    return _first_line(files.text(path, limit=4096))
+    return parsers.first_line(files.text(path, limit=4096))
 
 
 def _gpus(files):

@@ -412,6 +412,36 @@ def other_hypervisors(module_names, xen_capabilities):
     return sorted(found)
 
 
+def first_line(text):
+    """The first line of a one-line file (osrelease, a sysfs id), stripped and cut; None when empty."""
+    if not text:
+        return None
+    line = text.strip().split("\n", 1)[0].strip()
+    return line[:FIELD_MAX] or None
+
+
+def parse_thp_mode(text):
+    """The chosen mode of /sys/kernel/mm/transparent_hugepage/enabled ('always [madvise] never')."""
+    chosen = re.search(r"\[(\w{1,32})\]", (text or "")[:4096])
+    return chosen.group(1) if chosen else None
+
+
+def iommu_parameters(cmdline):
+    """The IOMMU parameters on a kernel command line (intel_iommu=, amd_iommu=, iommu=)."""
+    return [p[:FIELD_MAX] for p in (cmdline or "").split()[:512]
+            if p.split("=", 1)[0] in ("intel_iommu", "amd_iommu", "iommu")]
+
+
+def hypervisor_from_sysinfo(text):
+    """The hypervisor an IBM Z /proc/sysinfo names ('zvm' or 'kvm'), or None in an LPAR."""
+    text = text or ""
+    if "z/VM" in text:
+        return "zvm"
+    if re.search(r"Control Program:[ \t]{0,16}KVM", text):
+        return "kvm"
+    return None
+
+
 def parse_bool(text):
     """A sysfs boolean (``Y``/``N``/``1``/``0``) as True/False, None when it is neither."""
     value = (text or "").strip().lower()

@@ -221,6 +221,51 @@ CASES = [
 ]
 
 
+# Every reason that a file can show, on each architecture other than x86: the host as its
+# architecture shows KVM available (``ready``), then one thing changed.
+EL2 = "[    0.1] CPU: All CPU(s) started at EL2\n"
+READY = {
+    "aarch64": (arm(EL2), "kvm"),
+    "s390x": ({"/proc/sys/kernel/arch": "s390x\n", "/proc/cpuinfo": S390_CPUINFO,
+               "/proc/sysinfo": "Type: 8561\nLPAR Name: LP01\n"}, "kvm"),
+    "ppc64le": ({"/proc/sys/kernel/arch": "ppc64le\n", "/proc/cpuinfo": PPC_CPUINFO % ("PowerNV", "9006-22P")}, "kvm_hv"),
+    "riscv64": ({"/proc/sys/kernel/arch": "riscv64\n",
+                 "/proc/cpuinfo": "processor\t: 0\nhart\t\t: 0\nisa\t\t: rv64imafdch_zicsr_zifencei\n"}, "kvm"),
+}
+
+
+def _arch_case(arch, change):
+    files, module_name = READY[arch]
+    files = dict(files)
+    loaded = dict(module("kvm"), **module(module_name)) if module_name != "kvm" else module("kvm")
+    if change == "ok":
+        files.update(loaded, **{"/dev/kvm": None})
+    elif change == "device_missing":
+        files.update(loaded, **{"/.dockerenv": None})
+    elif change == "kernel_disabled":
+        files["/proc/cmdline"] = "root=/dev/sda2 module_blacklist=%s\n" % module_name
+    elif change == "module_blocked":
+        files["/etc/modprobe.d/local.conf"] = "install %s /bin/false\n" % module_name
+    elif change == "unknown":
+        files.pop("/proc/cpuinfo")
+        files.pop("/var/log/dmesg", None)
+    return files
+
+
+ARCH_CASES = [(arch, change) for arch in sorted(READY)
+              for change in ("ok", "module_not_loaded", "device_missing", "kernel_disabled", "module_blocked", "unknown")]
+
+
+@pytest.mark.parametrize("arch,reason", ARCH_CASES, ids=["%s-%s" % c for c in ARCH_CASES])
+def test_each_reason_on_each_architecture(tmp_path, arch, reason):
+    facts = gather(write_host(tmp_path, _arch_case(arch, reason)))
+    assert facts["reason"] == reason, facts["evidence"]
+    assert facts["arch"] == arch
+    if reason != "ok":
+        for word in ("VT-x", "SVM Mode", "F2"):
+            assert word not in facts["remediation"]
+
+
 @pytest.mark.parametrize("name,files,reason,mentions,never", CASES, ids=[c[0] for c in CASES])
 def test_verdict(tmp_path, name, files, reason, mentions, never):
     facts = gather(write_host(tmp_path, files))
