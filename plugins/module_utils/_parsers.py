@@ -322,6 +322,7 @@ def firmware_from_msr(extension, value):
         return "disabled" if value & 0x10 else "enabled"
     return None
 
+
 _KVM_MODULE_NAME = re.compile(r"^kvm([_-]\w+)?$")
 
 

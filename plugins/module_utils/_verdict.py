@@ -10,7 +10,6 @@ in ``_kernel_messages``, read through ``_parsers``.
 
 from ansible_collections.hypervisor.kvm.plugins.module_utils import _parsers as parsers
 from ansible_collections.hypervisor.kvm.plugins.module_utils._observations import Verdict
-from ansible_collections.hypervisor.kvm.plugins.module_utils._reasons import REASONS  # noqa: F401 (re-exported)
 
 _X86 = ("x86_64", "i686", "i386")
 # From these kernels the flag is removed from /proc/cpuinfo when the firmware left the

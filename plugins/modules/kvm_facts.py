@@ -85,7 +85,18 @@ ansible_facts:
             - "V(unknown) the evidence does not settle it; the remediation names the causes that remain and the command that tells them apart."
           returned: always
           type: str
-          choices: [ok, cpu_unsupported, firmware_disabled, nested_not_exposed, other_hypervisor, kernel_disabled, module_blocked, module_not_loaded, device_missing, device_inaccessible, unknown]
+          choices:
+            - ok
+            - cpu_unsupported
+            - firmware_disabled
+            - nested_not_exposed
+            - other_hypervisor
+            - kernel_disabled
+            - module_blocked
+            - module_not_loaded
+            - device_missing
+            - device_inaccessible
+            - unknown
           sample: firmware_disabled
         remediation:
           description: What a person does next, specific to the reason, CPU vendor and architecture; empty when usable.
