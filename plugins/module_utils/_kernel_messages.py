@@ -441,7 +441,7 @@ MESSAGES = (
         "file": "arch/x86/kernel/cpu/hypervisor.c",
         "source": "arch/x86/kernel/cpu/hypervisor.c detect_hypervisor_vendor(): printk(KERN_INFO \"Hypervisor detected: %s\\n\", ...) in the 3.x file read, pr_info() later; no pr_fmt",
         "sample": "Hypervisor detected: KVM",
-        "context": "Printed once at boot. Names seen: 'KVM', 'VMware', 'Microsoft Hyper-V', 'Xen HVM', 'Xen PV', 'ACRN', 'Jailhouse', 'Bhyve'. With it, 'not supported'/'not enabled' lines usually mean the parent hypervisor does not pass VT-x/AMD-V through (nested virtualization off), not the physical CPU or firmware.",
+        "context": "Printed once at boot. Names seen: 'KVM', 'VMware', 'Microsoft Hyper-V', 'Xen HVM', 'Xen PV', 'ACRN', 'Jailhouse', 'Bhyve'. With it, 'not supported'/'not enabled' lines usually mean the parent hypervisor does not pass VT-x/AMD-V through (nested virtualization off), not the physical CPU or firmware. Absent when the guest booted with 'nopv' or the hypervisor hides itself, so absence proves nothing.",
     },
     # ------------------------------------------------------------------ arm64: boot CPU exception level (arch/arm64/kernel/smp.c)
     {
@@ -724,6 +724,13 @@ BEHAVIOUR = (
         "file": "arch/x86/kernel/cpu/amd.c",
         "source": "commit 7deda2ce5b33 (x86/cpu: Clear SVM feature if disabled by BIOS), v6.7; hygon.c gets the same code",
         "meaning": "from this version the kernel removes svm from /proc/cpuinfo when VM_CR.SVMDIS is set and prints 'SVM disabled (by BIOS) in MSR_VM_CR' once; kvm_amd then says 'SVM not supported by CPU N'. Before 6.7 svm shows whenever CPUID has AMD-V, even when firmware disabled it.",
+    },
+    {
+        "id": "x86_vendor_module_autoload_by_cpu_flag",
+        "first": "3.10",
+        "file": "arch/x86/kvm/vmx/vmx.c",
+        "source": "MODULE_DEVICE_TABLE(x86cpu, vmx_cpu_id) / MODULE_DEVICE_TABLE(x86cpu, svm_cpu_id) matching X86_FEATURE_VMX / X86_FEATURE_SVM in vmx.c and svm.c (seen in arch/x86/kvm/svm.c and arch/x86/kvm/svm/svm.c versions read; first not pinned)",
+        "meaning": "udev autoloads kvm_intel/kvm_amd from the CPU modalias, i.e. only when the kernel shows vmx/svm. Once the kernel clears the flag (vmx from 5.6, svm from 6.7, firmware off) nothing autoloads the module, so the kvm_intel:/kvm_amd: line appears only if something loads it explicitly (modprobe, modules-load.d, libvirt); absence of that line is then no evidence.",
     },
     {
         "id": "x86_support_checks_in_vendor_modules",
