@@ -219,7 +219,7 @@ def parse_kernel_log(text):
         if line is None:
             continue
         lines.append(LogLine(row["id"], row["finding"], line, row.get("context")))
-        if row["finding"] == "hypervisor" and hypervisor is None:
+        if hypervisor is None and "Hypervisor detected:" in line:
             hypervisor = _hypervisor_id(line.split("Hypervisor detected:", 1)[-1].strip())
     return KernelLog(tuple(lines), hypervisor, complete, True)
 

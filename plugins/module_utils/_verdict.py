@@ -8,6 +8,7 @@ Pure functions of an ``Observations``; ``decide`` is the whole verdict. The reas
 in ``_kernel_messages``, read through ``_parsers``.
 """
 
+from ansible_collections.hypervisor.kvm.plugins.module_utils import _kernel_messages as kernel_messages
 from ansible_collections.hypervisor.kvm.plugins.module_utils import _parsers as parsers
 from ansible_collections.hypervisor.kvm.plugins.module_utils._observations import Verdict
 
@@ -172,16 +173,48 @@ def _line(obs, *findings):
     return None
 
 
+# The table's architectures, as ``uname -m`` names them.
+_TABLE_ARCH = {"x86": _X86, "arm64": ("aarch64", "armv7l", "armv8l"), "riscv": ("riscv64",),
+               "s390": ("s390x",), "powerpc": ("ppc64le", "ppc64")}
+_VENDOR_FAMILY = {"intel": "intel", "zhaoxin": "intel", "amd": "amd", "hygon": "amd"}
+
+
 def _applies(line, obs):
-    """Whether a matched message speaks of this host: a message of the other vendor's module
-    (kvm_intel on an AMD host) only says the wrong module was tried."""
+    """Whether a matched message speaks of this host: a message of another architecture does
+    not, and one of the other vendor's module (kvm_intel on an AMD host) only says the wrong
+    module was tried."""
     row = parsers.message_row(line.id) or {}
+    arches = _TABLE_ARCH.get(row.get("arch"))
+    if arches and obs.arch and obs.arch not in arches:
+        return False
     vendor = row.get("vendor")
     if vendor and obs.cpu.vendor and obs.arch in _X86:
-        family = {"intel": "intel", "zhaoxin": "intel", "amd": "amd", "hygon": "amd"}
-        if family.get(vendor, vendor) != family.get(obs.cpu.vendor, obs.cpu.vendor):
+        if _VENDOR_FAMILY.get(vendor, vendor) != _VENDOR_FAMILY.get(obs.cpu.vendor, obs.cpu.vendor):
             return False
     return True
+
+
+def _tells_cpu_from_firmware(line, obs):
+    """Whether a 'CPU lacks it' line settles it on this kernel.
+
+    Before the kernel hid the flag for firmware reasons, the vendor modules' checks saw the
+    CPU itself. From then on such a line settles it only where the same kernel prints a
+    message of its own when the firmware is the cause (kvm_intel from 6.3: 'VMX not enabled
+    (by BIOS)'), so that the line cannot be the firmware's.
+    """
+    row = parsers.message_row(line.id) or {}
+    since = _FLAG_CLEARED_SINCE.get(obs.cpu.extension or "")
+    version = obs.kernel_version
+    if version is None or since is None or version < since:
+        return version is not None
+    if not row.get("vendor"):
+        return False
+    for other in kernel_messages.MESSAGES:
+        if (other["finding"] == "firmware_disabled" and other["vendor"] == row["vendor"]
+                and other["id"] != row["id"] and other["file"] == row["file"]
+                and parsers.printed_by(other["id"], version)):
+            return True
+    return False
 
 
 def _decide_x86(obs, modules, needed, ext, present):
@@ -207,12 +240,15 @@ def _decide_x86(obs, modules, needed, ext, present):
                        "%s on this machine%s" % (_names(obs.others), ", kernel log: '%s'" % enable.line if enable else ""))
     if cpu.extension_shown:
         if needed and not present:
-            if raw.firmware == "enabled" and enable:
+            if enable:
                 return Verdict(False, "unknown", _probe_failed(None, enable, ext), "kernel log: '%s'" % enable.line)
             return Verdict(False, "module_not_loaded", _load_module(needed, ext),
                            "/proc/cpuinfo shows %s; %s not loaded" % (cpu.extension, needed))
         return Verdict(False, "device_missing", _device_missing(modules), "modules loaded, no /dev/kvm")
     # The kernel does not show the extension.
+    sev = _line(obs, "hypervisor")
+    if sev and "SEV" in sev.line:
+        return Verdict(False, "nested_not_exposed", _sev_guest(), "kernel log: '%s'" % sev.line)
     if guest.virtualized:
         return Verdict(False, "nested_not_exposed", _nested(guest.hypervisor, ext),
                        "a VM under %s without %s" % (guest.hypervisor, cpu.extension or "the extension"))
@@ -228,24 +264,34 @@ def _decide_x86(obs, modules, needed, ext, present):
                        "kernel %d.%d shows %s whenever the CPU has it (hidden only from %d.%d)"
                        % (version + (cpu.extension,) + since))
     lacks = _line(obs, "cpu_unsupported")
-    if lacks:
+    if lacks and _tells_cpu_from_firmware(lacks, obs):
         return Verdict(False, "cpu_unsupported", _cpu_unsupported(cpu, ext), "kernel log: '%s'" % lacks.line)
-    if obs.log.complete and cpu.extension == "vmx":
-        # From 5.6 the kernel logs at boot why it hid vmx; the boot log is here and says nothing.
+    if obs.log.complete and since:
+        # The kernels that hide the flag say so once at boot (feat_ctl.c for vmx, amd.c and
+        # hygon.c for svm); this boot's log is whole and holds no such line.
         return Verdict(False, "cpu_unsupported", _cpu_unsupported(cpu, ext),
-                       "the boot log holds no 'disabled by BIOS' line for vmx")
+                       "this boot's log is whole and holds no 'disabled by BIOS' line for %s" % cpu.extension)
     return Verdict(False, "unknown", _undecided(cpu, ext, obs), "neither the kernel log nor raw CPUID settles it")
 
 
 def _decide_arm(obs, modules):
     ext = extension_name("el2")
-    el2, el1 = _line(obs, "el2"), _line(obs, "el1") or _line(obs, "hyp_unavailable")
+    el2 = _line(obs, "el2")
+    el1 = _line(obs, "el1") or _line(obs, "hyp_unavailable") or _line(obs, "el_mismatch")
     off = _line(obs, "kvm_disabled_cmdline")
     if off:
         return Verdict(False, "kernel_disabled", (
             "KVM is turned off on the kernel command line (kvm-arm.mode=none). Remove that parameter "
             "from the boot loader's configuration (GRUB_CMDLINE_LINUX in /etc/default/grub, then "
             "update-grub or grub2-mkconfig -o /boot/grub2/grub.cfg) and reboot."), "kernel log: '%s'" % off.line)
+    failed = _line(obs, "kvm_init_failed")
+    if el2 and not el1 and failed:
+        return Verdict(False, "unknown", (
+            "Linux started at EL2, but KVM could not set up its hypervisor there; the kernel said: "
+            "'%s'. Two causes remain: the firmware (PSCI, reserved memory) or the kernel's KVM mode "
+            "(kvm-arm.mode=protected needs support the board may lack). Booting once with "
+            "kvm-arm.mode=nvhe on the command line tells them apart: if KVM then starts, the mode "
+            "was the cause; if not, update the firmware." % failed.line), "kernel log: '%s'" % failed.line)
     if el2 and not el1:
         if "kvm" not in modules:
             return Verdict(False, "module_not_loaded", _load_module("kvm", ext), "kernel log: '%s'" % el2.line)
@@ -264,19 +310,42 @@ def _decide_arm(obs, modules):
 
 def _decide_by_flag(obs, modules, needed, ext):
     cpu, guest, arch = obs.cpu, obs.guest, obs.arch
-    if cpu.extension_shown:
+    shown = cpu.extension_shown
+    platform = _line(obs, "platform_unsupported")
+    if platform:
+        return Verdict(False, "cpu_unsupported", (
+            "KVM-HV refuses this host: the kernel said '%s'. KVM-PR, which runs guests without "
+            "hypervisor mode (slower), may still work: 'modprobe kvm_pr'." % platform.line),
+            "kernel log: '%s'" % platform.line)
+    sbi = _line(obs, "firmware_unsupported")
+    if sbi:
+        return Verdict(False, "firmware_disabled", (
+            "The CPU has the RISC-V H extension but its SBI firmware is too old for KVM; the kernel "
+            "said '%s'. Update the board's OpenSBI firmware (SBI v0.2 or later, with the RFENCE "
+            "extension) and reboot." % sbi.line), "kernel log: '%s'" % sbi.line)
+    if shown is None and _line(obs, "hyp_unavailable"):
+        # The kernel's KVM said the extension is not there (cpuinfo did not tell).
+        shown = False
+    if shown:
         if needed and needed not in modules:
             return Verdict(False, "module_not_loaded", _load_module(needed, ext),
                            "/proc/cpuinfo shows %s; %s not loaded" % (cpu.extension, needed))
         return Verdict(False, "device_missing", _device_missing(modules), "modules loaded, no /dev/kvm")
-    if guest.virtualized or (arch.startswith("ppc64") and cpu.extension_shown is False):
+    if guest.virtualized or (arch.startswith("ppc64") and shown is False):
         return Verdict(False, "nested_not_exposed", _nested(guest.hypervisor, ext, arch),
                        "a guest of %s" % (guest.hypervisor or "a hypervisor"))
-    if cpu.extension_shown is False:
+    if shown is False:
         return Verdict(False, "cpu_unsupported", _cpu_unsupported(cpu, ext), "/proc/cpuinfo lacks %s" % cpu.extension)
     return Verdict(False, "unknown", (
         "/proc/cpuinfo could not be read to tell whether the CPU offers %s. Run "
         "'grep -m1 -E \"features|isa|platform\" /proc/cpuinfo' on the host." % ext), "/proc/cpuinfo not readable")
+
+
+def _sev_guest():
+    return ("This host is an AMD SEV (confidential) virtual machine, and KVM refuses to run inside "
+            "one by design. The change is on the parent, not in a BIOS: run this workload in a "
+            "virtual machine that is not confidential and has nested virtualization, or on bare "
+            "metal.")
 
 
 def _names(others):

@@ -119,10 +119,38 @@ CASES = [
     # AMD before 6.7 never clears svm: no flag on bare metal means the CPU lacks AMD-V.
     ("amd-no-svm-kernel-6.5", x86(AMD, BASE_FLAGS, log=None, kernel="6.5.0-41-generic"),
      "cpu_unsupported", [["AMD-V"]], ["BIOS"]),
-    # From 6.7 a firmware-disabled AMD loses svm too; the kvm_amd line cannot tell which.
-    ("amd-no-svm-kernel-6.8", x86(AMD, BASE_FLAGS, kernel="6.8.0-45-generic",
-                                  log="[   10.1] kvm_amd: SVM not supported by CPU 0, not amd or hygon\n"),
+    # From 6.7 a firmware-disabled AMD loses svm too, and amd.c says so once at boot.
+    ("amd-firmware-off-kernel-6.8", x86(AMD, BASE_FLAGS, kernel="6.8.0-45-generic",
+                                        log="[    0.2] SVM disabled (by BIOS) in MSR_VM_CR\n"
+                                            "[   10.1] kvm_amd: SVM not supported by CPU 0\n"),
+     "firmware_disabled", [["SVM Mode"]], ["nested"]),
+    # The same kvm_amd line with this boot's log whole and no firmware line: the CPU.
+    ("amd-no-svm-kernel-6.8-boot-log-whole", x86(AMD, BASE_FLAGS, kernel="6.8.0-45-generic",
+                                                 log="[   10.1] kvm_amd: SVM not supported by CPU 0\n"),
+     "cpu_unsupported", [["AMD-V"]], ["F10"]),
+    # With the boot messages gone, the kvm_amd line cannot tell which: say the two causes.
+    ("amd-no-svm-kernel-6.8-boot-log-gone", x86(AMD, BASE_FLAGS, kernel="6.8.0-45-generic", log=None, extra={
+        "/var/log/kern.log": "Nov 27 09:00:01 host kernel: [ 9000.1] kvm_amd: SVM not supported by CPU 0\n"}),
      "unknown", [["lacks it"], ["firmware turned it off"], ["cpuid"]], []),
+    # kvm_intel from 6.3 prints its own firmware line, so 'VMX not supported' is the CPU.
+    ("intel-vmx-not-supported-kernel-6.5", x86(("GenuineIntel", "Intel(R) Celeron(R) N4000"), BASE_FLAGS,
+                                               kernel="6.5.0-41-generic", log=None, extra={
+        "/var/log/kern.log": "Nov 27 09:00:01 host kernel: [ 9000.1] kvm_intel: VMX not supported by CPU 0\n"}),
+     "cpu_unsupported", [["Celeron"]], ["F2"]),
+    # 5.6-6.2 hid vmx for both causes and kvm.ko's 'no hardware support' cannot tell them apart.
+    ("intel-no-hardware-support-kernel-5.15", x86(INTEL, BASE_FLAGS, kernel="5.15.0-91-generic", log=None, extra={
+        "/var/log/kern.log": "Nov 27 09:00:01 host kernel: [ 9000.1] kvm: no hardware support\n"}),
+     "unknown", [["lacks it"], ["disabled by BIOS"]], []),
+    ("intel-vmx-not-enabled-by-bios-kernel-6.8", x86(INTEL, BASE_FLAGS, kernel="6.8.0-45-generic", log=None, extra={
+        "/var/log/kern.log": "[ 20.0] kvm_intel: VMX not enabled (by BIOS) in MSR_IA32_FEAT_CTL on CPU 0\n"}),
+     "firmware_disabled", [["Intel Virtualization Technology"]], []),
+    ("amd-sev-guest", x86(AMD, BASE_FLAGS + " hypervisor", dmi=QEMU_DMI, kernel="6.8.0-45-generic",
+                          log="[    0.0] Hypervisor detected: KVM\n[  5.0] kvm_amd: KVM is unsupported when running as an SEV guest\n"),
+     "nested_not_exposed", [["SEV"], ["not confidential"]], ["BIOS/UEFI setup"]),
+    # 6.12+ enables VT-x at load: another hypervisor's hold shows as a failed load.
+    ("enable-failed-unknown-holder", x86(INTEL, BASE_FLAGS + " vmx", extra=module("kvm"), kernel="6.12.0-1-amd64",
+                                         log="[   40.0] kvm: enabling virtualization on CPU0 failed\n"),
+     "unknown", [["another hypervisor"], ["lsmod"]], ["BIOS/UEFI setup"]),
     # kvm_intel tried on an AMD host only says the wrong module was tried.
     ("amd-wrong-module-tried", x86(AMD, BASE_FLAGS + " svm", extra=module("kvm"), kernel="6.8.0-45-generic",
                                    log="[    9.9] kvm_intel: VMX not supported by CPU 0\n"),
@@ -191,6 +219,23 @@ CASES = [
     ("arm64-vm-no-nested", arm("[    0.1] CPU: All CPU(s) started at EL1\n[    0.5] kvm [1]: HYP mode not available\n",
                                dmi=QEMU_DMI),
      "nested_not_exposed", [["parent"]], ["BIOS/UEFI setup"]),
+    ("arm64-el2-hyp-init-failed", arm("[    0.1] CPU: All CPU(s) started at EL2\n"
+                                      "[    0.6] kvm [1]: error initializing Hyp mode: -12\n",
+                                      extra=module("kvm", builtin=True)),
+     "unknown", [["kvm-arm.mode=nvhe"], ["firmware"]], ["SVM"]),
+    ("arm64-inconsistent-modes", arm("[    0.1] CPU: CPUs started in inconsistent modes\n"),
+     "firmware_disabled", [["EL2"]], []),
+    ("s390x-kvm-says-no-sie", {"/proc/sys/kernel/arch": "s390x\n", "/proc/sysinfo": "VM00 Control Program: z/VM    7.2.0\n",
+                               "/var/log/dmesg": "[    0.0] Linux version 6.1.0\n[ 3.0] kvm-s390: SIE is not available\n"},
+     "nested_not_exposed", [["z/VM"]], ["BIOS/UEFI setup"]),
+    ("riscv64-sbi-too-old", {"/proc/sys/kernel/arch": "riscv64\n",
+                             "/proc/cpuinfo": "processor\t: 0\nhart\t\t: 0\nisa\t\t: rv64imafdch_zicsr\n",
+                             "/var/log/dmesg": "[ 0.0] Linux version 6.6.0\n[ 1.0] kvm [1]: require SBI v0.2 or higher\n"},
+     "firmware_disabled", [["OpenSBI"]], ["F2"]),
+    ("ppc64le-kvm-hv-no-tlbie", {"/proc/sys/kernel/arch": "ppc64le\n",
+                                 "/proc/cpuinfo": PPC_CPUINFO % ("PowerNV", "9006-22P"),
+                                 "/var/log/dmesg": "[ 0.0] Linux version 6.6.0\n[ 2.0] KVM-HV: Host does not support TLBIE\n"},
+     "cpu_unsupported", [["kvm_pr"]], ["F2"]),
     ("arm64-kvm-arm-mode-none", arm("[    0.1] CPU: All CPU(s) started at EL2\n", cmdline="root=/dev/vda kvm-arm.mode=none"),
      "kernel_disabled", [["kvm-arm.mode=none"]], []),
     ("s390x-lpar-usable", {"/proc/sys/kernel/arch": "s390x\n", "/proc/cpuinfo": S390_CPUINFO,
