@@ -33,6 +33,37 @@ extends_documentation_fragment:
 attributes:
   facts:
     support: full
+notes:
+  - "The kernel's words, reason by reason, and the kernels that print them (the collection's
+    C(plugins/module_utils/_kernel_messages.py) holds each message with its versions, file and
+    source):"
+  - "V(firmware_disabled): C(kvm: disabled by bios) (3.10-5.15), C(kvm: support for 'kvm_amd' disabled
+    by bios) (5.16-6.2), C(x86/cpu: VMX (outside TXT\\) disabled by BIOS) at boot (5.6 on, C(inside TXT)
+    when the kernel runs under tboot), C(kvm_intel: VMX not enabled (by BIOS\\) in MSR_IA32_FEAT_CTL)
+    (6.3 on), C(kvm_amd: SVM disabled (by BIOS\\) in MSR_VM_CR) (6.3-6.6) and the boot line C(SVM
+    disabled (by BIOS\\) in MSR_VM_CR) (6.7 on); on arm64 C(CPU: All CPU(s\\) started at EL1) and
+    C(HYP mode not available)."
+  - "V(cpu_unsupported): kernels before 5.6 (C(vmx)) and 6.7 (C(svm)) show the flag whenever the
+    CPU has it, so its absence on bare metal is the CPU; later kernels also hide it when the
+    firmware turned it off, and then the boot log (which names the firmware when it is the
+    cause), C(kvm_intel: VMX not supported by CPU N) (6.3 on) or raw CPUID decides."
+  - "V(nested_not_exposed): C(Hypervisor detected: ...) (every kernel) and DMI name the parent;
+    C(kvm-s390: SIE is not available) (4.19 on) under z/VM; C(kvm_amd: KVM is unsupported when
+    running as an SEV guest) (5.11 on)."
+  - "V(other_hypervisor): C(kvm: enabling virtualization on CPUN failed) (every kernel) appears when a
+    VM starts up to 6.11 and at module load from 6.12, with VirtualBox's C(vboxdrv) or VMware's
+    C(vmmon) loaded; a Xen dom0 kernel runs under Xen."
+  - "V(kernel_disabled): C(KVM disabled from command line) (arm64, 5.16 on) for C(kvm-arm.mode=none);
+    C(clearcpuid=), C(module_blacklist=) and C(initcall_blacklist=) print nothing and are read from
+    C(/proc/cmdline)."
+  - "V(module_blocked), V(module_not_loaded), V(device_missing) and V(device_inaccessible) have no
+    kernel message of their own: modprobe.d, C(/sys/module) and C(/dev/kvm) tell them. udev loads
+    C(kvm_intel)/C(kvm_amd) at boot only when C(/proc/cpuinfo) shows C(vmx)/C(svm)."
+  - "Lines of the other vendor's module say only that it was tried: C(has_svm: not amd) (3.10-4.19),
+    C(has_svm: not amd or hygon) (4.20-6.2), C(kvm_amd: CPU N isn't AMD or Hygon) (6.6 on), and
+    C(kvm_intel: VMX not supported by CPU N) on an AMD host (6.3 on)."
+  - "V(unknown) is said only when the evidence cannot settle it; the remediation names the two
+    causes that remain and the one command that tells them apart."
 seealso:
   - module: hypervisor.kvm.kvm_check
   - module: ansible.builtin.setup
