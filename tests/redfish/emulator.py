@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import re
 import shutil
 import socket
 import ssl
@@ -157,7 +158,9 @@ class Emulator:
                 self.proc.wait(5)
 
     def log(self):
-        return self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path.exists() else ""
+        """The emulator's log without terminal colours (werkzeug colours non-GET requests)."""
+        text = self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path.exists() else ""
+        return re.sub(r"\x1b\[[0-9;]*m", "", text)
 
     def get(self, path, username, password):
         """GET a resource as a client would (for assertions on the emulator's state)."""
