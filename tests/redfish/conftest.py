@@ -116,7 +116,7 @@ def run_role(tmp_path):
     collections.mkdir(parents=True)
     (collections / "kvm").symlink_to(ROOT)
 
-    def run(hosts, check=False, timeout=300):
+    def run(hosts, check=False, timeout=300, while_running=None):
         inventory = tmp_path / "inventory.yml"
         inventory.write_text(yaml.safe_dump({"all": {
             "hosts": {"localhost": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}},
@@ -130,9 +130,11 @@ def run_role(tmp_path):
         if check:
             command.append("--check")
         start = time.monotonic()
-        proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+        with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
+            if while_running:
+                while_running(proc)
+            output = proc.communicate(timeout=timeout)[0]
         lines = results.read_text().splitlines() if results.exists() else []
-        return Run(proc.returncode, proc.stdout + proc.stderr, [json.loads(line) for line in lines],
-                   time.monotonic() - start)
+        return Run(proc.returncode, output, [json.loads(line) for line in lines], time.monotonic() - start)
 
     return run

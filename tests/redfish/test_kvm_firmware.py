@@ -13,8 +13,10 @@ the reset request in the emulator's log plus the attribute's value.
 from __future__ import annotations
 
 import re
+import sys
+import time
 
-from conftest import FIXTURES, PASSWORD, USER, closed_port, os_host, pre_os_host
+from conftest import FIXTURES, PASSWORD, ROOT, USER, closed_port, os_host, pre_os_host
 
 DISABLED = {"ProcVirtualization": "Disabled", "IntelProcVtd": "Disabled", "ProcTurboMode": "Enabled",
             "BootMode": "Uefi"}
@@ -214,3 +216,46 @@ def test_preflight_names_every_missing_variable(run_role):
     message = run.failure("node1")
     for name in ("kvm_firmware_bmc_address", "kvm_firmware_bmc_username", "kvm_firmware_bmc_password"):
         assert name in message
+
+
+def test_a_host_that_is_not_a_firmware_case_is_left_alone_with_its_remediation(bmc, run_role):
+    emu = bmc({"node1": {"bios": DISABLED}})
+    run = run_role({"node1": os_host(emu, "node1", "qemu-tcg-nosvm-libvirt")})
+    assert run.rc == 0, run.output[-4000:]
+    said = run.tasks("node1", "Say why the firmware is left alone")[0]["result"]["msg"]
+    assert "'nested_not_exposed'" in said and "parent hypervisor" in said and "kvm_firmware_force" in said
+    assert not requests(emu, PATCH)
+
+
+def test_a_reset_that_never_comes_back(bmc, run_role):
+    # The operating system is reached over real SSH (tests/fleet/sshfleet.py); when the BMC
+    # receives the reset, the harness stops that sshd: the host never answers again.
+    sys.path.insert(0, str(ROOT / "tests" / "fleet"))
+    import sshfleet  # pylint: disable=import-outside-toplevel
+
+    emu = bmc({"node1": {"bios": DISABLED}})
+    with sshfleet.Fleet(hosts=1, closed=0, forks=1, become=False, fixtures_every=0, failing=0) as fleet:
+        host = os_host(emu, "node1", "qemu-tcg-nosvm-libvirt", kvm_firmware_force=True, kvm_firmware_reboot=True,
+                       kvm_firmware_reboot_timeout=15)
+        host.update({
+            "ansible_connection": "ssh", "ansible_host": sshfleet.address(0), "ansible_port": fleet.port,
+            "ansible_user": "root", "ansible_ssh_private_key_file": str(fleet.path("client_key")),
+            "ansible_python_interpreter": "/usr/bin/python3", "ansible_timeout": 5,
+            # No connection sharing: a session kept open would outlive the "reboot".
+            "ansible_ssh_args": "-o ControlMaster=no -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"
+                                " -o IdentitiesOnly=yes -o LogLevel=ERROR",
+        })
+
+        def power_off_when_reset(proc):
+            deadline = time.monotonic() + 120
+            while not requests(emu, RESET) and proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.2)
+            fleet.stop()
+
+        run = run_role({"node1": host}, while_running=power_off_when_reset)
+    assert run.rc != 0, run.output[-4000:]
+    assert run.tasks("node1", "See whether an operating system answers", status="ok")
+    message = run.failure("node1")
+    assert message.startswith("node1: the BMC reset the server to apply ProcVirtualization")
+    assert "timed out" in message and "console" in message
+    assert len(requests(emu, RESET)) == 1
