@@ -69,6 +69,7 @@ def pre_os_host(emu, system, **extra):
         "kvm_firmware_bmc_password": PASSWORD, "kvm_firmware_ca_path": str(emu.cert),
         "kvm_firmware_system_id": system, "kvm_firmware_vendor": "Dell",
         "kvm_firmware_poll_interval": 1, "kvm_firmware_reboot_timeout": 60,
+        "kvm_firmware_reboot_delay": 0,
     }
     host.update(extra)
     return host

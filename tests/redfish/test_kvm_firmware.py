@@ -207,6 +207,8 @@ def test_a_reset_that_does_not_fix_the_verdict_fails(bmc, run_role):
     message = run.failure("node1")
     assert message.startswith("node1: the BMC reset the server to apply ProcVirtualization")
     assert "nested_not_exposed" in message and "console" in message
+    # This machine played the host and did not restart: the boot id says so.
+    assert "the host did not restart (same boot id)" in message
     assert len(requests(emu, RESET)) == 1
 
 
@@ -236,7 +238,7 @@ def test_a_reset_that_never_comes_back(bmc, run_role):
     emu = bmc({"node1": {"bios": DISABLED}})
     with sshfleet.Fleet(hosts=1, closed=0, forks=1, become=False, fixtures_every=0, failing=0) as fleet:
         host = os_host(emu, "node1", "qemu-tcg-nosvm-libvirt", kvm_firmware_force=True, kvm_firmware_reboot=True,
-                       kvm_firmware_reboot_timeout=15)
+                       kvm_firmware_reboot_timeout=15, kvm_firmware_reboot_delay=3)
         host.update({
             "ansible_connection": "ssh", "ansible_host": sshfleet.address(0), "ansible_port": fleet.port,
             "ansible_user": "root", "ansible_ssh_private_key_file": str(fleet.path("client_key")),
