@@ -35,6 +35,9 @@ import urllib.request
 import uuid
 
 SUSHY_NS = "http://openstack.org/xmlns/libvirt/sushy"
+# Requests as the emulator's log shows them (after log() removed the colours).
+RESET_REQUEST = re.compile(r'"POST /redfish/v1/Systems/[^ ]+/Actions/ComputerSystem.Reset')
+PATCH_REQUEST = re.compile(r'"PATCH /redfish/v1/Systems/[^ ]+/BIOS/Settings')
 
 
 def find_emulator():
@@ -101,6 +104,15 @@ class Emulator:
         self.log_path = self.workdir / ("emulator-%d.log" % self.port)
         self.proc = None
 
+    @classmethod
+    def attach(cls, workdir, address, log_path):
+        """An Emulator object for one started by another process (to read its log and state)."""
+        workdir = pathlib.Path(workdir)
+        emu = cls(workdir, workdir / "bmc.crt", workdir / "bmc.key", workdir / "htpasswd")
+        emu.port = int(address.rsplit(":", 1)[1])
+        emu.log_path = pathlib.Path(log_path)
+        return emu
+
     @property
     def address(self):
         return "127.0.0.1:%d" % self.port
@@ -127,15 +139,19 @@ class Emulator:
                 lines.append("_dom.create()")
         return "\n".join(lines) + "\n"
 
-    def start(self, timeout=30):
+    def start(self, timeout=30, session=False, lifetime=None):
+        """Start and wait until it answers. ``session``: in its own process group, to outlive
+        the caller; ``lifetime``: seconds after which ``timeout(1)`` ends it in any case."""
         config = self.workdir / ("emulator-%d.conf.py" % self.port)
         config.write_text(self._config())
-        script = find_emulator()
+        command = [find_emulator(), "--config", str(config), "-i", "127.0.0.1", "-p", str(self.port),
+                   "--ssl-certificate", str(self.cert), "--ssl-key", str(self.key)]
+        if lifetime:
+            command = ["timeout", str(lifetime)] + command
         log = open(self.log_path, "w", encoding="utf-8")  # pylint: disable=consider-using-with
         self.proc = subprocess.Popen(  # pylint: disable=consider-using-with
-            [script, "--config", str(config), "-i", "127.0.0.1", "-p", str(self.port),
-             "--ssl-certificate", str(self.cert), "--ssl-key", str(self.key)],
-            stdout=log, stderr=subprocess.STDOUT, cwd=str(self.workdir))
+            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=str(self.workdir),
+            start_new_session=session)
         context = ssl.create_default_context(cafile=str(self.cert))
         deadline = time.monotonic() + timeout
         while True:

@@ -12,16 +12,16 @@ the reset request in the emulator's log plus the attribute's value.
 
 from __future__ import annotations
 
-import re
 import sys
 import time
 
+import emulator
 from conftest import FIXTURES, PASSWORD, ROOT, USER, closed_port, os_host, pre_os_host
 
 DISABLED = {"ProcVirtualization": "Disabled", "IntelProcVtd": "Disabled", "ProcTurboMode": "Enabled",
             "BootMode": "Uefi"}
-RESET = re.compile(r'"POST /redfish/v1/Systems/[^ ]+/Actions/ComputerSystem.Reset')
-PATCH = re.compile(r'"PATCH /redfish/v1/Systems/[^ ]+/BIOS/Settings')
+RESET = emulator.RESET_REQUEST
+PATCH = emulator.PATCH_REQUEST
 
 
 def requests(emu, pattern):
