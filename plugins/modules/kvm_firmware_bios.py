@@ -157,8 +157,9 @@ state:
   description:
     - V(enabled) every setting was already on; V(pending) set and waiting for a reset (this run
       set it, or an earlier one did); V(applied) the module reset the system and the BIOS reports
-      the value; V(would_set) check mode found something to set; V(would_reset) check mode found
-      it pending and O(reset) asked for a reset.
+      the value; V(reset) the module reset the system and did not poll the BIOS
+      (O(wait_applied=false)); V(would_set) check mode found something to set; V(would_reset)
+      check mode found it pending and O(reset) asked for a reset.
   returned: success
   type: str
   sample: pending
@@ -307,7 +308,8 @@ def run(module, client):
     if p["wait_applied"]:
         result.update(state="applied", msg="%s applied after %s" % (names, ", ".join(steps)))
     else:
-        result["msg"] = "%s set and reset sent (%s); not waiting for the BIOS to report it" % (names, ", ".join(steps))
+        result.update(state="reset", msg="%s set and the system reset (%s); the BIOS was not polled (wait_applied: false)"
+                      % (names, ", ".join(steps)))
     return result
 
 

@@ -195,7 +195,9 @@ def test_forced_on_a_vm_then_verified_by_the_verdict_after_the_reset(bmc, run_ro
                                      kvm_firmware_reboot=True,
                                      kvm_test_facts_root_after_reset=str(FIXTURES / "qemu-tcg-svm-libvirt" / "root"))})
     assert run.rc == 0, run.output[-4000:]
-    assert run.bios("node1")["result"]["reset"] == ["ForceRestart"]
+    bios = run.bios("node1")["result"]
+    assert bios["reset"] == ["ForceRestart"] and bios["state"] == "reset"
+    assert "power-cycle" not in run.tasks("node1", "Report the BIOS state")[0]["result"]["msg"]
     assert run.tasks("node1", "Check that KVM can now be used", status="ok")
 
 
