@@ -80,10 +80,30 @@ def os_host(emu, system, facts_root, **extra):
     host = pre_os_host(emu, system, **extra)
     for key in ("ansible_host", "ansible_port", "ansible_timeout"):
         host.pop(key)
+    root = facts_root if os.path.isabs(str(facts_root)) else FIXTURES / facts_root / "root"
     host.update({"ansible_connection": "local", "ansible_python_interpreter": sys.executable,
-                 "kvm_test_facts_root": str(FIXTURES / facts_root / "root")})
+                 "kvm_test_facts_root": str(root)})
     host.update(extra)
     return host
+
+
+def firmware_disabled_root(directory):
+    """A host tree in the snapshot format whose verdict is firmware_disabled: an AMD server whose
+    kernel said at boot that the BIOS turned SVM off (built like the unit tests' verdict tables)."""
+    sys.path.insert(0, str(ROOT / "tests" / "unit" / "plugins" / "module_utils"))
+    import hosts  # pylint: disable=import-outside-toplevel,import-error
+
+    files = {
+        "/proc/sys/kernel/arch": "x86_64\n",
+        "/proc/sys/kernel/osrelease": "6.1.0-28-amd64\n",
+        "/proc/cpuinfo": hosts.cpuinfo_x86("AuthenticAMD", "AMD EPYC 7763 64-Core Processor", hosts.BASE_FLAGS + " svm"),
+        "/proc/cmdline": "BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro quiet\n",
+        "/proc/1/cgroup": "0::/init.scope\n",
+        "/var/log/dmesg": hosts.BOOT_LOG + "[    3.2] kvm: support for 'kvm_amd' disabled by bios\n",
+    }
+    files.update(hosts.DELL_DMI)
+    files.update(hosts.module("kvm"))
+    return hosts.write_host(directory, files)
 
 
 class Run:

@@ -16,7 +16,7 @@ import sys
 import time
 
 import emulator
-from conftest import FIXTURES, PASSWORD, ROOT, USER, closed_port, os_host, pre_os_host
+from conftest import FIXTURES, PASSWORD, ROOT, USER, closed_port, firmware_disabled_root, os_host, pre_os_host
 
 DISABLED = {"ProcVirtualization": "Disabled", "IntelProcVtd": "Disabled", "ProcTurboMode": "Enabled",
             "BootMode": "Uefi"}
@@ -263,3 +263,28 @@ def test_a_reset_that_never_comes_back(bmc, run_role):
     assert message.startswith("node1: the BMC reset the server to apply ProcVirtualization")
     assert "timed out" in message and "console" in message
     assert len(requests(emu, RESET)) == 1
+
+
+def test_a_firmware_disabled_host_gets_the_pending_value_without_force(bmc, run_role, tmp_path):
+    emu = bmc({"node1": {"bios": DISABLED}})
+    run = run_role({"node1": os_host(emu, "node1", firmware_disabled_root(tmp_path / "host"))})
+    assert run.rc == 0, run.output[-4000:]
+    assert run.bios("node1")["result"]["state"] == "pending" and not requests(emu, RESET)
+
+
+def test_a_firmware_disabled_host_is_reset_and_verified(bmc, run_role, tmp_path):
+    emu = bmc({"node1": {"bios": DISABLED}})
+    run = run_role({"node1": os_host(emu, "node1", firmware_disabled_root(tmp_path / "host"), kvm_firmware_reboot=True,
+                                     kvm_test_facts_root_after_reset=str(FIXTURES / "qemu-tcg-svm-libvirt" / "root"))})
+    assert run.rc == 0, run.output[-4000:]
+    assert len(requests(emu, RESET)) == 1
+    assert run.tasks("node1", "Check that KVM can now be used", status="ok")
+
+
+def test_bios_on_while_the_host_says_firmware_disabled_asks_for_a_cold_start(bmc, run_role, tmp_path):
+    emu = bmc({"node1": {"bios": dict(DISABLED, ProcVirtualization="Enabled")}})
+    run = run_role({"node1": os_host(emu, "node1", firmware_disabled_root(tmp_path / "host"), kvm_firmware_reboot=True)})
+    assert run.rc != 0
+    message = run.failure("node1")
+    assert message.startswith("node1: the BIOS already reports ProcVirtualization enabled")
+    assert "cold start" in message and not requests(emu, PATCH) and not requests(emu, RESET)
