@@ -81,7 +81,7 @@ def main():
 
         def report(size):
             return [playbook, "hypervisor.kvm.report", "-l", "reachable[0:%d]" % (size - 1),
-                    "-e", "report_dir=%s" % report_dir, "-e", "kvm_report_become=false"]
+                    "-e", "kvm_report_dir=%s" % report_dir, "-e", "kvm_report_become=false"]
 
         cold = {}
         for module in ("ansible.builtin.ping", "hypervisor.kvm.kvm_facts"):

@@ -11,6 +11,7 @@ sliced jobs filled. Also: the play of the same shape that does no work, for benc
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import pathlib
@@ -54,11 +55,16 @@ def host_name(index):
     return "host-%05d" % (index + 1)
 
 
-def write_cache(directory, facts_by_host):
-    """Store ``{host: kvm facts or a hostile value}`` as ``ansible_facts['kvm']`` in a jsonfile cache."""
+@functools.cache
+def _cache_loader():
     from ansible.plugins.loader import cache_loader, init_plugin_loader  # pylint: disable=import-outside-toplevel
     init_plugin_loader()
-    cache = cache_loader.get("ansible.builtin.jsonfile", _uri=str(directory))
+    return cache_loader
+
+
+def write_cache(directory, facts_by_host):
+    """Store ``{host: kvm facts or a hostile value}`` as ``ansible_facts['kvm']`` in a jsonfile cache."""
+    cache = _cache_loader().get("ansible.builtin.jsonfile", _uri=str(directory))
     for host, facts in facts_by_host.items():
         cache.set(host, {"kvm": facts})
 
