@@ -44,9 +44,16 @@ NO_WORK_PLAYBOOK = """---
 """
 
 
+def import_collection():
+    """Make ``ansible_collections.hypervisor.kvm`` importable, from where Ansible is told to find it."""
+    for path in reversed(os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(os.pathsep)):
+        if path and path not in sys.path:
+            sys.path.insert(0, path)
+
+
 def captured_facts():
     """The kvm facts of every captured host (tests/unit/fixtures), by case name."""
-    sys.path.insert(0, str(ROOT / ".cache" / "units"))
+    import_collection()
     from ansible_collections.hypervisor.kvm.plugins.module_utils._facts import gather  # pylint: disable=import-outside-toplevel
     return {p.name: gather(str(p / "root")) for p in sorted(FIXTURES.iterdir()) if (p / "root").is_dir()}
 
