@@ -299,9 +299,7 @@ def _get(mapping, *keys):
 def _type_name(value):
     if isinstance(value, bool):
         return "a boolean"
-    if isinstance(value, int):
-        return "a number"
-    if isinstance(value, float):
+    if isinstance(value, (int, float)):
         return "a number"
     if isinstance(value, str):
         return "text"

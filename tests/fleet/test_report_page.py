@@ -13,8 +13,11 @@ import tempfile
 
 import pytest
 
+import factcache
 import sshfleet
 from sshfleet import OUTPUT
+
+factcache.import_collection()
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -150,3 +153,12 @@ def test_screenshots_phone_and_print(page, fleet_run):
     assert not page.is_visible("#filter")
     page.pdf(path=str(OUTPUT / "report.pdf"), format="A4")
     assert (OUTPUT / "report.pdf").stat().st_size > 10000
+
+
+def test_labels_are_the_collections(page, fleet_run):
+    from ansible_collections.hypervisor.kvm.plugins.module_utils._reasons import LABELS  # pylint: disable=import-outside-toplevel
+    badges = page.eval_on_selector_all("#hosts-table tbody tr", "rows => rows.map(r => [r.dataset.verdict, "
+                                       "r.querySelector('.badge').textContent])")
+    for verdict, text in badges:
+        if verdict in LABELS:
+            assert text == LABELS[verdict], (verdict, text)
