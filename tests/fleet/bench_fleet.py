@@ -25,7 +25,8 @@ fleet logs in as root, and sudo would add the same cost to each module.
 Environment: BENCH_FORKS (16), BENCH_SIZES (50,100,200), BENCH_REPEAT (1: runs per
 measurement, the median is kept), BENCH_FORKS_SWEEP (e.g. 4,8,16,32: also time kvm_facts on the
 largest size at each of these forks; empty by default), BENCH_SLICES (3), BENCH_CACHE_HOSTS
-(10000), BENCH_PARTS (live,cache: which parts run). Wall time and the CPU time of ansible and
+(10000), BENCH_PARTS (live,cache: which parts run), BENCH_MODULES (the three above, comma-separated),
+BENCH_CACHE_RUNS (no-work,run-once,report). Wall time and the CPU time of ansible and
 its children are both shown: on a shared machine the CPU time is the steadier of the two.
 Results also go to tests/output/fleet/bench.json.
 """
@@ -53,7 +54,7 @@ FORKS = int(os.environ.get("BENCH_FORKS", "16"))
 SIZES = [int(s) for s in os.environ.get("BENCH_SIZES", "50,100,200").split(",")]
 REPEAT = int(os.environ.get("BENCH_REPEAT", "1"))
 SWEEP = [int(f) for f in os.environ.get("BENCH_FORKS_SWEEP", "").split(",") if f]
-MODULES = ("hypervisor.kvm.kvm_facts", "ansible.builtin.ping", "ansible.builtin.setup")
+MODULES = tuple(os.environ.get("BENCH_MODULES", "hypervisor.kvm.kvm_facts,ansible.builtin.ping,ansible.builtin.setup").split(","))
 SLICES = int(os.environ.get("BENCH_SLICES", "3"))
 CACHE_HOSTS = int(os.environ.get("BENCH_CACHE_HOSTS", "10000"))
 PARTS = set(os.environ.get("BENCH_PARTS", "live,cache").split(","))

@@ -132,6 +132,10 @@ def test_remediation_for_every_host_that_cannot(page, fleet_run):
     report = fleet_run["live_report"]["json"]
     named = page.eval_on_selector_all(".fix .hostlist .h", "names => names.map(n => n.textContent)")
     assert sorted(named) == sorted(r["host"] for r in report["hosts"] if not r["usable"])
+    # Off screen, the lists are not laid out (content-visibility: auto): scrolled to, they are.
+    page.locator('.fix[data-verdict="failed"]').scroll_into_view_if_needed()
+    page.wait_for_function("selector => document.querySelector(selector).innerText.length > 0",
+                           arg='.fix[data-verdict="failed"] .hostlist')
     failed = page.inner_text('.fix[data-verdict="failed"] .hostlist')
     assert sshfleet.MISSING_SNAPSHOT in failed, failed
     link = page.get_attribute('#hosts-table tr[data-verdict="unreachable"] a.badge', "href")
