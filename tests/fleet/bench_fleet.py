@@ -143,9 +143,9 @@ def live(results):
         with tempfile.TemporaryDirectory(prefix="kvm-bench-slices-") as cache:
             slices = sliced(cache)
         results["slices"] = {"slices": SLICES, "seconds": [round(x, 3) for x in slices]}
+        gathered = ", ".join("%.2f" % x for x in slices[:-1])
         print("  %d slices of %d hosts gathering into one cache: %s s; then the report from it: %.2f s; "
-              "one report run over all: %.2f s" % (SLICES, largest, ", ".join("%.2f" % x for x in slices[:-1]), slices[-1],
-                                                  table[("report", largest)]), flush=True)
+              "one report run over all: %.2f s" % (SLICES, largest, gathered, slices[-1], table[("report", largest)]), flush=True)
 
         sweep = {}
         for forks in SWEEP:
@@ -203,7 +203,7 @@ def page_timing(path, repeat=3):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, headless=True,
                                              args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"])
-        for _ in range(repeat):
+        for _run in range(repeat):
             tab = browser.new_page(viewport={"width": 1280, "height": 900})
             start = time.monotonic()
             tab.goto(path.as_uri())

@@ -50,6 +50,7 @@ def import_collection():
         if path and path not in sys.path:
             sys.path.insert(0, path)
 
+
 # The least a play over every host costs: no per-host task, one file written once. The report
 # from cache has this shape (its gathering play is skipped as a whole).
 RUN_ONCE_PLAYBOOK = """---

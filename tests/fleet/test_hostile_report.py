@@ -112,7 +112,7 @@ def inputs():
     cases.append(("huge-evidence", evidence, "module_not_loaded"))
     deep = base_facts()
     nest = deep["guest"]
-    for _ in range(200):
+    for _level in range(200):
         nest["hypervisor"] = {"hypervisor": None}
         nest = nest["hypervisor"]
     cases.append(("deep-nesting", deep, "malformed"))
@@ -257,9 +257,9 @@ def test_every_host_has_its_row_on_the_page(page_seen, report):
 def test_count_inputs_tried_and_handled(report, page_seen):
     rows = {row["host"]: row for row in report["hosts"]}
     handled = [name for name in EXPECTED if rows[name]["verdict"] == EXPECTED[name] and name in page_seen["hosts"]]
+    kinds = ("text-", "reason-", "type-", "huge-", "deep-")
     counts = {"tried": len(CASES), "handled": len(handled), "script_payloads_ran": len(page_seen["pwned"]),
-              "by_kind": {kind: sum(1 for name in EXPECTED if name.startswith(kind)) for kind in ("text-", "reason-",
-                                                                                                 "type-", "huge-", "deep-")}}
+              "by_kind": {kind: sum(1 for name in EXPECTED if name.startswith(kind)) for kind in kinds}}
     (OUTPUT / "hostile.json").write_text(json.dumps(counts, indent=2) + "\n")
     print("hostile facts: %(tried)d inputs tried, %(handled)d handled" % counts)
     assert counts["handled"] == counts["tried"]
