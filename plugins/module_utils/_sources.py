@@ -73,8 +73,13 @@ class HostFiles(object):
         if self.live:
             self.root = "/"
             return
+        # The folders above the root are the caller's; the root itself came with the snapshot.
+        if os.path.islink(self.root):
+            raise SnapshotError(
+                "the snapshot directory %s is a symbolic link, which is not followed; give the "
+                "directory itself" % self.root)
         try:
-            self._fd = os.open(self.root, _DIR_FLAGS & ~os.O_NOFOLLOW)
+            self._fd = os.open(self.root, _DIR_FLAGS)
         except OSError:
             raise SnapshotError(
                 "the snapshot directory %s does not exist or is not a directory; give the "
@@ -151,6 +156,10 @@ class HostFiles(object):
 
         Names that are not UTF-8 come back with U+FFFD in place of their bytes.
         """
+        return self.readdir(path)[0]
+
+    def readdir(self, path):
+        """``(sorted names, None)`` of a host directory, or ``([], why)`` as ``read`` says why."""
         try:
             if self.live:
                 names = os.listdir(path)
@@ -160,9 +169,13 @@ class HostFiles(object):
                     names = os.listdir(fd)
                 finally:
                     os.close(fd)
-        except (_Refused, OSError, ValueError):
-            return []
-        return sorted(clean_name(name) for name in names)
+        except _Refused as exc:
+            return [], str(exc)
+        except OSError as exc:
+            return [], _why(exc)
+        except ValueError:
+            return [], "not a valid file name"
+        return sorted(clean_name(name) for name in names), None
 
     def link_name(self, path):
         """Last component of a symlink's target (a driver or IOMMU group), or None.
@@ -234,12 +247,11 @@ def _walk(root_fd, parts):
             try:
                 following = os.open(part, _DIR_FLAGS, dir_fd=fd)
             except OSError as exc:
-                if exc.errno in (errno.ENOTDIR, errno.ELOOP):
-                    kind = _kind(part, fd)
-                    if kind:
-                        raise _Refused("%s is a %s, not followed" % ("/".join(parts[:index + 1]), kind)
-                                       if kind == "symbolic link" else
-                                       "%s is not a directory (%s)" % ("/".join(parts[:index + 1]), kind))
+                kind = _kind(part, fd) if exc.errno in (errno.ENOTDIR, errno.ELOOP) else None
+                if kind == "symbolic link":
+                    raise _Refused("/%s is a symbolic link, not followed" % "/".join(parts[:index + 1]))
+                if kind:
+                    raise _Refused("/%s is not a directory (%s)" % ("/".join(parts[:index + 1]), kind))
                 raise
             os.close(fd)
             fd = following
@@ -275,6 +287,8 @@ def _read_file(dir_fd, name, limit, tail):
     else:
         before = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
         flags = _FILE_FLAGS | os.O_NOFOLLOW
+    if stat.S_ISLNK(before.st_mode):
+        raise _Refused("a symbolic link, not followed")
     if not stat.S_ISREG(before.st_mode):
         raise _Refused(_not_regular(before.st_mode))
     fd = os.open(name, flags, dir_fd=dir_fd)
