@@ -157,7 +157,7 @@ def _file_instead(root, *paths):
         _put(root, path, "a file where a directory belongs\n")
 
 
-def _non_utf8(root):
+def _non_utf8(root, _ctx):
     rootb = os.fsencode(root)
     for parent, name, content in (
             (b"etc/modprobe.d", b"\xff\xfe.conf", b"blacklist kvm_intel\n"),
@@ -300,7 +300,7 @@ CASES = {
         lambda r, c: _put(r, "proc/cpuinfo", BASE["proc/cpuinfo"].replace("Hostile Base CPU", "M" * (1 << 20))),
         r"/proc/cpuinfo",
         gaps={"size": "_parsers.parse_cpuinfo: cap cpu.model (256 characters); the evidence repeats it"}),
-    "non-UTF-8 names and content": Case(lambda r, c: _non_utf8(r), "\ufffd"),
+    "non-UTF-8 names and content": Case(_non_utf8, "\ufffd"),
     "directories where files belong": Case(
         lambda r, c: _dir_instead(r, "proc/cpuinfo", "proc/sys/kernel/osrelease", "var/log/dmesg",
                                   "sys/module/kvm_intel/parameters/nested", "etc/modprobe.d/base.conf"),
