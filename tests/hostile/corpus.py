@@ -314,15 +314,6 @@ CASES = {
         gaps={"size": "_facts._modules: cap the list of module names (and the evidence line that repeats it)"}),
 }
 
-# Roots that are not a host at all: the modules fail, saying why.
-ROOTS = {
-    "empty root string": Case(lambda work, c: "", r"root is empty"),
-    "root is a link to /": Case(lambda work, c: _root_link(work), r"is a symbolic link, which is not followed"),
-    "root is a FIFO": Case(lambda work, c: _root_fifo(work), r"does not exist or is not a directory"),
-    "root with proc and sys both links out": Case(
-        lambda work, c: _root_links_out(work, c), r"neither proc/ nor sys/"),
-}
-
 
 def _root_link(work):
     path = os.path.join(work, "root-link")
@@ -342,6 +333,16 @@ def _root_links_out(work, ctx):
     os.symlink("/proc", os.path.join(path, "proc"))
     os.symlink(ctx.dir, os.path.join(path, "sys"))
     return path
+
+
+# Roots that are not a host at all: the modules fail, saying why.
+ROOTS = {
+    "empty root string": Case(lambda work, c: "", r"root is empty"),
+    "root is a link to /": Case(lambda work, c: _root_link(work), r"is a symbolic link, which is not followed"),
+    "root is a FIFO": Case(lambda work, c: _root_fifo(work), r"does not exist or is not a directory"),
+    "root with proc and sys both links out": Case(
+        _root_links_out, r"neither proc/ nor sys/"),
+}
 
 
 def base(root):
