@@ -59,7 +59,7 @@ class HostFiles(object):
 
     ``read`` returns ``(text, None)`` or ``(None, why)`` where ``why`` is a short phrase
     such as ``'missing'``, ``'permission denied'``, ``'not a regular file (fifo)'`` or
-    ``'proc is a symbolic link, not followed'``. Raises ``SnapshotError`` when ``root`` is
+    ``'/proc is a symbolic link, not followed'``. Raises ``SnapshotError`` when ``root`` is
     empty, or not a directory that holds a host (its ``proc`` or ``sys``).
     """
 
