@@ -196,8 +196,9 @@ class Case(object):
     ``says``: a regex the result (as JSON text) must match, naming what was refused.
     ``gaps``: {check: what must change, and where} for a check that fails for a known reason
     outside the reading code ('says', 'size' or 'time'); the suite reports it as a known gap.
-    A kernel log at the read cap is matched line by line by the parsers: for it only the end
-    of the run is asserted (``wall_limit=None``), and its time is reported.
+    Every run must take under a second of CPU; ``wall_limit`` bounds its wall time too, except
+    for a kernel log at the 4 MB read cap (``None``), whose reading alone is at the mercy of a
+    loaded machine: its wall time is reported.
     """
 
     def __init__(self, build, says, needs_root=False, gaps=None, timeout=30, wall_limit=1.0,
@@ -290,16 +291,13 @@ CASES = {
     "2 GB sparse proc/cpuinfo": Case(lambda r, c: _sparse(r, "proc/cpuinfo", 2 << 30), r"/proc/cpuinfo"),
     "one-line 4 MB kernel log": Case(
         lambda r, c: _put(r, "var/log/dmesg", "[    0.000000] kvm: " + "A" * ((4 << 20) - 100)), r"/var/log/dmesg read",
-        timeout=120, wall_limit=None),
+        timeout=60, wall_limit=None),
     "one-line 4 MB kernel log, 'Hypervisor detected:' and spaces": Case(
         lambda r, c: _put(r, "var/log/dmesg", "[    0.000000] Hypervisor detected: X" + " " * ((4 << 20) - 100) + "X\n"),
-        r"/var/log/dmesg read", timeout=15,
-        gaps={"time": "_parsers: _HYPERVISOR_LINE '(.+?)\\s*$' is quadratic on a long line "
-                      "(40 000 spaces: 10 s); match '(.*)' and strip, and cut lines first"}),
+        r"/var/log/dmesg read", timeout=60, wall_limit=None),
     "1 MB cpuinfo model name line": Case(
         lambda r, c: _put(r, "proc/cpuinfo", BASE["proc/cpuinfo"].replace("Hostile Base CPU", "M" * (1 << 20))),
-        r"/proc/cpuinfo",
-        gaps={"size": "_parsers.parse_cpuinfo: cap cpu.model (256 characters); the evidence repeats it"}),
+        r"/proc/cpuinfo"),
     "non-UTF-8 names and content": Case(_non_utf8, "\ufffd"),
     "directories where files belong": Case(
         lambda r, c: _dir_instead(r, "proc/cpuinfo", "proc/sys/kernel/osrelease", "var/log/dmesg",
@@ -310,8 +308,7 @@ CASES = {
                                    "var/log"),
         r"/proc/sys is not a directory \(regular file\)"),
     "5000 kvm* entries in sys/module": Case(
-        lambda r, c: _many_modules(r, 5000), r"/sys/module",
-        gaps={"size": "_facts._modules: cap the list of module names (and the evidence line that repeats it)"}),
+        lambda r, c: _many_modules(r, 5000), r"/sys/module"),
 }
 
 
