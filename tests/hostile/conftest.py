@@ -48,8 +48,9 @@ def pytest_terminal_summary(terminalreporter):
           "failed only on a known gap outside the reading code: %d" % (
               len(inputs), len(clean), len(contained) - len(clean)))
     cpus = sorted(row["cpu"] for row in TALLY.values())
+    figures = (walls[len(walls) // 2], walls[-1], cpus[len(cpus) // 2], cpus[-1], os.getloadavg()[0],
+               os.cpu_count() or 1)
     write("module run wall time: median %.2f s, max %.2f s; CPU time: median %.2f s, max %.2f s "
-          "(load average now %.1f on %d cores)" % (walls[len(walls) // 2], walls[-1], cpus[len(cpus) // 2],
-                                                  cpus[-1], os.getloadavg()[0], os.cpu_count() or 1))
+          "(load average now %.1f on %d cores)" % figures)
     for module, hosts, seconds, code in ANSIBLE_RUNS:
         write("ansible -m hypervisor.kvm.%s on %d hostile roots: %.1f s, rc %d" % (module, hosts, seconds, code))
