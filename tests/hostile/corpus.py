@@ -212,24 +212,22 @@ class Case(object):
         self.wall_limit = wall_limit  # None: only that it ends within timeout
 
 
-_OSRELEASE_GAP = {"says": "_facts: kernel = files.text(osrelease) drops the why; record it in the evidence"}
 _LINKED = r"a symbolic link, not followed"
 
 CASES = {
     "osrelease -> /etc/shadow": Case(
         lambda r, c: _link(r, "proc/sys/kernel/osrelease", "/etc/shadow"),
-        r"/proc/sys/kernel/osrelease.*" + _LINKED, gaps=_OSRELEASE_GAP),
+        r"/proc/sys/kernel/osrelease.*" + _LINKED),
     "osrelease -> outside file (absolute)": Case(
         lambda r, c: _link(r, "proc/sys/kernel/osrelease", c.secret),
-        r"/proc/sys/kernel/osrelease.*" + _LINKED, gaps=_OSRELEASE_GAP),
+        r"/proc/sys/kernel/osrelease.*" + _LINKED),
     "cpuinfo -> outside file (relative ../)": Case(
         lambda r, c: _relative(r, "proc/cpuinfo", c.secret), r"/proc/cpuinfo.*not readable \(" + _LINKED),
     "cpuinfo -> ../../../.. past / to outside": Case(
         lambda r, c: _link(r, "proc/cpuinfo", "../" * 40 + c.secret.lstrip("/")),
         r"/proc/cpuinfo.*not readable \(" + _LINKED),
     "run/systemd/container -> outside file": Case(
-        lambda r, c: _link(r, "run/systemd/container", c.secret), r"/run/systemd/container.*" + _LINKED,
-        gaps={"says": "_guest: files.text('/run/systemd/container') drops the why"}),
+        lambda r, c: _link(r, "run/systemd/container", c.secret), r"/run/systemd/container.*" + _LINKED),
     "proc -> /proc (the live host)": Case(
         lambda r, c: _link(r, "proc", "/proc"), r"/proc/cpuinfo.*/proc is " + _LINKED),
     "proc -> outside proc tree (relative)": Case(
@@ -240,14 +238,11 @@ CASES = {
     "sys/module/kvm_intel -> outside dir": Case(
         lambda r, c: _link(r, "sys/module/kvm_intel", c.dir), r"/sys/module/kvm_intel is " + _LINKED),
     "etc/modprobe.d -> outside dir": Case(
-        lambda r, c: _link(r, "etc/modprobe.d", c.dir), r"/etc/modprobe.d.*" + _LINKED,
-        gaps={"says": "_kernel_blocks: files.listdir drops the why; use files.readdir and record a refusal"}),
+        lambda r, c: _link(r, "etc/modprobe.d", c.dir), r"/etc/modprobe.d.*" + _LINKED),
     "etc/modprobe.d/evil.conf -> outside file": Case(
-        lambda r, c: _link(r, "etc/modprobe.d/evil.conf", c.secret), r"/etc/modprobe.d/evil.conf.*" + _LINKED,
-        gaps={"says": "_kernel_blocks: files.text(conf) drops the why; use files.read and record a refusal"}),
+        lambda r, c: _link(r, "etc/modprobe.d/evil.conf", c.secret), r"/etc/modprobe.d/evil.conf.*" + _LINKED),
     "sys/class/dmi/id -> outside dir": Case(
-        lambda r, c: _link(r, "sys/class/dmi/id", c.dir), r"/sys/class/dmi/id.*" + _LINKED,
-        gaps={"says": "gather: the DMI fields are read with files.text, which drops the why"}),
+        lambda r, c: _link(r, "sys/class/dmi/id", c.dir), r"/sys/class/dmi/id.*" + _LINKED),
     "var/log/dmesg -> outside file": Case(
         lambda r, c: _link(r, "var/log/dmesg", c.secret), r"/var/log/dmesg " + _LINKED),
     "var/log/dmesg -> /dev/kmsg": Case(
@@ -256,8 +251,7 @@ CASES = {
         lambda r, c: _link(r, "sys/bus/pci/devices/0000:00:02.0/driver", c.secret), r'"driver": "secret"',
         says_in=("kvm_facts",)),
     "pci device directory -> outside dir": Case(
-        lambda r, c: _link(r, "sys/bus/pci/devices/0000:00:02.0", c.dir), r"0000:00:02.0.*" + _LINKED,
-        gaps={"says": "_gpus: a device whose files are refused is dropped without a word"}),
+        lambda r, c: _link(r, "sys/bus/pci/devices/0000:00:02.0", c.dir), r"0000:00:02.0.*" + _LINKED),
     "FIFO at proc/cpuinfo": Case(
         lambda r, c: _fifo(r, "proc/cpuinfo"), r"/proc/cpuinfo.*not a regular file \(fifo\)"),
     "FIFO at var/log/dmesg and kern.log": Case(
@@ -276,7 +270,7 @@ CASES = {
         r"/proc/cpuinfo.*not a regular file \(character device\)", needs_root=True),
     "device node /dev/random at osrelease": Case(
         lambda r, c: _node(r, "proc/sys/kernel/osrelease", stat.S_IFCHR, 1, 8),
-        r"/proc/sys/kernel/osrelease.*character device", needs_root=True, gaps=_OSRELEASE_GAP),
+        r"/proc/sys/kernel/osrelease.*character device", needs_root=True),
     "block device loop0 at var/log/kern.log": Case(
         lambda r, c: (_node(r, "var/log/kern.log", stat.S_IFBLK, 7, 0), os.unlink(os.path.join(r, "var/log/dmesg"))),
         r"/var/log/kern.log not a regular file \(block device\)", needs_root=True),
