@@ -81,6 +81,13 @@ test-lint: packages install
 	shellcheck extensions/molecule/shared/{build-image,vm-up,vm-down,vm-ssh,capture-fixture} \
 		tests/tools/{debian-packages,run-ansible-test} tools/capture-host
 
+# Every supported ansible-core (tests/matrix/releases.txt) in its own venv under .cache/matrix/:
+# units, integration, the report playbook, the modules ad hoc on every target Python present,
+# sanity on the oldest and newest release. RELEASES="2.16 2.21" runs only those.
+RELEASES ?=
+test-matrix: install
+	$(BIN)/python tests/matrix/matrix.py $(CURDIR) $(COLLECTIONS) $(ANSIBLE_TEST_HOME) $(RELEASES)
+
 # Fleet scale. `make test-fleet`: the report playbook against 204 hosts over real SSH (sshd
 # processes started and stopped by the test), its page in headless chromium, and the execution
 # environment's build context. `make bench-fleet`: kvm_facts, ping and setup across 50, 100 and
@@ -95,6 +102,8 @@ bench-fleet: packages install
 # two cores do not boot in time): extensions/molecule/{default,no_virt,trixie}, driven by the
 # scripts in extensions/molecule/shared/. SCENARIOS=no_virt runs only that one.
 SCENARIOS ?=
+# ansible's ssh connection keeps its control sockets in ~/.ansible/cp unless told otherwise.
+test-vm: export ANSIBLE_SSH_CONTROL_PATH_DIR := $(CURDIR)/.cache/ansible/cp
 test-vm: packages install
 	$(if $(SCENARIOS),$(foreach s,$(SCENARIOS),$(BIN)/molecule test -s $(s) &&) true,$(BIN)/molecule test --all)
 
