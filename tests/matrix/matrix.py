@@ -121,13 +121,14 @@ class Matrix:
         print("  %-28s %-7s %6.1f s  %s" % (step, outcome, seconds, detail), flush=True)
 
     def run(self, release, step, argv, cwd, env=None, check=None):
-        """Run argv, log its output; record PASS or FAIL (then show the log's tail)."""
+        """Run argv, log its output; record PASS, or FAIL (then show the log's tail) on a non-zero
+        exit or when check(output) returns a problem."""
         log = self.logs / ("%s-%s.log" % (release, re.sub(r"[^A-Za-z0-9_.-]+", "_", step)))
         start = time.monotonic()
         with open(log, "w") as out:
             proc = subprocess.run(argv, cwd=str(cwd), env=env, stdout=out, stderr=subprocess.STDOUT, check=False)
         seconds = time.monotonic() - start
-        problem = "exit %d" % proc.returncode if proc.returncode else (check() if check else "")
+        problem = "exit %d" % proc.returncode if proc.returncode else (check(log.read_text(errors="replace")) if check else "")
         if problem:
             self.record(release, step, "FAIL", seconds, "%s (log: %s)" % (problem, log.relative_to(self.root)))
             print("\n".join("    | " + line[:300] for line in log.read_text(errors="replace").splitlines()[-25:]))
@@ -181,24 +182,27 @@ class Matrix:
         work = pathlib.Path(tempfile.mkdtemp(prefix="adhoc-", dir=str(self.cache)))
         inventory = work / "inventory.json"
         inventory.write_text(json.dumps({"all": {"hosts": hosts}}))
+        env = dict(os.environ, ANSIBLE_CALLBACK_RESULT_FORMAT="json", ANSIBLE_NOCOLOR="1")
         for module in MODULES:
             out = work / (module + ".out")
             err = work / (module + ".stderr")
             start = time.monotonic()
             with open(out, "w") as stdout, open(err, "w") as stderr:
-                # -o: one line per host, "HOST | STATUS => {result}" (json is no builtin callback in 2.16).
-                subprocess.run([str(venv / "bin" / "ansible"), "all", "-i", str(inventory), "-m", module, "-o",
-                                "-f", str(len(hosts))], cwd=str(work), stdout=stdout, stderr=stderr, check=False)
+                subprocess.run([str(venv / "bin" / "ansible"), "all", "-i", str(inventory), "-m", module,
+                                "-f", str(len(hosts))], cwd=str(work), env=env, stdout=stdout, stderr=stderr, check=False)
             seconds = time.monotonic() - start
+            # The ad-hoc callback (minimal) prints "HOST | STATUS => {result as JSON}" per host; the
+            # json and oneline callbacks are not in every release, or deprecated.
+            parts = re.split(r"^(\S+) \| [A-Z!]+(?: \| rc=-?\d+)? => ", out.read_text(), flags=re.M)
             results = {}
-            for line in out.read_text().splitlines():
-                match = re.match(r"(\S+) \| [A-Z!]+(?: \| rc=-?\d+)? => (\{.*\})$", line)
-                if match:
-                    try:
-                        results[match.group(1)] = json.loads(match.group(2))
-                    except ValueError:
-                        pass
+            for host, body in zip(parts[1::2], parts[2::2]):
+                try:
+                    results[host] = json.loads(body)
+                except ValueError:
+                    results[host] = {"msg": "unreadable result: " + body[:120]}
             warnings = [line for line in err.read_text().splitlines() if "WARNING" in line]
+            # "[DEPRECATION WARNING]: what" says more than the hint that follows it.
+            warnings.sort(key=lambda line: "DEPRECATION" not in line)
             for host in sorted(hosts, key=lambda name: version_tuple(name[6:].replace("_", "."))):
                 result = results.get(host, {})
                 # kvm_check fails by design where KVM cannot be used; a crash has no verdict at all.
@@ -221,7 +225,8 @@ class Matrix:
         self.run(release, "report playbook", [
             str(venv / "bin" / "ansible-playbook"), "-i", "localhost,", "-c", "local", "hypervisor.kvm.report",
             "-e", "ansible_python_interpreter=%s" % (venv / "bin" / "python")], work,
-            check=lambda: "" if page.is_file() else "no %s" % page.relative_to(work))
+            check=lambda output: "no %s" % page.relative_to(work) if not page.is_file() else next(
+                (line for line in output.splitlines() if "WARNING" in line), ""))
         shutil.rmtree(str(work), ignore_errors=True)
 
     def sanity(self, release, venv, versions, minimum):
