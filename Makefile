@@ -66,13 +66,15 @@ test-unit: install
 	PYTHONPATH=$(COLLECTIONS) $(BIN)/python -m pytest -q -p no:cacheprovider tests/unit
 
 ANSIBLE_TEST := $(CURDIR)/tests/tools/run-ansible-test $(CURDIR)/$(VENV) $(ANSIBLE_TEST_HOME)
+# The venv's own Python (X.Y): ansible-test runs its tests on that one only.
+VENV_PYTHON = $$($(CURDIR)/$(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 
 test-sanity: install
-	cd $(COLLECTION) && $(ANSIBLE_TEST) sanity --python 3.11 --color no
+	cd $(COLLECTION) && $(ANSIBLE_TEST) sanity --python $(VENV_PYTHON) --color no
 
 # The modules through Ansible on this host: live, in check mode, on captured hosts.
 test-integration: install
-	cd $(COLLECTION) && $(ANSIBLE_TEST) integration --python 3.11 --local --color no
+	cd $(COLLECTION) && $(ANSIBLE_TEST) integration --python $(VENV_PYTHON) --local --color no
 
 # The tracked YAML (yamllint's ignore list still applies), so nothing under .cache/ is linted.
 test-lint: packages install

@@ -196,10 +196,10 @@ class Matrix:
             parts = re.split(r"^(\S+) \| [A-Z!]+(?: \| rc=-?\d+)? => ", out.read_text(), flags=re.M)
             results = {}
             for host, body in zip(parts[1::2], parts[2::2]):
-                try:
-                    results[host] = json.loads(body)
+                try:  # the result, and whatever else the run printed after it
+                    results[host] = json.JSONDecoder().raw_decode(body.lstrip())[0]
                 except ValueError:
-                    results[host] = {"msg": "unreadable result: " + body[:120]}
+                    results[host] = {"msg": "unreadable result, see %s" % self.keep(release, out)}
             warnings = [line for line in err.read_text().splitlines() if "WARNING" in line]
             # "[DEPRECATION WARNING]: what" says more than the hint that follows it.
             warnings.sort(key=lambda line: "DEPRECATION" not in line)
@@ -216,7 +216,15 @@ class Matrix:
                     detail = (result.get("module_stderr") or result.get("msg") or "no result").strip().splitlines()
                     why = "warning: %s" % warnings[0] if verdict else (detail[-1] if detail else "no result")
                     self.record(release, step, "FAIL", seconds / len(hosts), why[:160])
+                    self.keep(release, out)
+                    self.keep(release, err)
         shutil.rmtree(str(work), ignore_errors=True)
+
+    def keep(self, release, path):
+        """Copy an output file into the logs, for a person to read; return where it went."""
+        kept = self.logs / ("%s-%s" % (release, path.name))
+        shutil.copyfile(str(path), str(kept))
+        return kept.relative_to(self.root)
 
     def report(self, release, venv):
         """The report playbook on this host, writing into a directory of its own."""
