@@ -20,7 +20,7 @@ export ANSIBLE_INVENTORY_UNPARSED_WARNING := false
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: all venv install packages run test test-unit test-sanity test-integration test-lint \
-	test-fleet test-vm test-matrix bench bench-fleet clean FORCE
+	test-hostile test-fleet test-vm test-matrix bench bench-fleet clean FORCE
 
 all: test
 
@@ -60,10 +60,16 @@ run: install
 	-$(BIN)/ansible $(LOCALHOST) -m hypervisor.kvm.kvm_check
 	$(BIN)/ansible $(LOCALHOST) -m hypervisor.kvm.kvm_facts
 
-test: packages test-unit test-sanity test-integration test-lint test-fleet test-matrix test-vm
+test: packages test-unit test-hostile test-sanity test-integration test-lint test-fleet test-matrix test-vm
 
 test-unit: install
 	PYTHONPATH=$(COLLECTIONS) $(BIN)/python -m pytest -q -p no:cacheprovider tests/unit
+
+# Hostile snapshots: captured hosts crafted at run time (links out of the root, FIFOs, device
+# nodes, loops, huge and sparse files, non-UTF-8 names, wrong file types) through kvm_facts
+# and kvm_check, one process per run and once through ansible; as root for the device nodes.
+test-hostile: install
+	PYTHONPATH=$(COLLECTIONS) $(BIN)/python -m pytest -q -p no:cacheprovider tests/hostile
 
 ANSIBLE_TEST := $(CURDIR)/tests/tools/run-ansible-test $(CURDIR)/$(VENV) $(ANSIBLE_TEST_HOME)
 # The venv's own Python (X.Y): ansible-test runs its tests on that one only.
