@@ -97,9 +97,13 @@ test-matrix: install
 	$(BIN)/python tests/matrix/matrix.py $(CURDIR) $(COLLECTIONS) $(ANSIBLE_TEST_HOME) $(RELEASES)
 
 # Fleet scale. `make test-fleet`: the report playbook against 204 hosts over real SSH (sshd
-# processes started and stopped by the test), its page in headless chromium, and the execution
-# environment's build context. `make bench-fleet`: kvm_facts, ping and setup across 50, 100 and
-# 200 hosts at the same forks, and the report end to end.
+# processes started and stopped by the test), its page in headless chromium, hostile facts from
+# a fact cache, --limit slices into one cache, and the execution environment's build context.
+# `make bench-fleet`: kvm_facts against ping over SSH hosts at the same forks, the report from a
+# 10,000-host fact cache against a no-work playbook and one run_once write, the page with 10,000
+# rows in chromium (first paint, a filter keystroke), and the sliced workflow. Environment:
+# BENCH_PARTS (live,cache), BENCH_SIZES, BENCH_CACHE_HOSTS (10000), BENCH_SLICES (3),
+# BENCH_MODULES, BENCH_CACHE_RUNS (no-work,run-once,report).
 test-fleet: packages install
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/fleet
 
