@@ -29,6 +29,8 @@ PLAYBOOK = """
 - name: Resolve the role's variables from each system's recorded facts
   hosts: systems
   gather_facts: false
+  # Every host runs on its own: nothing waits for the slowest at each task.
+  strategy: ansible.builtin.free
   tasks:
     - name: Take the recorded setup facts of this system
       ansible.builtin.set_fact:
