@@ -67,6 +67,8 @@ PLAYBOOK = """
             {{ __kvm_host_dnf5_binding_package | default('')
                if ansible_facts['pkg_mgr'] == 'dnf5' else '' }}
           collections: "{{ __kvm_host_collections_required | default([]) }}"
+          packaged: "{{ __kvm_host_libvirt_daemons_packaged | default([]) }}"
+          daemon_packages: "{{ __kvm_host_libvirt_daemon_packages | default({}) }}"
 
 - name: Write every system's result where the test reads it
   hosts: localhost
@@ -158,6 +160,14 @@ def test_supported_system_resolves_to_its_packaging(resolved, host, row):
     assert got["dnf_modules"] == want.get("dnf_modules", []), want["source"]
     assert got["dnf5_binding"] == want.get("dnf5_binding", ""), want["source"]
     assert got["collections"] == want.get("collections", []), want["source"]
+    assert want["daemon"] in got["packaged"]
+    if row["facts"]["pkg_mgr"] in ("dnf", "dnf5", "zypper"):
+        # RPM packaging of libvirt >= 9 only recommends libvirtd where it builds modular
+        # daemons: choosing monolithic must ask for the package that holds libvirtd.service.
+        assert "libvirt-daemon" in got["daemon_packages"]["monolithic"]
+    if row["facts"]["pkg_mgr"] == "apt":
+        # Debian and Ubuntu build no modular daemons: preflight refuses kvm_host_libvirt_daemon=modular.
+        assert got["packaged"] == ["monolithic"]
 
 
 @pytest.mark.parametrize("host,row", [(h, r) for h, g, r in ROWS if g == "unsupported"], ids=lambda v: v if isinstance(v, str) else v["name"])
