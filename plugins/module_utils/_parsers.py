@@ -7,13 +7,19 @@ Nothing here opens a file. Every function accepts ``None`` (the file could not b
 and malformed text, and answers with what it could tell rather than raising.
 """
 
-from __future__ import annotations
-
 import re
+
+from ansible_collections.hypervisor.kvm.plugins.module_utils import _kernel_messages as kernel_messages
+from ansible_collections.hypervisor.kvm.plugins.module_utils._observations import Block, Cpu, KernelLog, LogLine
 
 __all__ = [
     "parse_cpuinfo",
+    "parse_kernel_version",
     "parse_kernel_log",
+    "current_boot",
+    "cpuid_has",
+    "firmware_from_msr",
+    "other_hypervisors",
     "parse_cmdline_blocks",
     "parse_modprobe_blocks",
     "parse_bool",
@@ -71,14 +77,28 @@ def _riscv_has_h(isa):
 def parse_cpuinfo(text, arch):
     """Read /proc/cpuinfo text for the given ``uname -m``.
 
-    Returns ``{'vendor', 'model', 'extension', 'flag', 'flags', 'platform', 'machine', 'count'}``:
-    ``flag`` is True/False when the kernel shows/hides the extension KVM needs, None when
-    the text says nothing either way. ``flags`` is the set of x86 flags (or s390 features).
+    Returns a ``Cpu``: ``extension_shown`` is True/False when the kernel shows/hides the
+    extension KVM needs, None when the text says nothing either way; ``features`` is the set
+    of x86 flags (or s390 features). Values are cut to ``FIELD_MAX`` characters.
     """
     info = {"vendor": None, "model": None, "extension": _ARCH_EXTENSION.get(arch or ""),
-            "flag": None, "flags": frozenset(), "platform": None, "machine": None, "count": 0}
-    if not text:
-        return info
+            "shown": None, "features": frozenset(), "platform": None, "machine": None, "count": 0}
+    if text:
+        _read_cpuinfo(text, arch, info)
+    return Cpu(_cut(info["vendor"]), _cut(info["model"]), info["extension"], info["shown"], info["features"],
+               _cut(info["platform"]), _cut(info["machine"]), info["count"])
+
+
+# A value of a host's file shown to people is cut here: a host cannot make a fact of megabytes.
+FIELD_MAX = 256
+
+
+def _cut(value):
+    return value[:FIELD_MAX] if isinstance(value, str) else value
+
+
+def _read_cpuinfo(text, arch, info):
+    """Fill ``info`` from /proc/cpuinfo text (see parse_cpuinfo)."""
     blocks = [b for b in re.split(r"\n\s*\n", text) if b.strip()]
     first = _fields(blocks[0]) if blocks else {}
     info["count"] = sum(1 for b in blocks if re.search(r"^processor\s*:", b, re.M | re.I))
@@ -88,14 +108,14 @@ def parse_cpuinfo(text, arch):
         info["model"] = first.get("model name") or None
         info["extension"] = _X86_EXTENSION.get(info["vendor"] or "")
         if "flags" in first:
-            info["flags"] = frozenset(first["flags"].split())
+            info["features"] = frozenset(first["flags"].split())
             if info["extension"]:
-                info["flag"] = info["extension"] in info["flags"]
+                info["shown"] = info["extension"] in info["features"]
             else:
                 # An x86 vendor we do not know: either extension counts.
-                found = [f for f in ("vmx", "svm") if f in info["flags"]]
+                found = [f for f in ("vmx", "svm") if f in info["features"]]
                 info["extension"] = found[0] if found else None
-                info["flag"] = bool(found)
+                info["shown"] = bool(found)
     elif arch == "aarch64":
         implementer = first.get("cpu implementer", "").lower()
         info["vendor"] = _ARM_IMPLEMENTERS.get(implementer, implementer or None)
@@ -109,8 +129,8 @@ def parse_cpuinfo(text, arch):
         machine = re.search(r"machine\s*=\s*(\w+)", text)
         info["model"] = "IBM Z machine type %s" % machine.group(1) if machine else None
         if "features" in first:
-            info["flags"] = frozenset(first["features"].split())
-            info["flag"] = "sie" in info["flags"]
+            info["features"] = frozenset(first["features"].split())
+            info["shown"] = "sie" in info["features"]
     elif arch in ("ppc64le", "ppc64"):
         info["vendor"] = "ibm"
         info["model"] = first.get("cpu") or None
@@ -119,7 +139,7 @@ def parse_cpuinfo(text, arch):
         if platform:
             info["platform"] = platform.group(1).strip()
             # KVM-HV needs the hypervisor mode that only bare metal (PowerNV) gives.
-            info["flag"] = info["platform"].lower() == "powernv"
+            info["shown"] = info["platform"].lower() == "powernv"
         machine = re.search(r"^machine\s*:\s*(.+)$", text, re.M | re.I)
         if machine:
             info["machine"] = machine.group(1).strip()
@@ -128,70 +148,179 @@ def parse_cpuinfo(text, arch):
         info["model"] = first.get("uarch") or first.get("model name") or None
         isa = first.get("isa")
         if isa:
-            info["flag"] = _riscv_has_h(isa)
-    return info
+            info["shown"] = _riscv_has_h(isa)
 
 
-# Kernel log lines that settle a question, with the fact each one states.
-_LOG_PATTERNS = (
-    ("firmware_disabled", re.compile(r"VMX \(outside TXT\) disabled by BIOS", re.I)),
-    ("firmware_disabled", re.compile(r"SVM disabled \(by BIOS\)", re.I)),
-    ("firmware_disabled", re.compile(r"kvm(?:_intel|_amd)?: disabled by bios", re.I)),
-    ("firmware_disabled", re.compile(r"VMX disabled by BIOS", re.I)),
-    ("no_hardware", re.compile(r"no hardware support for '?kvm", re.I)),
-    ("no_hardware", re.compile(r"(?:VMX|SVM) not supported by CPU|svm not available|vmx not available", re.I)),
-    ("el2", re.compile(r"CPU: All CPU\(s\) started at EL2")),
-    ("el1", re.compile(r"CPU: All CPU\(s\) started at EL1")),
-    ("el_mismatch", re.compile(r"CPU\(s\) started in different exception levels", re.I)),
-    ("kvm_initialized", re.compile(r"kvm \[\d+\]: .*mode initialized successfully", re.I)),
-    ("hyp_unavailable", re.compile(r"kvm \[\d+\]: HYP mode not available", re.I)),
-    ("nested_enabled", re.compile(r"kvm: Nested Virtualization enabled", re.I)),
-)
-_HYPERVISOR_LINE = re.compile(r"Hypervisor detected: (.+?)\s*$", re.M)
+def _version_tuple(text):
+    """'5.16' -> (5, 16); None stays None."""
+    if text is None:
+        return None
+    parts = str(text).split(".")
+    return (int(parts[0]), int(parts[1]) if len(parts) > 1 else 0)
+
+
+def _compile_messages(rows):
+    """The table with its patterns compiled once per run, and its versions as tuples."""
+    compiled = []
+    for row in rows:
+        compiled.append((row, re.compile(row["pattern"]), _version_tuple(row["first"]), _version_tuple(row["last"])))
+    return tuple(compiled)
+
+
+_MESSAGES = _compile_messages(kernel_messages.MESSAGES)
+# Where the kernel's current boot begins in a log that may hold several boots.
+_BOOT_MARK = "Linux version "
+# The kernel never logs a line longer than this; cutting keeps hostile logs linear.
+_LINE_MAX = 1024
+# How many places a row's literal is looked at before the row gives up (a hostile log can
+# repeat a literal without the pattern).
+_TRIES_PER_ROW = 64
+_TIMESTAMP = re.compile(r"^\s*\[\s*\d+\.\d+\]\s*")
+_KMSG_HEADER = re.compile(r"^\d+,\d+,\d+,[^;]{0,16};")
+
+
+def parse_kernel_version(osrelease):
+    """The (major, minor) of a kernel release such as '6.1.0-28-amd64', or None."""
+    match = re.match(r"\s*(\d+)\.(\d+)", osrelease or "")
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def current_boot(text):
+    """The part of a kernel log that belongs to the running kernel's boot.
+
+    Saved logs (kern.log) hold several boots; the last 'Linux version' line starts the
+    current one. Returns ``(text, complete)``, ``complete`` telling whether the boot's first
+    messages are there.
+    """
+    if not text:
+        return "", False
+    start = text.rfind(_BOOT_MARK)
+    if start < 0:
+        return text, False
+    return text[text.rfind("\n", 0, start) + 1:], True
+
+
+def parse_kernel_log(text):
+    """The kernel's own statements about KVM in kernel-log text, read through the table.
+
+    Accepts ``dmesg`` output, /var/log/kern.log lines or /dev/kmsg records. Only the current
+    boot is read. Each row of ``_kernel_messages.MESSAGES`` is looked for by its literal
+    text first and then its pattern within the (cut) line, so the cost is linear in the
+    log's size. Returns a ``KernelLog``: the first matching line of each row, in table order,
+    the hypervisor a 'Hypervisor detected' line names, and whether the boot's start is there.
+    """
+    if text is None:
+        return KernelLog((), None, False, False)
+    text, complete = current_boot(text)
+    lines = []
+    hypervisor = None
+    for row, pattern, _first, _last in _MESSAGES:
+        line = _find_line(text, row["text"], pattern)
+        if line is None:
+            continue
+        lines.append(LogLine(row["id"], row["finding"], line, row.get("context")))
+        if hypervisor is None and "Hypervisor detected:" in line:
+            hypervisor = _hypervisor_id(line.split("Hypervisor detected:", 1)[-1].strip())
+    return KernelLog(tuple(lines), hypervisor, complete, True)
+
+
+def _find_line(text, literal, pattern):
+    """The first line holding ``literal`` where ``pattern`` matches, stripped, or None."""
+    at = text.find(literal)
+    tries = 0
+    while at >= 0 and tries < _TRIES_PER_ROW:
+        tries += 1
+        start = text.rfind("\n", max(0, at - _LINE_MAX), at) + 1
+        end = text.find("\n", at, at + _LINE_MAX)
+        if end < 0:
+            end = min(len(text), at + _LINE_MAX)
+        line = text[start:end]
+        if pattern.search(line):
+            return _strip_log_prefix(line)
+        at = text.find(literal, end)
+    return None
+
+
+def message_row(row_id):
+    """The table row of a message id (its versions, file, source and context)."""
+    for row, _pattern, _first, _last in _MESSAGES:
+        if row["id"] == row_id:
+            return row
+    return None
+
+
+def printed_by(row_id, version):
+    """Whether a kernel of ``version`` (major, minor) prints the message ``row_id``.
+
+    None when the version is not known.
+    """
+    for row, _pattern, first, last in _MESSAGES:
+        if row["id"] == row_id:
+            if version is None:
+                return None
+            return (first is None or version >= first) and (last is None or version <= last)
+    return None
+
+
+def behaviour_since(behaviour_id):
+    """The (major, minor) from which the kernel behaves as ``_kernel_messages.BEHAVIOUR`` says."""
+    for entry in kernel_messages.BEHAVIOUR:
+        if entry["id"] == behaviour_id:
+            return _version_tuple(entry["first"])
+    return None
+
+
 _HYPERVISOR_NAMES = (
     ("KVM", "kvm"), ("VMware", "vmware"), ("Microsoft", "microsoft"), ("Xen", "xen"),
     ("ACRN", "acrn"), ("Jailhouse", "jailhouse"), ("bhyve", "bhyve"), ("QNX", "qnx"),
 )
 
 
-def parse_kernel_log(text):
-    """Find the kernel's own statements about virtualization in kernel log text.
-
-    Accepts ``dmesg`` output, /var/log/kern.log lines or /dev/kmsg records. Returns
-    ``{'findings': {fact: first matching line}, 'hypervisor': id or None}`` where
-    ``fact`` is one of firmware_disabled, no_hardware, el2, el1, el_mismatch,
-    kvm_initialized, hyp_unavailable, nested_enabled.
-    """
-    findings = {}
-    hypervisor = None
-    if not text:
-        return {"findings": findings, "hypervisor": hypervisor}
-    for line in text.splitlines():
-        if "kvm" not in line.lower() and "bios" not in line.lower() and "EL" not in line \
-                and "supported" not in line and "available" not in line and "Hypervisor" not in line:
-            continue
-        for fact, pattern in _LOG_PATTERNS:
-            if fact not in findings and pattern.search(line):
-                findings[fact] = _strip_log_prefix(line)
-        if hypervisor is None:
-            match = _HYPERVISOR_LINE.search(line)
-            if match:
-                hypervisor = _hypervisor_id(match.group(1))
-    return {"findings": findings, "hypervisor": hypervisor}
-
-
 def _hypervisor_id(name):
     for word, ident in _HYPERVISOR_NAMES:
         if name.startswith(word):
             return ident
-    return name.split()[0].lower() if name.split() else None
+    words = name.split()
+    return words[0].lower()[:32] if words else None
 
 
 def _strip_log_prefix(line):
     """Drop the timestamp of a dmesg line or the header of a /dev/kmsg record."""
-    line = re.sub(r"^\s*\[\s*\d+\.\d+\]\s*", "", line)
-    line = re.sub(r"^\d+,\d+,\d+,[^;]*;", "", line)
+    line = _TIMESTAMP.sub("", line, count=1)
+    line = _KMSG_HEADER.sub("", line, count=1)
     return line.strip()[:300]
+
+
+# Raw CPUID: (leaf, register index in eax..edx, bit) of each x86 extension.
+CPUID_BITS = {"vmx": (0x1, 2, 5), "svm": (0x80000001, 2, 2)}
+# The CPUID leaf 1 ECX bit 31 a hypervisor sets for its guests.
+_CPUID_HYPERVISOR_BIT = 31
+
+
+def cpuid_has(words, extension):
+    """Whether raw CPUID ``(eax, ebx, ecx, edx)`` of the extension's leaf has its bit; None unread."""
+    if words is None or extension not in CPUID_BITS:
+        return None
+    _leaf, register, bit = CPUID_BITS[extension]
+    return bool(words[register] >> bit & 1)
+
+
+def firmware_from_msr(extension, value):
+    """What the firmware's MSR says of the extension: 'enabled', 'disabled', 'txt_only' or None.
+
+    Intel IA32_FEATURE_CONTROL (0x3a): bit 0 locks it, bit 1 allows VMX inside SMX (TXT),
+    bit 2 outside; unlocked, the kernel enables VMX itself. AMD VM_CR (0xc0010114): bit 4
+    SVMDIS set means the firmware disabled SVM.
+    """
+    if value is None:
+        return None
+    if extension == "vmx":
+        if not value & 1 or value & 4:
+            return "enabled"
+        return "txt_only" if value & 2 else "disabled"
+    if extension == "svm":
+        return "disabled" if value & 0x10 else "enabled"
+    return None
 
 
 _KVM_MODULE_NAME = re.compile(r"^kvm([_-]\w+)?$")
@@ -201,41 +330,117 @@ def _is_kvm_module(name):
     return bool(_KVM_MODULE_NAME.match(name.replace("-", "_")))
 
 
-def parse_cmdline_blocks(text):
-    """Kernel command-line parameters that keep KVM off.
+# Built-in KVM's init functions, as initcall_blacklist= names them (x86, arm64, riscv, s390, POWER).
+_KVM_INITCALLS = re.compile(
+    r"^(vmx_init|svm_init|kvm_x86_init|kvm_arm_init|arm_init|riscv_kvm_init|kvm_s390_init|"
+    r"kvmppc_book3s_init_hv|kvmppc_book3s_init_pr|kvmppc_book3s_init|kvm_init)$")
+# X86_FEATURE_VMX is word 4 bit 5, X86_FEATURE_SVM word 6 bit 2: clearcpuid= takes the
+# bit number (every kernel) or, from 5.19, the flag's name.
+_CLEARCPUID_KVM = {"vmx": "vmx", "133": "vmx", "svm": "svm", "194": "svm"}
 
-    Returns a list of the offending parameters as written (``module_blacklist=kvm_intel``,
-    ``kvm-arm.mode=none``, ``kvm_amd.enable=0``...), empty when none.
+
+def parse_cmdline_blocks(text):
+    """Kernel command-line parameters that keep KVM off, as ``Block``s of kind 'cmdline'.
+
+    Finds the parameters that blacklist a KVM module (``module_blacklist=``,
+    ``modprobe.blacklist=``), skip a built-in KVM's init (``initcall_blacklist=``), hide the
+    CPU feature (``clearcpuid=vmx``/``svm`` or their bit numbers) or turn KVM off
+    (``kvm-arm.mode=none``). ``module`` is the KVM module named, or the hidden flag.
     """
     blocks = []
-    for param in (text or "").split():
+    for param in (text or "").split()[:512]:
         key, _sep, value = param.partition("=")
         norm = key.replace("-", "_").lower()
+        shown = param[:FIELD_MAX]
         if norm in ("module_blacklist", "modprobe.blacklist"):
-            if any(_is_kvm_module(m) for m in value.split(",")):
-                blocks.append(param)
+            for name in value.split(","):
+                if _is_kvm_module(name):
+                    blocks.append(Block("cmdline", "blacklist", shown, "/proc/cmdline", name.replace("-", "_")))
         elif norm == "kvm_arm.mode" and value.lower() == "none":
-            blocks.append(param)
-        elif norm == "initcall_blacklist" and re.search(r"\b(vmx_init|svm_init|kvm_\w*init)\b", value):
-            blocks.append(param)
+            blocks.append(Block("cmdline", "kvm_off", shown, "/proc/cmdline", "kvm"))
+        elif norm == "initcall_blacklist":
+            for name in value.split(","):
+                if _KVM_INITCALLS.match(name):
+                    blocks.append(Block("cmdline", "initcall", shown, "/proc/cmdline", name))
+        elif norm == "clearcpuid":
+            for name in value.split(","):
+                flag = _CLEARCPUID_KVM.get(name.strip().lower())
+                if flag:
+                    blocks.append(Block("cmdline", "hide_feature", shown, "/proc/cmdline", flag))
     return blocks
+
+
+# An ``install`` command that loads nothing: the module is kept off.
+_NOOP_COMMANDS = ("false", "true", "nologin", "echo", ":")
 
 
 def parse_modprobe_blocks(path, text):
     """``blacklist kvm_intel`` or ``install kvm_amd /bin/false`` lines of one modprobe.d file.
 
-    Returns a list of ``{'file', 'line', 'module'}``.
+    Returns ``Block``s of kind 'modprobe' with effect 'blacklist' (not loaded by alias, so
+    not at boot; an explicit modprobe still loads it) or 'install' (modprobe runs the
+    command instead of loading it).
     """
     found = []
-    for raw in (text or "").splitlines():
+    for raw in (text or "").splitlines()[:4096]:
         line = raw.split("#", 1)[0].strip()
         words = line.split()
         if len(words) < 2 or not _is_kvm_module(words[1]):
             continue
-        if words[0] == "blacklist" or (
-                words[0] == "install" and len(words) >= 3 and words[2].rsplit("/", 1)[-1] in ("false", "true")):
-            found.append({"file": path, "line": line, "module": words[1].replace("-", "_")})
+        module = words[1].replace("-", "_")
+        if words[0] == "blacklist":
+            found.append(Block("modprobe", "blacklist", line[:FIELD_MAX], path, module))
+        elif words[0] == "install" and len(words) >= 3 and words[2].rsplit("/", 1)[-1] in _NOOP_COMMANDS:
+            found.append(Block("modprobe", "install", line[:FIELD_MAX], path, module))
     return found
+
+
+# Other hypervisors' kernel modules, which hold VT-x/AMD-V while their guests run.
+_OTHER_HYPERVISOR_MODULES = (
+    ("vboxdrv", "virtualbox"), ("vboxsup", "virtualbox"), ("vmmon", "vmware"), ("vmx86", "vmware"),
+)
+
+
+def other_hypervisors(module_names, xen_capabilities):
+    """Other hypervisors on this machine: 'virtualbox', 'vmware', 'xen-dom0' (sorted, unique).
+
+    Takes the names in /sys/module (and /proc/modules) and /proc/xen/capabilities text
+    (``control_d`` there: this kernel is Xen's dom0, under the Xen hypervisor).
+    """
+    found = set(ident for name, ident in _OTHER_HYPERVISOR_MODULES if name in module_names)
+    if "control_d" in (xen_capabilities or ""):
+        found.add("xen-dom0")
+    return sorted(found)
+
+
+def first_line(text):
+    """The first line of a one-line file (osrelease, a sysfs id), stripped and cut; None when empty."""
+    if not text:
+        return None
+    line = text.strip().split("\n", 1)[0].strip()
+    return line[:FIELD_MAX] or None
+
+
+def parse_thp_mode(text):
+    """The chosen mode of /sys/kernel/mm/transparent_hugepage/enabled ('always [madvise] never')."""
+    chosen = re.search(r"\[(\w{1,32})\]", (text or "")[:4096])
+    return chosen.group(1) if chosen else None
+
+
+def iommu_parameters(cmdline):
+    """The IOMMU parameters on a kernel command line (intel_iommu=, amd_iommu=, iommu=)."""
+    return [p[:FIELD_MAX] for p in (cmdline or "").split()[:512]
+            if p.split("=", 1)[0] in ("intel_iommu", "amd_iommu", "iommu")]
+
+
+def hypervisor_from_sysinfo(text):
+    """The hypervisor an IBM Z /proc/sysinfo names ('zvm' or 'kvm'), or None in an LPAR."""
+    text = text or ""
+    if "z/VM" in text:
+        return "zvm"
+    if re.search(r"Control Program:[ \t]{0,16}KVM", text):
+        return "kvm"
+    return None
 
 
 def parse_bool(text):
@@ -301,7 +506,7 @@ def container_from_markers(run_systemd_container, dockerenv, containerenv, cgrou
     """
     value = (run_systemd_container or "").strip()
     if value:
-        return {"oci": "docker"}.get(value, value)
+        return {"oci": "docker"}.get(value, value)[:64]
     if containerenv:
         return "podman"
     if dockerenv:

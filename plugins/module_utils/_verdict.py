@@ -3,22 +3,23 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Deciding: from what was observed on a host to kvm-ok's answer, its reason and what to do.
 
-Pure functions of plain values; ``decide`` is the whole verdict.
+Pure functions of an ``Observations``; ``decide`` is the whole verdict. The reasons are
+``_reasons.REASONS``; the kernel's messages and the versions that print them are the table
+in ``_kernel_messages``, read through ``_parsers``.
 """
 
-from __future__ import annotations
+from ansible_collections.hypervisor.kvm.plugins.module_utils import _kernel_messages as kernel_messages
+from ansible_collections.hypervisor.kvm.plugins.module_utils import _parsers as parsers
+from ansible_collections.hypervisor.kvm.plugins.module_utils._observations import Verdict
 
-REASONS = (
-    "ok",
-    "cpu_unsupported",
-    "firmware_disabled",
-    "nested_not_exposed",
-    "module_not_loaded",
-    "kernel_disabled",
-    "device_missing",
-    "device_inaccessible",
-    "unknown",
-)
+_X86 = ("x86_64", "i686", "i386")
+# From these kernels the flag is removed from /proc/cpuinfo when the firmware left the
+# extension off (``_kernel_messages.BEHAVIOUR``); before them, the flag shows whenever the
+# CPU has the extension.
+_FLAG_CLEARED_SINCE = {
+    "vmx": parsers.behaviour_since("vmx_flag_cleared_when_firmware_off"),
+    "svm": parsers.behaviour_since("svm_flag_cleared_when_firmware_off"),
+}
 
 # The module that drives the extension, by vendor on x86 and by architecture elsewhere.
 _VENDOR_MODULE = {"intel": "kvm_intel", "zhaoxin": "kvm_intel", "amd": "kvm_amd", "hygon": "kvm_amd"}
@@ -99,115 +100,304 @@ def firmware_steps(vendor, arch):
 
 
 def decide(obs):
-    """kvm-ok's answer for a host: ``(usable, reason, remediation)``.
+    """kvm-ok's answer for a host: a ``Verdict`` (usable, reason, remediation, settled_by).
 
-    ``obs`` is a dict of what was observed: ``arch``, ``cpu`` (vendor, model, extension,
-    flag), ``modules``, ``device`` (exists, accessible, api_version, vm_created),
-    ``guest`` (virtualized, hypervisor, container), and the signals ``probed`` (the live
-    device probe ran), ``probe_error``, ``firmware_disabled`` (a kernel log line or MSR
-    reading saying so), ``raw_extension`` (the extension in raw CPUID: True, False or
-    None), ``no_hardware`` (a kernel log line saying the CPU lacks it), ``kernel_blocks``
-    (command-line parameters or modprobe lines keeping KVM off), ``el`` ('el2', 'el1' or
-    None on aarch64), ``user``.
+    ``obs`` is an ``Observations``. What the kernel does when asked settles it first (a VM
+    created, or /dev/kvm refused); then what keeps KVM away, most specific first: a
+    container, another hypervisor, the kernel's command line, modprobe.d, the firmware (the
+    kernel's log lines, read with the host's kernel version and CPU vendor, or the raw
+    MSR), the parent hypervisor, and the CPU itself.
     """
-    arch = obs.get("arch")
-    cpu = obs.get("cpu") or {}
-    vendor = cpu.get("vendor")
-    extension = cpu.get("extension")
-    device = obs.get("device") or {}
-    guest = obs.get("guest") or {}
-    modules = set(obs.get("modules") or ())
-    needed = vendor_module(arch, vendor)
-    software = sorted(modules.intersection(SOFTWARE_KVM_MODULES))
+    device = obs.device
+    others = obs.others or ()
+    modules = set(obs.modules or ())
+    needed = vendor_module(obs.arch, obs.cpu.vendor)
+    ext = extension_name(obs.cpu.extension)
 
-    # What the kernel does when asked settles it: flags can mislead, a created VM cannot.
-    if device.get("vm_created"):
-        return True, "ok", ""
-    if device.get("exists") and obs.get("probed"):
-        if device.get("accessible") is False:
-            return False, "device_inaccessible", _inaccessible(obs.get("user"))
-        return False, "unknown", _probe_failed(obs.get("probe_error"))
-    if device.get("exists"):
-        # A snapshot: the node was there; it could not be opened to confirm.
-        return True, "ok", ""
+    if device.vm_created:
+        return Verdict(True, "ok", "", "/dev/kvm: KVM_CREATE_VM succeeded")
+    if device.exists and obs.probed:
+        if device.accessible is False:
+            return Verdict(False, "device_inaccessible", _inaccessible(obs.user), "/dev/kvm: open refused")
+        if others:
+            return Verdict(False, "other_hypervisor", _other_hypervisor(others, ext),
+                           "KVM_CREATE_VM failed while %s is on this machine" % _names(others))
+        enable = _line(obs, "enable_failed")
+        return Verdict(False, "unknown", _probe_failed(obs.probe_error, enable, ext),
+                       "/dev/kvm: %s" % (obs.probe_error or "no answer"))
+    if device.exists:
+        return Verdict(True, "ok", "", "a snapshot: /dev/kvm existed when captured")
 
-    container = guest.get("container")
-    if container:
-        return False, "device_missing", _container(container, modules)
+    if obs.guest.container:
+        return Verdict(False, "device_missing", _container(obs.guest.container, modules),
+                       "a %s container without /dev/kvm" % obs.guest.container)
+    if "xen-dom0" in others:
+        return Verdict(False, "other_hypervisor", _other_hypervisor(others, ext),
+                       "/proc/xen/capabilities: this kernel is the Xen dom0")
 
-    if obs.get("kernel_blocks") and (needed not in modules):
-        return False, "kernel_disabled", _kernel_blocks(obs["kernel_blocks"])
+    present = needed in modules or (obs.arch not in _X86 and "kvm" in modules and needed == "kvm")
+    cmdline = [b for b in obs.blocks if b.kind == "cmdline" and _blocks_now(b, modules, needed)]
+    if cmdline:
+        return Verdict(False, "kernel_disabled", _kernel_blocks(cmdline),
+                       "/proc/cmdline: %s" % ", ".join(sorted(set(b.text for b in cmdline))))
+    modprobe = [b for b in obs.blocks if b.kind == "modprobe" and b.module in (needed, "kvm")]
+    if modprobe and not present:
+        return Verdict(False, "module_blocked", _modprobe_blocks(modprobe, needed),
+                       "%s: '%s'" % (modprobe[0].file, modprobe[0].text))
 
-    if arch in ("x86_64", "i686", "i386"):
-        return _decide_x86(obs, cpu, vendor, extension, modules, needed, guest, software)
-    if arch == "aarch64":
-        return _decide_arm(obs, guest, modules)
-    if arch in ("s390x", "ppc64le", "ppc64", "riscv64"):
-        return _decide_by_flag(obs, cpu, arch, extension, modules, needed, guest)
-    return False, "unknown", (
+    if obs.arch in _X86:
+        return _decide_x86(obs, modules, needed, ext, present)
+    if obs.arch == "aarch64":
+        return _decide_arm(obs, modules)
+    if obs.arch in ("s390x", "ppc64le", "ppc64", "riscv64"):
+        return _decide_by_flag(obs, modules, needed, ext)
+    return Verdict(False, "unknown", (
         "This architecture (%s) is not one this collection knows how to judge; check that the "
-        "kernel has KVM for it and that /dev/kvm exists." % (arch or "not readable"))
+        "kernel has KVM for it (ls /sys/module | grep kvm) and that /dev/kvm exists."
+        % (obs.arch or "not readable")), "architecture %s" % (obs.arch or "unknown"))
 
 
-def _decide_x86(obs, cpu, vendor, extension, modules, needed, guest, software):
-    ext = extension_name(extension)
-    if obs.get("firmware_disabled"):
-        # A VM's virtual firmware does not do this; a physical one does.
-        if guest.get("virtualized"):
-            return False, "nested_not_exposed", _nested(guest.get("hypervisor"), ext)
-        return False, "firmware_disabled", firmware_steps(vendor, "x86_64")
-    flag = cpu.get("flag")
-    if flag:
-        if needed and needed not in modules:
-            return False, "module_not_loaded", _load_module(needed, ext)
-        return False, "device_missing", _device_missing(modules)
-    # The extension is not shown by the kernel.
+def _blocks_now(block, modules, needed):
+    """Whether a command-line parameter keeps KVM off on this host now."""
+    if block.effect in ("hide_feature", "kvm_off", "initcall"):
+        return True
+    # A blacklisted module that is loaded anyway (or built in) is not kept off.
+    return block.module in (needed, "kvm") and block.module not in modules
+
+
+def _line(obs, *findings):
+    """The first kernel-log line with one of these findings that applies to this host's CPU."""
+    for line in obs.log.lines:
+        if line.finding in findings and _applies(line, obs):
+            return line
+    return None
+
+
+# The table's architectures, as ``uname -m`` names them.
+_TABLE_ARCH = {"x86": _X86, "arm64": ("aarch64", "armv7l", "armv8l"), "riscv": ("riscv64",),
+               "s390": ("s390x",), "powerpc": ("ppc64le", "ppc64")}
+_VENDOR_FAMILY = {"intel": "intel", "zhaoxin": "intel", "amd": "amd", "hygon": "amd"}
+
+
+def _applies(line, obs):
+    """Whether a matched message speaks of this host: a message of another architecture does
+    not, and one of the other vendor's module (kvm_intel on an AMD host) only says the wrong
+    module was tried."""
+    row = parsers.message_row(line.id) or {}
+    arches = _TABLE_ARCH.get(row.get("arch"))
+    if arches and obs.arch and obs.arch not in arches:
+        return False
+    vendor = row.get("vendor")
+    if vendor and obs.cpu.vendor and obs.arch in _X86:
+        if _VENDOR_FAMILY.get(vendor, vendor) != _VENDOR_FAMILY.get(obs.cpu.vendor, obs.cpu.vendor):
+            return False
+    return True
+
+
+def _tells_cpu_from_firmware(line, obs):
+    """Whether a 'CPU lacks it' line settles it on this kernel.
+
+    Before the kernel hid the flag for firmware reasons, the vendor modules' checks saw the
+    CPU itself. From then on such a line settles it only where the same kernel prints a
+    message of its own when the firmware is the cause (kvm_intel from 6.3: 'VMX not enabled
+    (by BIOS)'), so that the line cannot be the firmware's.
+    """
+    row = parsers.message_row(line.id) or {}
+    since = _FLAG_CLEARED_SINCE.get(obs.cpu.extension or "")
+    version = obs.kernel_version
+    if version is None or since is None or version < since:
+        return version is not None
+    if not row.get("vendor"):
+        return False
+    for other in kernel_messages.MESSAGES:
+        if (other["finding"] == "firmware_disabled" and other["vendor"] == row["vendor"]
+                and other["id"] != row["id"] and other["file"] == row["file"]
+                and parsers.printed_by(other["id"], version)):
+            return True
+    return False
+
+
+def _decide_x86(obs, modules, needed, ext, present):
+    cpu, guest, raw = obs.cpu, obs.guest, obs.raw
+    software = sorted(modules.intersection(SOFTWARE_KVM_MODULES))
     if software:
-        return False, "device_missing", _device_missing(modules)
-    if guest.get("virtualized"):
-        return False, "nested_not_exposed", _nested(guest.get("hypervisor"), ext)
-    if obs.get("raw_extension"):
-        # Raw CPUID has it, the kernel hid it: firmware turned it off (kernel 5.6+).
-        return False, "firmware_disabled", firmware_steps(vendor, "x86_64")
-    if obs.get("no_hardware") or obs.get("raw_extension") is False or obs.get("kernel_log_read"):
-        # The kernel log was read and says nothing of the firmware: the CPU lacks it.
-        return False, "cpu_unsupported", _cpu_unsupported(cpu, ext)
-    return False, "unknown", (
-        "The kernel does not show %s, and neither the kernel log nor raw CPUID could be read to "
-        "tell whether the CPU lacks it or the firmware turned it off. Run the check as root "
-        "(become: true) so that the kernel log can be read. If the CPU supports it, the firmware "
-        "has it off: %s" % (ext, firmware_steps(vendor, "x86_64")))
+        return Verdict(False, "device_missing", _device_missing(modules),
+                       "%s provides KVM without the hardware flag" % ", ".join(software))
+    txt = _line(obs, "firmware_disabled_txt")
+    firmware = _line(obs, "firmware_disabled")
+    if txt or firmware or raw.firmware in ("disabled", "txt_only"):
+        said = ("kernel log: '%s'" % (txt or firmware).line if (txt or firmware)
+                else "MSR: firmware %s" % ("enables VT-x only inside TXT" if raw.firmware == "txt_only" else "turned it off"))
+        if guest.virtualized:
+            # A VM's virtual firmware is set by its parent: the change is there.
+            return Verdict(False, "nested_not_exposed", _nested(guest.hypervisor, ext), said + ", in a VM")
+        if txt or raw.firmware == "txt_only":
+            return Verdict(False, "firmware_disabled", txt_steps(), said)
+        return Verdict(False, "firmware_disabled", firmware_steps(cpu.vendor, "x86_64"), said)
+    enable = _line(obs, "enable_failed")
+    if obs.others and (enable or not present):
+        return Verdict(False, "other_hypervisor", _other_hypervisor(obs.others, ext),
+                       "%s on this machine%s" % (_names(obs.others), ", kernel log: '%s'" % enable.line if enable else ""))
+    if cpu.extension_shown:
+        if needed and not present:
+            if enable:
+                return Verdict(False, "unknown", _probe_failed(None, enable, ext), "kernel log: '%s'" % enable.line)
+            return Verdict(False, "module_not_loaded", _load_module(needed, ext),
+                           "/proc/cpuinfo shows %s; %s not loaded" % (cpu.extension, needed))
+        return Verdict(False, "device_missing", _device_missing(modules), "modules loaded, no /dev/kvm")
+    # The kernel does not show the extension.
+    sev = _line(obs, "hypervisor")
+    if sev and "SEV" in sev.line:
+        return Verdict(False, "nested_not_exposed", _sev_guest(), "kernel log: '%s'" % sev.line)
+    if guest.virtualized:
+        return Verdict(False, "nested_not_exposed", _nested(guest.hypervisor, ext),
+                       "a VM under %s without %s" % (guest.hypervisor, cpu.extension or "the extension"))
+    if raw.extension is True:
+        return Verdict(False, "firmware_disabled", firmware_steps(cpu.vendor, "x86_64"),
+                       "raw CPUID has %s while the kernel hides it" % cpu.extension)
+    if raw.extension is False:
+        return Verdict(False, "cpu_unsupported", _cpu_unsupported(cpu, ext), "raw CPUID lacks %s" % cpu.extension)
+    since = _FLAG_CLEARED_SINCE.get(cpu.extension or "")
+    version = obs.kernel_version
+    if since and version and version < since:
+        return Verdict(False, "cpu_unsupported", _cpu_unsupported(cpu, ext),
+                       "kernel %d.%d shows %s whenever the CPU has it (hidden only from %d.%d)"
+                       % (version + (cpu.extension,) + since))
+    lacks = _line(obs, "cpu_unsupported")
+    if lacks and _tells_cpu_from_firmware(lacks, obs):
+        return Verdict(False, "cpu_unsupported", _cpu_unsupported(cpu, ext), "kernel log: '%s'" % lacks.line)
+    if obs.log.complete and since:
+        # The kernels that hide the flag say so once at boot (feat_ctl.c for vmx, amd.c and
+        # hygon.c for svm); this boot's log is whole and holds no such line.
+        return Verdict(False, "cpu_unsupported", _cpu_unsupported(cpu, ext),
+                       "this boot's log is whole and holds no 'disabled by BIOS' line for %s" % cpu.extension)
+    return Verdict(False, "unknown", _undecided(cpu, ext, obs), "neither the kernel log nor raw CPUID settles it")
 
 
-def _decide_arm(obs, guest, modules):
-    el = obs.get("el")
+def _decide_arm(obs, modules):
     ext = extension_name("el2")
-    if el == "el2":
+    el2 = _line(obs, "el2")
+    el1 = _line(obs, "el1") or _line(obs, "hyp_unavailable") or _line(obs, "el_mismatch")
+    off = _line(obs, "kvm_disabled_cmdline")
+    if off:
+        return Verdict(False, "kernel_disabled", (
+            "KVM is turned off on the kernel command line (kvm-arm.mode=none). Remove that parameter "
+            "from the boot loader's configuration (GRUB_CMDLINE_LINUX in /etc/default/grub, then "
+            "update-grub or grub2-mkconfig -o /boot/grub2/grub.cfg) and reboot."), "kernel log: '%s'" % off.line)
+    failed = _line(obs, "kvm_init_failed")
+    if el2 and not el1 and failed:
+        return Verdict(False, "unknown", (
+            "Linux started at EL2, but KVM could not set up its hypervisor there; the kernel said: "
+            "'%s'. Two causes remain: the firmware (PSCI, reserved memory) or the kernel's KVM mode "
+            "(kvm-arm.mode=protected needs support the board may lack). Booting once with "
+            "kvm-arm.mode=nvhe on the command line tells them apart: if KVM then starts, the mode "
+            "was the cause; if not, update the firmware." % failed.line), "kernel log: '%s'" % failed.line)
+    if el2 and not el1:
         if "kvm" not in modules:
-            return False, "module_not_loaded", _load_module("kvm", ext)
-        return False, "device_missing", _device_missing(modules)
-    if guest.get("virtualized"):
-        return False, "nested_not_exposed", _nested(guest.get("hypervisor"), ext)
-    if el == "el1" or obs.get("hyp_unavailable"):
-        return False, "firmware_disabled", firmware_steps(None, "aarch64")
-    return False, "unknown", (
-        "The kernel log could not be read to tell whether Linux started at EL2, which KVM needs "
-        "on ARM. Run the check as root (become: true); if the log says it started at EL1, the "
-        "firmware or boot loader must be changed to enter the kernel at EL2.")
+            return Verdict(False, "module_not_loaded", _load_module("kvm", ext), "kernel log: '%s'" % el2.line)
+        return Verdict(False, "device_missing", _device_missing(modules), "kernel log: '%s'" % el2.line)
+    if obs.guest.virtualized:
+        return Verdict(False, "nested_not_exposed", _nested(obs.guest.hypervisor, ext),
+                       "a VM under %s started at EL1" % obs.guest.hypervisor)
+    if el1:
+        return Verdict(False, "firmware_disabled", firmware_steps(None, "aarch64"), "kernel log: '%s'" % el1.line)
+    return Verdict(False, "unknown", (
+        "Two causes remain: the firmware or boot loader started Linux at EL1 (where KVM cannot "
+        "run), or this is a virtual machine without nested virtualization. The kernel log tells "
+        "them apart: run 'sudo dmesg | grep -E \"started at EL|HYP mode\"' (or this check with "
+        "become: true)."), "the kernel log could not be read")
 
 
-def _decide_by_flag(obs, cpu, arch, extension, modules, needed, guest):
-    ext = extension_name(extension)
-    flag = cpu.get("flag")
-    if flag:
+def _decide_by_flag(obs, modules, needed, ext):
+    cpu, guest, arch = obs.cpu, obs.guest, obs.arch
+    shown = cpu.extension_shown
+    platform = _line(obs, "platform_unsupported")
+    if platform:
+        return Verdict(False, "cpu_unsupported", (
+            "KVM-HV refuses this host: the kernel said '%s'. KVM-PR, which runs guests without "
+            "hypervisor mode (slower), may still work: 'modprobe kvm_pr'." % platform.line),
+            "kernel log: '%s'" % platform.line)
+    sbi = _line(obs, "firmware_unsupported")
+    if sbi:
+        return Verdict(False, "firmware_disabled", (
+            "The CPU has the RISC-V H extension but its SBI firmware is too old for KVM; the kernel "
+            "said '%s'. Update the board's OpenSBI firmware (SBI v0.2 or later, with the RFENCE "
+            "extension) and reboot." % sbi.line), "kernel log: '%s'" % sbi.line)
+    if shown is None and _line(obs, "hyp_unavailable"):
+        # The kernel's KVM said the extension is not there (cpuinfo did not tell).
+        shown = False
+    if shown:
         if needed and needed not in modules:
-            return False, "module_not_loaded", _load_module(needed, ext)
-        return False, "device_missing", _device_missing(modules)
-    if guest.get("virtualized") or (arch.startswith("ppc64") and flag is False):
-        return False, "nested_not_exposed", _nested(guest.get("hypervisor"), ext, arch)
-    if flag is False:
-        return False, "cpu_unsupported", _cpu_unsupported(cpu, ext)
-    return False, "unknown", "/proc/cpuinfo could not be read to tell whether the CPU offers %s." % ext
+            return Verdict(False, "module_not_loaded", _load_module(needed, ext),
+                           "/proc/cpuinfo shows %s; %s not loaded" % (cpu.extension, needed))
+        return Verdict(False, "device_missing", _device_missing(modules), "modules loaded, no /dev/kvm")
+    if guest.virtualized or (arch.startswith("ppc64") and shown is False):
+        return Verdict(False, "nested_not_exposed", _nested(guest.hypervisor, ext, arch),
+                       "a guest of %s" % (guest.hypervisor or "a hypervisor"))
+    if shown is False:
+        return Verdict(False, "cpu_unsupported", _cpu_unsupported(cpu, ext), "/proc/cpuinfo lacks %s" % cpu.extension)
+    return Verdict(False, "unknown", (
+        "/proc/cpuinfo could not be read to tell whether the CPU offers %s. Run "
+        "'grep -m1 -E \"features|isa|platform\" /proc/cpuinfo' on the host." % ext), "/proc/cpuinfo not readable")
+
+
+def _sev_guest():
+    return ("This host is an AMD SEV (confidential) virtual machine, and KVM refuses to run inside "
+            "one by design. The change is on the parent, not in a BIOS: run this workload in a "
+            "virtual machine that is not confidential and has nested virtualization, or on bare "
+            "metal.")
+
+
+def _names(others):
+    return ", ".join(_OTHER_NAMES.get(o, o) for o in others)
+
+
+_OTHER_NAMES = {"virtualbox": "VirtualBox", "vmware": "VMware Workstation/Player", "xen-dom0": "the Xen hypervisor"}
+_OTHER_HOW = {
+    "virtualbox": ("power off every VirtualBox VM, then stop its driver: 'sudo systemctl stop vboxdrv' "
+                   "(or 'sudo rmmod vboxnetadp vboxnetflt vboxdrv'), and keep it from starting at boot "
+                   "('sudo systemctl disable vboxdrv') if this machine is to run KVM"),
+    "vmware": ("power off every VMware VM, then stop its services: 'sudo systemctl stop vmware' "
+               "(or 'sudo /etc/init.d/vmware stop', then 'sudo rmmod vmnet vmmon')"),
+    "xen-dom0": ("this kernel runs as Xen's dom0, and KVM cannot run under Xen: boot the same kernel "
+                 "without the Xen hypervisor (the boot menu's entry without 'with Xen hypervisor'; "
+                 "make it the default with grub-set-default or GRUB_DEFAULT)"),
+}
+
+
+def _other_hypervisor(others, ext):
+    return ("Another hypervisor on this machine holds %s, which only one hypervisor can use at a "
+            "time; this is not a BIOS setting. To use KVM, %s. Then load the KVM module again "
+            "('modprobe -r %s; modprobe %s' as root) or reboot." % (
+                ext, "; and ".join(_OTHER_HOW.get(o, "stop %s" % o) for o in others),
+                "kvm_intel" if "vmx" in ext else "kvm_amd", "kvm_intel" if "vmx" in ext else "kvm_amd"))
+
+
+def txt_steps():
+    """The steps when the firmware enables VT-x only inside Intel TXT (SMX)."""
+    return ("The firmware enables Intel VT-x only for Intel TXT (Trusted Execution Technology, "
+            "'inside SMX'), and this kernel was started without TXT, so VT-x is off for it. Restart "
+            "the machine, enter the BIOS/UEFI setup (F2, F10, Del or Esc), enable \"Intel "
+            "Virtualization Technology\" (VT-x) itself, not only \"Intel TXT\"; where the firmware "
+            "ties the two, disable \"Intel TXT\" / \"Trusted Execution\" (or boot this kernel through "
+            "tboot so that it runs inside TXT). Save, then power the machine off and on.")
+
+
+def _undecided(cpu, ext, obs):
+    since = _FLAG_CLEARED_SINCE.get(cpu.extension or "")
+    kernel = "%d.%d" % obs.kernel_version if obs.kernel_version else "this kernel"
+    if cpu.extension == "vmx":
+        command = "sudo dmesg | grep -i 'disabled by BIOS'"
+        meaning = "a 'VMX ... disabled by BIOS' line means the firmware, none (with the boot messages there) means the CPU"
+    else:
+        command = "sudo modprobe cpuid && sudo ansible localhost -m hypervisor.kvm.kvm_check"
+        meaning = "with the cpuid driver loaded the check reads raw CPUID, which tells them apart"
+    return ("The kernel does not show %s, and the evidence here cannot tell which of two causes it "
+            "is: the CPU (%s) lacks it, or the firmware turned it off (%s hides the flag in both cases%s). "
+            "One command tells them apart: '%s': %s. If it is the firmware: %s" % (
+                ext, cpu.model or "model unknown", kernel,
+                ", as every kernel from %d.%d does" % since if since else "", command, meaning,
+                firmware_steps(cpu.vendor, "x86_64")))
 
 
 def _nested(hypervisor, ext, arch=None):
@@ -255,29 +445,49 @@ def _inaccessible(user):
             "device's mode is not 0660 root:kvm, a udev rule changed it." % (who, user or "USER"))
 
 
-def _probe_failed(error):
-    return ("/dev/kvm opens but KVM would not create a virtual machine (%s). Another hypervisor "
-            "(VirtualBox, VMware Workstation) may be holding the CPU's virtualization extension, or "
-            "the kernel log (dmesg) says why; stop the other hypervisor or reload the KVM vendor "
-            "module." % (error or "no answer"))
+def _probe_failed(error, enable, ext):
+    said = " The kernel said: '%s'." % enable.line if enable else ""
+    return ("KVM would not start a virtual machine here (%s).%s Two causes remain: another hypervisor "
+            "(VirtualBox, VMware Workstation, or one this check does not know) holds %s, or KVM's "
+            "module failed to enable it. 'lsmod | grep -E \"vbox|vmmon|vmx86\"' tells them apart: a "
+            "line there names the other hypervisor to stop; none means reloading the KVM vendor "
+            "module ('modprobe -r kvm_intel kvm_amd; modprobe kvm_intel or kvm_amd') and reading "
+            "dmesg." % (error or "no answer", said, ext))
 
 
 def _kernel_blocks(blocks):
-    params = [b for b in blocks if isinstance(b, str)]
-    lines = [b for b in blocks if isinstance(b, dict)]
-    parts = []
-    if params:
-        parts.append("remove %s from the kernel command line (GRUB_CMDLINE_LINUX in /etc/default/grub, "
-                     "then update-grub or grub2-mkconfig -o /boot/grub2/grub.cfg, and reboot)"
-                     % ", ".join("'%s'" % p for p in params))
-    for line in lines:
-        parts.append("remove the line '%s' from %s" % (line["line"], line["file"]))
-    return ("KVM is kept off by the kernel's configuration: %s. Then load the module with "
-            "modprobe (or reboot)." % "; ".join(parts))
+    params = sorted(set(b.text for b in blocks))
+    effects = set(b.effect for b in blocks)
+    what = []
+    if "blacklist" in effects:
+        what.append("blacklists a KVM module")
+    if "initcall" in effects:
+        what.append("skips the built-in KVM's start")
+    if "hide_feature" in effects:
+        what.append("hides the CPU's virtualization flag from the kernel")
+    if "kvm_off" in effects:
+        what.append("turns KVM off")
+    return ("The kernel command line keeps KVM off: %s %s. Remove %s from the boot loader's "
+            "configuration (GRUB_CMDLINE_LINUX in /etc/default/grub, then update-grub or "
+            "grub2-mkconfig -o /boot/grub2/grub.cfg; on systems with BLS entries, grubby "
+            "--update-kernel=ALL --remove-args=...) and reboot." % (
+                ", ".join("'%s'" % p for p in params), " and ".join(what),
+                "it" if len(params) == 1 else "them"))
+
+
+def _modprobe_blocks(blocks, needed):
+    lines = "; ".join("the line '%s' in %s" % (b.text, b.file) for b in blocks)
+    hard = any(b.effect == "install" for b in blocks)
+    return ("modprobe configuration keeps %s from loading: %s. %s Remove %s, then load the module "
+            "with 'modprobe %s' (or reboot)." % (
+                needed or "the KVM module", lines,
+                "An 'install' line makes modprobe run another command instead of loading it."
+                if hard else "A 'blacklist' line stops it from loading at boot; an explicit modprobe still loads it.",
+                "that line" if len(blocks) == 1 else "those lines", needed or "kvm"))
 
 
 def _cpu_unsupported(cpu, ext):
-    model = cpu.get("model") or "this CPU"
+    model = cpu.model or "this CPU"
     return ("%s does not have %s, so KVM cannot accelerate virtual machines here; QEMU can only "
             "emulate them, slowly. Run virtual machines on a machine whose CPU has hardware "
             "virtualization." % (model, ext))

@@ -3,7 +3,6 @@
 # Copyright: hypervisor.kvm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: kvm_check
@@ -83,7 +82,7 @@ evidence:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.hypervisor.kvm.plugins.module_utils._facts import gather
-from ansible_collections.hypervisor.kvm.plugins.module_utils._report import kvm_ok_lines
+from ansible_collections.hypervisor.kvm.plugins.module_utils._kvm_ok import kvm_ok_lines
 from ansible_collections.hypervisor.kvm.plugins.module_utils._sources import SnapshotError
 
 

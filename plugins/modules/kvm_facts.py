@@ -3,7 +3,6 @@
 # Copyright: hypervisor.kvm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: kvm_facts
@@ -34,6 +33,37 @@ extends_documentation_fragment:
 attributes:
   facts:
     support: full
+notes:
+  - "The kernel's words, reason by reason, and the kernels that print them (the collection's
+    C(plugins/module_utils/_kernel_messages.py) holds each message with its versions, file and
+    source):"
+  - "V(firmware_disabled): C(kvm: disabled by bios) (3.10-5.15), C(kvm: support for 'kvm_amd' disabled
+    by bios) (5.16-6.2), C(x86/cpu: VMX (outside TXT\\) disabled by BIOS) at boot (5.6 on, C(inside TXT)
+    when the kernel runs under tboot), C(kvm_intel: VMX not enabled (by BIOS\\) in MSR_IA32_FEAT_CTL)
+    (6.3 on), C(kvm_amd: SVM disabled (by BIOS\\) in MSR_VM_CR) (6.3-6.6) and the boot line C(SVM
+    disabled (by BIOS\\) in MSR_VM_CR) (6.7 on); on arm64 C(CPU: All CPU(s\\) started at EL1) and
+    C(HYP mode not available)."
+  - "V(cpu_unsupported): kernels before 5.6 (C(vmx)) and 6.7 (C(svm)) show the flag whenever the
+    CPU has it, so its absence on bare metal is the CPU; later kernels also hide it when the
+    firmware turned it off, and then the boot log (which names the firmware when it is the
+    cause), C(kvm_intel: VMX not supported by CPU N) (6.3 on) or raw CPUID decides."
+  - "V(nested_not_exposed): C(Hypervisor detected: ...) (every kernel) and DMI name the parent;
+    C(kvm-s390: SIE is not available) (4.19 on) under z/VM; C(kvm_amd: KVM is unsupported when
+    running as an SEV guest) (5.11 on)."
+  - "V(other_hypervisor): C(kvm: enabling virtualization on CPUN failed) (every kernel) appears when a
+    VM starts up to 6.11 and at module load from 6.12, with VirtualBox's C(vboxdrv) or VMware's
+    C(vmmon) loaded; a Xen dom0 kernel runs under Xen."
+  - "V(kernel_disabled): C(KVM disabled from command line) (arm64, 5.16 on) for C(kvm-arm.mode=none);
+    C(clearcpuid=), C(module_blacklist=) and C(initcall_blacklist=) print nothing and are read from
+    C(/proc/cmdline)."
+  - "V(module_blocked), V(module_not_loaded), V(device_missing) and V(device_inaccessible) have no
+    kernel message of their own: modprobe.d, C(/sys/module) and C(/dev/kvm) tell them. udev loads
+    C(kvm_intel)/C(kvm_amd) at boot only when C(/proc/cpuinfo) shows C(vmx)/C(svm)."
+  - "Lines of the other vendor's module say only that it was tried: C(has_svm: not amd) (3.10-4.19),
+    C(has_svm: not amd or hygon) (4.20-6.2), C(kvm_amd: CPU N isn't AMD or Hygon) (6.6 on), and
+    C(kvm_intel: VMX not supported by CPU N) on an AMD host (6.3 on)."
+  - "V(unknown) is said only when the evidence cannot settle it; the remediation names the two
+    causes that remain and the one command that tells them apart."
 seealso:
   - module: hypervisor.kvm.kvm_check
   - module: ansible.builtin.setup
@@ -72,19 +102,32 @@ ansible_facts:
           sample: true
         reason:
           description:
-            - V(ok) when usable; otherwise why not.
-            - V(cpu_unsupported) the CPU has no virtualization extension.
-            - V(firmware_disabled) the CPU has it, but BIOS/UEFI (or on ARM the boot firmware) turned it off.
-            - V(nested_not_exposed) this host is a VM whose hypervisor does not pass the extension through.
-            - V(module_not_loaded) the extension is there, the KVM module for it is not loaded.
-            - V(kernel_disabled) the kernel command line or a modprobe blacklist keeps KVM off.
-            - V(device_missing) C(/dev/kvm) does not exist although KVM could work (typical in a container).
-            - V(device_inaccessible) C(/dev/kvm) exists but this user cannot open it.
-            - V(unknown) the evidence does not settle it; RV(ansible_facts.kvm.remediation) says what to check.
+            - V(ok) when usable; otherwise why not, one of the reasons below.
+            - "V(ok) KVM acceleration can be used (on a live host: /dev/kvm opened and KVM_CREATE_VM succeeded)."
+            - "V(cpu_unsupported) the CPU has no virtualization extension (vmx, svm, EL2, SIE, POWER HV, RISC-V H)."
+            - "V(firmware_disabled) the CPU has the extension and the BIOS/UEFI firmware turned it off (or, on ARM, started Linux at EL1)."
+            - "V(nested_not_exposed) this host is a virtual machine whose hypervisor does not pass the extension through."
+            - "V(other_hypervisor) another hypervisor on this machine (VirtualBox, VMware Workstation) holds the extension."
+            - "V(kernel_disabled) a kernel command-line parameter keeps KVM off (blacklists its module, hides the CPU feature or turns KVM off)."
+            - "V(module_blocked) a modprobe.d line (blacklist, or install ... /bin/false) keeps the KVM module from loading."
+            - "V(module_not_loaded) the extension is there and the vendor module (kvm_intel, kvm_amd, kvm_hv, kvm) is not loaded."
+            - "V(device_missing) KVM could work but /dev/kvm is absent: typically a container that sees the host's modules."
+            - "V(device_inaccessible) /dev/kvm exists and this user cannot open it."
+            - "V(unknown) the evidence does not settle it; the remediation names the causes that remain and the command that tells them apart."
           returned: always
           type: str
-          choices: [ok, cpu_unsupported, firmware_disabled, nested_not_exposed, module_not_loaded,
-                    kernel_disabled, device_missing, device_inaccessible, unknown]
+          choices:
+            - ok
+            - cpu_unsupported
+            - firmware_disabled
+            - nested_not_exposed
+            - other_hypervisor
+            - kernel_disabled
+            - module_blocked
+            - module_not_loaded
+            - device_missing
+            - device_inaccessible
+            - unknown
           sample: firmware_disabled
         remediation:
           description: What a person does next, specific to the reason, CPU vendor and architecture; empty when usable.
@@ -125,10 +168,12 @@ ansible_facts:
               type: str
               returned: always
               sample: svm
-            flag:
+            extension_shown:
               description: >-
                 Whether the kernel shows the extension (the C(/proc/cpuinfo) flag; on ARM, the kernel
-                started at EL2; on POWER, the PowerNV platform); V(null) when it cannot be told.
+                started at EL2; on POWER, the PowerNV platform); V(null) when it cannot be told. Kernels
+                from 5.6 (C(vmx)) and 6.7 (C(svm)) hide the flag when the firmware turned the extension off,
+                so V(false) alone does not mean the CPU lacks it.
               type: bool
               returned: always
               sample: true

@@ -3,14 +3,17 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The parsers, on real lines, and on anything at all (hypothesis): always a value, never an exception."""
 
-from __future__ import annotations
+import re
+import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ansible_collections.hypervisor.kvm.plugins.module_utils import _kernel_messages as table
 from ansible_collections.hypervisor.kvm.plugins.module_utils import _parsers as parsers
 from ansible_collections.hypervisor.kvm.plugins.module_utils._facts import gather
+from ansible_collections.hypervisor.kvm.plugins.module_utils._reasons import REASONS
 
 from .hosts import BASE_FLAGS, cpuinfo_x86, write_host
 
@@ -21,38 +24,81 @@ from .hosts import BASE_FLAGS, cpuinfo_x86, write_host
 ])
 def test_x86_vendors(vendor_id, vendor, extension):
     info = parsers.parse_cpuinfo(cpuinfo_x86(vendor_id, "Some CPU", BASE_FLAGS + " " + extension), "x86_64")
-    assert (info["vendor"], info["extension"], info["flag"], info["count"]) == (vendor, extension, True, 2)
+    assert (info.vendor, info.extension, info.extension_shown, info.count) == (vendor, extension, True, 2)
     hidden = parsers.parse_cpuinfo(cpuinfo_x86(vendor_id, "Some CPU", BASE_FLAGS), "x86_64")
-    assert hidden["flag"] is False
+    assert hidden.extension_shown is False
 
 
-@pytest.mark.parametrize("line,fact", [
-    ("[    0.081234] x86/cpu: VMX (outside TXT) disabled by BIOS", "firmware_disabled"),
-    ("[    0.1] SVM disabled (by BIOS) in MSR_VM_CR", "firmware_disabled"),
-    ("[   12.3] kvm: disabled by bios", "firmware_disabled"),
-    ("6,512,12000000,-;kvm_intel: VMX not supported by CPU 0", "no_hardware"),
-    ("[   49.4] kvm: no hardware support for 'kvm_amd'", "no_hardware"),
-    ("[   49.4] has_svm: svm not available", "no_hardware"),
-    ("[    0.1] CPU: All CPU(s) started at EL2", "el2"),
-    ("[    0.1] CPU: All CPU(s) started at EL1", "el1"),
-    ("[    0.5] kvm [1]: HYP mode not available", "hyp_unavailable"),
-    ("[    0.5] kvm [1]: Protected nVHE mode initialized successfully", "kvm_initialized"),
-    ("[   43.0] kvm: Nested Virtualization enabled", "nested_enabled"),
-])
-def test_kernel_log_statements(line, fact):
-    findings = parsers.parse_kernel_log("[    0.0] Linux version 6.1\n" + line + "\n")["findings"]
-    assert fact in findings
-    assert not findings[fact].startswith(("[", "6,"))
+ROWS = table.MESSAGES
+BOOT = "[    0.000000] Linux version 6.1.0-28-amd64 (debian-kernel@lists.debian.org)\n"
 
 
-@pytest.mark.parametrize("line,hypervisor", [
-    ("[    0.000000] Hypervisor detected: KVM", "kvm"),
-    ("[    0.000000] Hypervisor detected: VMware", "vmware"),
-    ("[    0.000000] Hypervisor detected: Microsoft Hyper-V", "microsoft"),
-    ("[    0.000000] Hypervisor detected: Xen HVM", "xen"),
-])
-def test_kernel_log_hypervisor(line, hypervisor):
-    assert parsers.parse_kernel_log(line)["hypervisor"] == hypervisor
+def test_table_rows_are_whole():
+    """Every row names its pattern, versions, file, source and the finding it supports."""
+    ids = [row["id"] for row in ROWS]
+    assert len(ids) == len(set(ids))
+    for row in ROWS:
+        assert row["finding"] in table.FINDINGS, row["id"]
+        assert row["text"] and row["file"] and row["source"] and row["first"], row["id"]
+        assert row["arch"] in ("x86", "arm64", "riscv", "s390", "powerpc", "any"), row["id"]
+        first = parsers.parse_kernel_version(row["first"])
+        assert first is not None and (3, 0) <= first, row["id"]
+        if row["last"] is not None:
+            assert parsers.parse_kernel_version(row["last"]) >= first, row["id"]
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row["id"] for row in ROWS])
+def test_each_message_alone(row):
+    """The message as the kernel prints it, with a dmesg timestamp or a /dev/kmsg header."""
+    assert row["text"] in row["sample"] and re.search(row["pattern"], row["sample"]), row["id"]
+    for line in ("[   12.345678] " + row["sample"], "3,512,12000000,-;" + row["sample"]):
+        log = parsers.parse_kernel_log(BOOT + line + "\n")
+        found = [m for m in log.lines if m.id == row["id"]]
+        assert found and found[0].finding == row["finding"]
+        assert found[0].line == row["sample"].strip()[:300]
+        assert log.complete
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row["id"] for row in ROWS])
+def test_each_message_only_in_the_current_boot(row):
+    """A line of an earlier boot in kern.log says nothing about this one."""
+    log = parsers.parse_kernel_log(BOOT + "[ 5.0] " + row["sample"] + "\n" + BOOT + "[ 1.0] nothing here\n")
+    assert row["id"] not in [m.id for m in log.lines]
+
+
+def test_versions_of_a_message():
+    assert parsers.printed_by("x86_kvm_support_disabled_by_bios", (6, 1)) is True
+    assert parsers.printed_by("x86_kvm_support_disabled_by_bios", (5, 15)) is False
+    assert parsers.printed_by("x86_kvm_support_disabled_by_bios", None) is None
+    assert parsers.behaviour_since("vmx_flag_cleared_when_firmware_off") == (5, 6)
+
+
+@pytest.mark.parametrize("osrelease,version", [
+    ("6.1.0-28-amd64", (6, 1)), ("3.10.0-1160.el7.x86_64", (3, 10)), ("5.15.0-91-generic\n", (5, 15)),
+    ("6.18-rc1", (6, 18)), ("", None), (None, None), ("linux", None)])
+def test_kernel_version(osrelease, version):
+    assert parsers.parse_kernel_version(osrelease) == version
+
+
+@pytest.mark.parametrize("value,firmware", [
+    (0x0, "enabled"), (0x5, "enabled"), (0x1, "disabled"), (0x3, "txt_only"), (0x7, "enabled"), (None, None)])
+def test_feature_control_msr(value, firmware):
+    assert parsers.firmware_from_msr("vmx", value) == firmware
+
+
+def test_vm_cr_msr():
+    assert parsers.firmware_from_msr("svm", 0x10) == "disabled"
+    assert parsers.firmware_from_msr("svm", 0x8) == "enabled"
+
+
+def test_kernel_log_is_linear_on_hostile_lines():
+    """A megabyte line, or a literal repeated without its pattern, costs milliseconds."""
+    long_line = "x" * (4 * 1024 * 1024)
+    repeated = "disabled by bios " * 200000
+    for text in (long_line, BOOT + long_line, BOOT + repeated, ("kvm: " * 50 + "\n") * 20000):
+        start = time.perf_counter()
+        parsers.parse_kernel_log(text)
+        assert time.perf_counter() - start < 0.5
 
 
 @pytest.mark.parametrize("dmi,hypervisor", [
@@ -83,14 +129,33 @@ def test_container_markers(markers, container):
     assert parsers.container_from_markers(*markers) == container
 
 
-def test_cmdline_and_modprobe_blocks():
-    assert parsers.parse_cmdline_blocks("ro modprobe.blacklist=nouveau,kvm_amd quiet") == ["modprobe.blacklist=nouveau,kvm_amd"]
-    assert parsers.parse_cmdline_blocks("ro module_blacklist=nouveau quiet") == []
-    assert parsers.parse_cmdline_blocks("kvm-arm.mode=none") == ["kvm-arm.mode=none"]
-    assert parsers.parse_cmdline_blocks("kvm-arm.mode=nvhe") == []
+@pytest.mark.parametrize("cmdline,effects", [
+    ("ro modprobe.blacklist=nouveau,kvm_amd quiet", [("blacklist", "kvm_amd")]),
+    ("ro module_blacklist=nouveau quiet", []),
+    ("kvm-arm.mode=none", [("kvm_off", "kvm")]),
+    ("kvm-arm.mode=nvhe", []),
+    ("clearcpuid=vmx,pku", [("hide_feature", "vmx")]),
+    ("clearcpuid=133", [("hide_feature", "vmx")]),
+    ("clearcpuid=194", [("hide_feature", "svm")]),
+    ("clearcpuid=pku", []),
+    ("initcall_blacklist=svm_init", [("initcall", "svm_init")]),
+    ("initcall_blacklist=acpi_init", []),
+])
+def test_cmdline_blocks(cmdline, effects):
+    assert [(b.effect, b.module) for b in parsers.parse_cmdline_blocks(cmdline)] == effects
+
+
+def test_modprobe_blocks():
     lines = parsers.parse_modprobe_blocks("/etc/modprobe.d/x.conf", "blacklist kvm-intel # no\ninstall kvm /bin/true\n"
+                                          "install kvm_amd /sbin/modprobe --ignore-install kvm_amd\n"
                                           "blacklist nouveau\noptions kvm_amd nested=1\n")
-    assert [b["module"] for b in lines] == ["kvm_intel", "kvm"]
+    assert [(b.effect, b.module) for b in lines] == [("blacklist", "kvm_intel"), ("install", "kvm")]
+
+
+def test_other_hypervisors():
+    assert parsers.other_hypervisors({"vboxdrv", "kvm"}, None) == ["virtualbox"]
+    assert parsers.other_hypervisors({"vmmon"}, "control_d\n") == ["vmware", "xen-dom0"]
+    assert parsers.other_hypervisors(set(), "") == []
 
 
 @pytest.mark.parametrize("text,value", [("Y\n", True), ("1", True), ("N", False), ("0\n", False), ("", None),
@@ -104,7 +169,8 @@ TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40
 LINES = st.lists(st.one_of(TEXT, st.sampled_from([
     "flags\t: vmx svm", "vendor_id : GenuineIntel", "processor : 0", "", ":", "isa : rv64",
     "CPU implementer : 0x41", "platform : PowerNV", "features : sie", "kvm: disabled by bios",
-    "Hypervisor detected: ", "[ 0.0] CPU: All CPU(s) started at EL2", "\x00\xff"])), max_size=30).map("\n".join)
+    "Hypervisor detected: ", "[ 0.0] CPU: All CPU(s) started at EL2", "\x00\xff", "Linux version 6.1"]
+    + [row["sample"] for row in table.MESSAGES])), max_size=30).map("\n".join)
 ARCHES = st.sampled_from(["x86_64", "aarch64", "s390x", "ppc64le", "riscv64", "i686", "", "mips", None])
 
 
@@ -112,14 +178,20 @@ ARCHES = st.sampled_from(["x86_64", "aarch64", "s390x", "ppc64le", "riscv64", "i
 @given(text=LINES, arch=ARCHES)
 def test_cpuinfo_never_raises(text, arch):
     info = parsers.parse_cpuinfo(text, arch)
-    assert info["flag"] in (True, False, None)
+    assert info.extension_shown in (True, False, None)
+    assert info.model is None or len(info.model) <= parsers.FIELD_MAX
 
 
 @settings(max_examples=300, deadline=None)
 @given(text=LINES)
 def test_kernel_log_never_raises(text):
     parsed = parsers.parse_kernel_log(text)
-    assert set(parsed) == {"findings", "hypervisor"}
+    assert all(line.finding in table.FINDINGS for line in parsed.lines)
+    # Whatever else surrounds them, the table's messages of the current boot are found.
+    current = parsers.current_boot(text)[0]
+    for row in table.MESSAGES:
+        if any(row["sample"] == line.strip() for line in current.splitlines()):
+            assert row["id"] in [m.id for m in parsed.lines]
 
 
 @settings(max_examples=200, deadline=None)
@@ -145,6 +217,5 @@ def test_gather_on_malformed_host_always_answers(tmp_path_factory, arch, cpuinfo
     if arch is not None:
         files["/proc/sys/kernel/arch"] = arch
     facts = gather(write_host(tmp_path_factory.mktemp("host"), files))
-    assert facts["reason"] in ("ok", "cpu_unsupported", "firmware_disabled", "nested_not_exposed",
-                               "module_not_loaded", "kernel_disabled", "device_missing", "device_inaccessible", "unknown")
+    assert facts["reason"] in REASONS
     assert isinstance(facts["remediation"], str) and facts["usable"] is (facts["reason"] == "ok")

@@ -7,12 +7,13 @@ Every case is a small host tree in the snapshot format, read through ``gather`` 
 captured host would be, so the parsers, the reading and the decision are all exercised.
 """
 
-from __future__ import annotations
-
 import pytest
 
 from ansible_collections.hypervisor.kvm.plugins.module_utils._facts import gather
-from ansible_collections.hypervisor.kvm.plugins.module_utils._verdict import REASONS, decide
+from ansible_collections.hypervisor.kvm.plugins.module_utils._observations import (
+    Cpu, Device, Guest, KernelLog, LogLine, Observations, Raw)
+from ansible_collections.hypervisor.kvm.plugins.module_utils._reasons import REASONS
+from ansible_collections.hypervisor.kvm.plugins.module_utils._verdict import decide
 
 from .hosts import BASE_FLAGS, BOOT_LOG, DELL_DMI, QEMU_DMI, cpuinfo_x86, module, write_host
 
@@ -20,16 +21,16 @@ INTEL = ("GenuineIntel", "Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz")
 AMD = ("AuthenticAMD", "AMD EPYC 7763 64-Core Processor")
 
 
-def x86(vendor, flags, log="", dmi=None, extra=None):
+def x86(vendor, flags, log="", dmi=None, extra=None, kernel="6.1.0-28-amd64"):
     files = {
         "/proc/sys/kernel/arch": "x86_64\n",
-        "/proc/sys/kernel/osrelease": "6.1.0-28-amd64\n",
+        "/proc/sys/kernel/osrelease": kernel + "\n",
         "/proc/cpuinfo": cpuinfo_x86(vendor[0], vendor[1], flags),
         "/proc/cmdline": "BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro quiet\n",
         "/proc/1/cgroup": "0::/init.scope\n",
     }
     if log is not None:
-        files["/var/log/dmesg"] = BOOT_LOG + log
+        files["/var/log/dmesg"] = BOOT_LOG.replace("6.1.0-28-amd64", kernel) + log
     files.update(dmi if dmi is not None else DELL_DMI)
     files.update(extra or {})
     return files
@@ -86,20 +87,97 @@ CASES = [
      "cpu_unsupported", [["does not have"], ["Atom"]], ["BIOS"]),
     # No kernel log to read: the collection says it cannot tell, and what to do.
     ("intel-no-flag-no-log", x86(INTEL, BASE_FLAGS, log=None),
-     "unknown", [["root", "become"], ["BIOS"]], []),
+     "unknown", [["sudo", "become"], ["BIOS"]], []),
     ("intel-module-not-loaded", x86(INTEL, BASE_FLAGS + " vmx", extra=module("kvm")),
      "module_not_loaded", [["kvm_intel"], ["modprobe"]], []),
     ("zhaoxin-module-not-loaded", x86(("CentaurHauls", "ZHAOXIN KaiXian KX-6640MA"), BASE_FLAGS + " vmx"),
      "module_not_loaded", [["kvm_intel"]], []),
     ("amd-blacklisted", x86(AMD, BASE_FLAGS + " svm", extra={
         "/etc/modprobe.d/no-kvm.conf": "# site policy\nblacklist kvm_amd\n"}),
-     "kernel_disabled", [["/etc/modprobe.d/no-kvm.conf"], ["blacklist kvm_amd"]], []),
+     "module_blocked", [["/etc/modprobe.d/no-kvm.conf"], ["blacklist kvm_amd"]], ["BIOS"]),
     ("intel-install-false", x86(INTEL, BASE_FLAGS + " vmx", extra={
         "/etc/modprobe.d/disable.conf": "install kvm_intel /bin/false\n"}),
-     "kernel_disabled", [["install kvm_intel /bin/false"]], []),
+     "module_blocked", [["install kvm_intel /bin/false"], ["install' line"]], ["BIOS"]),
     ("cmdline-module-blacklist", x86(INTEL, BASE_FLAGS + " vmx", extra={
         "/proc/cmdline": "root=/dev/sda1 module_blacklist=kvm,kvm_intel quiet\n"}),
      "kernel_disabled", [["module_blacklist=kvm,kvm_intel"], ["GRUB"]], []),
+    # The kernel's words, read with the kernel's version and the CPU's vendor (issue: every
+    # kernel generation). Debian 12 (6.1) keeps svm in cpuinfo when the firmware turned SVM
+    # off; only x86.c's 5.16-6.2 wording says so.
+    ("amd-firmware-off-debian12", x86(AMD, BASE_FLAGS + " svm", extra=module("kvm"),
+                                      log="[    3.2] kvm: support for 'kvm_amd' disabled by bios\n"),
+     "firmware_disabled", [["SVM Mode"], ["power"]], ["modprobe", "nested"]),
+    # Before 5.6 vmx shows whenever the CPU has VT-x: its absence on bare metal is the CPU.
+    ("atom-no-vtx-kernel-3.8", x86(("GenuineIntel", "Intel(R) Atom(TM) CPU N270 @ 1.60GHz"), BASE_FLAGS,
+                                   log=None, kernel="3.8.0-19-generic"),
+     "cpu_unsupported", [["Atom"], ["does not have"]], ["BIOS"]),
+    # From 5.6 both causes hide vmx: with no log and no raw CPUID, say which two remain.
+    ("intel-no-flag-no-log-5.15", x86(INTEL, BASE_FLAGS, log=None, kernel="5.15.0-91-generic"),
+     "unknown", [["lacks it"], ["firmware turned it off"], ["disabled by BIOS"]], []),
+    ("intel-txt-only", x86(INTEL, BASE_FLAGS, log="[    0.08] x86/cpu: VMX (inside TXT) disabled by BIOS\n"),
+     "firmware_disabled", [["TXT"], ["Intel Virtualization Technology"]], []),
+    # AMD before 6.7 never clears svm: no flag on bare metal means the CPU lacks AMD-V.
+    ("amd-no-svm-kernel-6.5", x86(AMD, BASE_FLAGS, log=None, kernel="6.5.0-41-generic"),
+     "cpu_unsupported", [["AMD-V"]], ["BIOS"]),
+    # From 6.7 a firmware-disabled AMD loses svm too, and amd.c says so once at boot.
+    ("amd-firmware-off-kernel-6.8", x86(AMD, BASE_FLAGS, kernel="6.8.0-45-generic",
+                                        log="[    0.2] SVM disabled (by BIOS) in MSR_VM_CR\n"
+                                            "[   10.1] kvm_amd: SVM not supported by CPU 0\n"),
+     "firmware_disabled", [["SVM Mode"]], ["nested"]),
+    # The same kvm_amd line with this boot's log whole and no firmware line: the CPU.
+    ("amd-no-svm-kernel-6.8-boot-log-whole", x86(AMD, BASE_FLAGS, kernel="6.8.0-45-generic",
+                                                 log="[   10.1] kvm_amd: SVM not supported by CPU 0\n"),
+     "cpu_unsupported", [["AMD-V"]], ["F10"]),
+    # With the boot messages gone, the kvm_amd line cannot tell which: say the two causes.
+    ("amd-no-svm-kernel-6.8-boot-log-gone", x86(AMD, BASE_FLAGS, kernel="6.8.0-45-generic", log=None, extra={
+        "/var/log/kern.log": "Nov 27 09:00:01 host kernel: [ 9000.1] kvm_amd: SVM not supported by CPU 0\n"}),
+     "unknown", [["lacks it"], ["firmware turned it off"], ["cpuid"]], []),
+    # kvm_intel from 6.3 prints its own firmware line, so 'VMX not supported' is the CPU.
+    ("intel-vmx-not-supported-kernel-6.5", x86(("GenuineIntel", "Intel(R) Celeron(R) N4000"), BASE_FLAGS,
+                                               kernel="6.5.0-41-generic", log=None, extra={
+        "/var/log/kern.log": "Nov 27 09:00:01 host kernel: [ 9000.1] kvm_intel: VMX not supported by CPU 0\n"}),
+     "cpu_unsupported", [["Celeron"]], ["F2"]),
+    # 5.6-6.2 hid vmx for both causes and kvm.ko's 'no hardware support' cannot tell them apart.
+    ("intel-no-hardware-support-kernel-5.15", x86(INTEL, BASE_FLAGS, kernel="5.15.0-91-generic", log=None, extra={
+        "/var/log/kern.log": "Nov 27 09:00:01 host kernel: [ 9000.1] kvm: no hardware support\n"}),
+     "unknown", [["lacks it"], ["disabled by BIOS"]], []),
+    ("intel-vmx-not-enabled-by-bios-kernel-6.8", x86(INTEL, BASE_FLAGS, kernel="6.8.0-45-generic", log=None, extra={
+        "/var/log/kern.log": "[ 20.0] kvm_intel: VMX not enabled (by BIOS) in MSR_IA32_FEAT_CTL on CPU 0\n"}),
+     "firmware_disabled", [["Intel Virtualization Technology"]], []),
+    ("amd-sev-guest", x86(AMD, BASE_FLAGS + " hypervisor", dmi=QEMU_DMI, kernel="6.8.0-45-generic",
+                          log="[    0.0] Hypervisor detected: KVM\n[  5.0] kvm_amd: KVM is unsupported when running as an SEV guest\n"),
+     "nested_not_exposed", [["SEV"], ["not confidential"]], ["BIOS/UEFI setup"]),
+    # 6.12+ enables VT-x at load: another hypervisor's hold shows as a failed load.
+    ("enable-failed-unknown-holder", x86(INTEL, BASE_FLAGS + " vmx", extra=module("kvm"), kernel="6.12.0-1-amd64",
+                                         log="[   40.0] kvm: enabling virtualization on CPU0 failed\n"),
+     "unknown", [["another hypervisor"], ["lsmod"]], ["BIOS/UEFI setup"]),
+    # kvm_intel tried on an AMD host only says the wrong module was tried.
+    ("amd-wrong-module-tried", x86(AMD, BASE_FLAGS + " svm", extra=module("kvm"), kernel="6.8.0-45-generic",
+                                   log="[    9.9] kvm_intel: VMX not supported by CPU 0\n"),
+     "module_not_loaded", [["kvm_amd"]], ["BIOS", "VT-x"]),
+    # The kernel command line: hide the feature, skip a built-in's init.
+    ("cmdline-clearcpuid-vmx", x86(INTEL, BASE_FLAGS, extra={
+        "/proc/cmdline": "root=/dev/sda1 clearcpuid=vmx quiet\n"}),
+     "kernel_disabled", [["clearcpuid=vmx"], ["hides"]], ["BIOS/UEFI setup"]),
+    ("cmdline-clearcpuid-bit-svm", x86(AMD, BASE_FLAGS, extra={"/proc/cmdline": "ro clearcpuid=194\n"}),
+     "kernel_disabled", [["clearcpuid=194"]], ["BIOS/UEFI setup"]),
+    ("cmdline-initcall-builtin", x86(INTEL, BASE_FLAGS + " vmx", extra=dict(module("kvm", builtin=True), **{
+        "/proc/cmdline": "ro initcall_blacklist=vmx_init\n"})),
+     "kernel_disabled", [["initcall_blacklist=vmx_init"]], []),
+    # A blacklisted module that is loaded anyway keeps nothing off.
+    ("blacklisted-but-loaded", x86(INTEL, BASE_FLAGS + " vmx", extra=dict(KVM_INTEL, **{
+        "/dev/kvm": None, "/etc/modprobe.d/bl.conf": "blacklist kvm_intel\n"})), "ok", [], []),
+    # Another hypervisor holds VT-x: name it and how to stop it, never the BIOS.
+    ("virtualbox-holds-vtx", x86(INTEL, BASE_FLAGS + " vmx", extra=dict(module("kvm"), **{
+        "/sys/module/vboxdrv/initstate": "live\n"}),
+        log="[   40.0] kvm: enabling virtualization on CPU0 failed\n"),
+     "other_hypervisor", [["VirtualBox"], ["vboxdrv"]], ["BIOS/UEFI setup", "F2"]),
+    ("vmware-workstation-holds-svm", x86(AMD, BASE_FLAGS + " svm", extra=dict(module("kvm"), **{
+        "/sys/module/vmmon/initstate": "live\n"})),
+     "other_hypervisor", [["VMware"], ["vmmon"]], ["F10"]),
+    ("xen-dom0", x86(INTEL, BASE_FLAGS + " hypervisor", dmi={}, extra={
+        "/proc/xen/capabilities": "control_d\n", "/sys/hypervisor/type": "xen\n"}),
+     "other_hypervisor", [["Xen"], ["without"]], ["BIOS/UEFI setup"]),
     ("modules-loaded-device-missing", x86(INTEL, BASE_FLAGS + " vmx", extra=KVM_INTEL),
      "device_missing", [["udev", "mknod"]], []),
     ("docker-without-device", x86(INTEL, BASE_FLAGS + " vmx", extra=dict(KVM_INTEL, **{"/.dockerenv": None})),
@@ -141,6 +219,23 @@ CASES = [
     ("arm64-vm-no-nested", arm("[    0.1] CPU: All CPU(s) started at EL1\n[    0.5] kvm [1]: HYP mode not available\n",
                                dmi=QEMU_DMI),
      "nested_not_exposed", [["parent"]], ["BIOS/UEFI setup"]),
+    ("arm64-el2-hyp-init-failed", arm("[    0.1] CPU: All CPU(s) started at EL2\n"
+                                      "[    0.6] kvm [1]: error initializing Hyp mode: -12\n",
+                                      extra=module("kvm", builtin=True)),
+     "unknown", [["kvm-arm.mode=nvhe"], ["firmware"]], ["SVM"]),
+    ("arm64-inconsistent-modes", arm("[    0.1] CPU: CPUs started in inconsistent modes\n"),
+     "firmware_disabled", [["EL2"]], []),
+    ("s390x-kvm-says-no-sie", {"/proc/sys/kernel/arch": "s390x\n", "/proc/sysinfo": "VM00 Control Program: z/VM    7.2.0\n",
+                               "/var/log/dmesg": "[    0.0] Linux version 6.1.0\n[ 3.0] kvm-s390: SIE is not available\n"},
+     "nested_not_exposed", [["z/VM"]], ["BIOS/UEFI setup"]),
+    ("riscv64-sbi-too-old", {"/proc/sys/kernel/arch": "riscv64\n",
+                             "/proc/cpuinfo": "processor\t: 0\nhart\t\t: 0\nisa\t\t: rv64imafdch_zicsr\n",
+                             "/var/log/dmesg": "[ 0.0] Linux version 6.6.0\n[ 1.0] kvm [1]: require SBI v0.2 or higher\n"},
+     "firmware_disabled", [["OpenSBI"]], ["F2"]),
+    ("ppc64le-kvm-hv-no-tlbie", {"/proc/sys/kernel/arch": "ppc64le\n",
+                                 "/proc/cpuinfo": PPC_CPUINFO % ("PowerNV", "9006-22P"),
+                                 "/var/log/dmesg": "[ 0.0] Linux version 6.6.0\n[ 2.0] KVM-HV: Host does not support TLBIE\n"},
+     "cpu_unsupported", [["kvm_pr"]], ["F2"]),
     ("arm64-kvm-arm-mode-none", arm("[    0.1] CPU: All CPU(s) started at EL2\n", cmdline="root=/dev/vda kvm-arm.mode=none"),
      "kernel_disabled", [["kvm-arm.mode=none"]], []),
     ("s390x-lpar-usable", {"/proc/sys/kernel/arch": "s390x\n", "/proc/cpuinfo": S390_CPUINFO,
@@ -171,6 +266,51 @@ CASES = [
 ]
 
 
+# Every reason that a file can show, on each architecture other than x86: the host as its
+# architecture shows KVM available (``ready``), then one thing changed.
+EL2 = "[    0.1] CPU: All CPU(s) started at EL2\n"
+READY = {
+    "aarch64": (arm(EL2), "kvm"),
+    "s390x": ({"/proc/sys/kernel/arch": "s390x\n", "/proc/cpuinfo": S390_CPUINFO,
+               "/proc/sysinfo": "Type: 8561\nLPAR Name: LP01\n"}, "kvm"),
+    "ppc64le": ({"/proc/sys/kernel/arch": "ppc64le\n", "/proc/cpuinfo": PPC_CPUINFO % ("PowerNV", "9006-22P")}, "kvm_hv"),
+    "riscv64": ({"/proc/sys/kernel/arch": "riscv64\n",
+                 "/proc/cpuinfo": "processor\t: 0\nhart\t\t: 0\nisa\t\t: rv64imafdch_zicsr_zifencei\n"}, "kvm"),
+}
+
+
+def _arch_case(arch, change):
+    files, module_name = READY[arch]
+    files = dict(files)
+    loaded = dict(module("kvm"), **module(module_name)) if module_name != "kvm" else module("kvm")
+    if change == "ok":
+        files.update(loaded, **{"/dev/kvm": None})
+    elif change == "device_missing":
+        files.update(loaded, **{"/.dockerenv": None})
+    elif change == "kernel_disabled":
+        files["/proc/cmdline"] = "root=/dev/sda2 module_blacklist=%s\n" % module_name
+    elif change == "module_blocked":
+        files["/etc/modprobe.d/local.conf"] = "install %s /bin/false\n" % module_name
+    elif change == "unknown":
+        files.pop("/proc/cpuinfo")
+        files.pop("/var/log/dmesg", None)
+    return files
+
+
+ARCH_CASES = [(arch, change) for arch in sorted(READY)
+              for change in ("ok", "module_not_loaded", "device_missing", "kernel_disabled", "module_blocked", "unknown")]
+
+
+@pytest.mark.parametrize("arch,reason", ARCH_CASES, ids=["%s-%s" % c for c in ARCH_CASES])
+def test_each_reason_on_each_architecture(tmp_path, arch, reason):
+    facts = gather(write_host(tmp_path, _arch_case(arch, reason)))
+    assert facts["reason"] == reason, facts["evidence"]
+    assert facts["arch"] == arch
+    if reason != "ok":
+        for word in ("VT-x", "SVM Mode", "F2"):
+            assert word not in facts["remediation"]
+
+
 @pytest.mark.parametrize("name,files,reason,mentions,never", CASES, ids=[c[0] for c in CASES])
 def test_verdict(tmp_path, name, files, reason, mentions, never):
     facts = gather(write_host(tmp_path, files))
@@ -184,42 +324,69 @@ def test_verdict(tmp_path, name, files, reason, mentions, never):
     assert facts["evidence"][-1]["source"] == "verdict"
 
 
+def observations(**changes):
+    """An x86 bare-metal Intel host with vmx shown and nothing else, changed by ``changes``."""
+    base = Observations(
+        arch="x86_64", kernel="6.1.0", kernel_version=(6, 1),
+        cpu=Cpu("intel", "Intel(R) Xeon(R)", "vmx", True, frozenset(["vmx"]), None, None, 4),
+        modules=("kvm", "kvm_intel"), device=Device(False, None, None, None), probed=False, probe_error=None,
+        guest=Guest(False, None, None), log=KernelLog((), None, True, True), blocks=(),
+        raw=Raw(None, None, False, False), others=(), user=None)
+    return base._replace(**changes)
+
+
 def test_every_reason_has_a_case():
     assert set(REASONS) - {c[2] for c in CASES} == {"device_inaccessible"}
     # device_inaccessible needs the live probe; decide() is fed what the probe saw.
-    usable, reason, remediation = decide({
-        "arch": "x86_64", "cpu": {"vendor": "intel", "extension": "vmx", "flag": True},
-        "modules": ["kvm", "kvm_intel"], "probed": True, "user": "alice",
-        "device": {"exists": True, "accessible": False}})
-    assert (usable, reason) == (False, "device_inaccessible")
-    assert "usermod -aG kvm alice" in remediation
+    result = decide(observations(probed=True, user="alice", device=Device(True, False, None, None)))
+    assert (result.usable, result.reason) == (False, "device_inaccessible")
+    assert "usermod -aG kvm alice" in result.remediation
 
 
 def test_live_probe_outweighs_flags():
     """A created VM settles it even when no flag or module says KVM could work."""
-    usable, reason, remediation = decide({
-        "arch": "x86_64", "cpu": {"vendor": "amd", "extension": "svm", "flag": False},
-        "modules": [], "probed": True, "guest": {"virtualized": True, "hypervisor": "kvm"},
-        "device": {"exists": True, "accessible": True, "vm_created": True}})
-    assert (usable, reason, remediation) == (True, "ok", "")
+    result = decide(observations(
+        cpu=Cpu("amd", None, "svm", False, frozenset(), None, None, 2), modules=(), probed=True,
+        guest=Guest(True, "kvm", None), device=Device(True, True, 12, True)))
+    assert (result.usable, result.reason, result.remediation) == (True, "ok", "")
 
 
 def test_probe_failure_is_not_reported_usable():
-    usable, reason, remediation = decide({
-        "arch": "x86_64", "cpu": {"vendor": "intel", "extension": "vmx", "flag": True},
-        "modules": ["kvm", "kvm_intel"], "probed": True, "probe_error": "KVM_CREATE_VM failed: Device or resource busy",
-        "device": {"exists": True, "accessible": True, "vm_created": False}})
-    assert (usable, reason) == (False, "unknown")
-    assert "Device or resource busy" in remediation
+    result = decide(observations(probed=True, probe_error="KVM_CREATE_VM failed: Device or resource busy",
+                                 device=Device(True, True, 12, False)))
+    assert (result.usable, result.reason) == (False, "unknown")
+    assert "Device or resource busy" in result.remediation
+    assert "vbox" in result.remediation  # the command that tells the two causes apart
 
 
-def test_raw_cpuid_tells_firmware_from_missing_hardware():
-    """Kernel 5.6+ hides the flag; raw CPUID still has it when only firmware turned it off."""
-    base = {"arch": "x86_64", "cpu": {"vendor": "intel", "extension": "vmx", "flag": False},
-            "modules": [], "device": {"exists": False}, "guest": {"virtualized": False}}
-    assert decide(dict(base, raw_extension=True))[1] == "firmware_disabled"
-    assert decide(dict(base, raw_extension=False))[1] == "cpu_unsupported"
-    assert decide(dict(base, firmware_disabled="IA32_FEATURE_CONTROL locked with VMX off"))[1] == "firmware_disabled"
+def test_probe_failure_beside_another_hypervisor():
+    result = decide(observations(probed=True, probe_error="KVM_CREATE_VM failed: Device or resource busy",
+                                 device=Device(True, True, 12, False), others=("virtualbox",)))
+    assert result.reason == "other_hypervisor"
+    assert "VirtualBox" in result.remediation and "BIOS/UEFI" not in result.remediation
+
+
+@pytest.mark.parametrize("raw,reason,words", [
+    (Raw(True, None, True, False), "firmware_disabled", ["F2"]),
+    (Raw(False, None, True, False), "cpu_unsupported", ["does not have"]),
+    (Raw(None, "disabled", False, True), "firmware_disabled", ["Intel Virtualization Technology"]),
+    (Raw(True, "txt_only", True, True), "firmware_disabled", ["TXT"]),
+])
+def test_raw_cpuid_and_msr_settle_it(raw, reason, words):
+    """Kernel 5.6+ hides the flag; raw CPUID and the firmware's MSR tell firmware from hardware."""
+    result = decide(observations(
+        cpu=Cpu("intel", "Intel(R) Xeon(R)", "vmx", False, frozenset(), None, None, 4), modules=("kvm",),
+        log=KernelLog((), None, False, False), raw=raw))
+    assert result.reason == reason
+    assert all(word in result.remediation for word in words), result.remediation
+    assert "CPUID" in result.settled_by or "MSR" in result.settled_by
+
+
+def test_firmware_line_in_a_vm_is_the_parents_business():
+    line = LogLine("x86_featctl_vmx_outside_txt", "firmware_disabled", "x86/cpu: VMX (outside TXT) disabled by BIOS", None)
+    result = decide(observations(cpu=Cpu("intel", None, "vmx", False, frozenset(["hypervisor"]), None, None, 2),
+                                 guest=Guest(True, "vmware", None), log=KernelLog((line,), "vmware", True, True)))
+    assert result.reason == "nested_not_exposed" and "vhv.enable" in result.remediation
 
 
 def test_guest_and_container_identifiers(tmp_path):

@@ -3,18 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Presenting a verdict in kvm-ok's words."""
 
-from __future__ import annotations
-
-_SUMMARY = {
-    "cpu_unsupported": "Your CPU does not support KVM extensions",
-    "firmware_disabled": "KVM (%(ext)s) is disabled by your BIOS/UEFI firmware",
-    "nested_not_exposed": "This virtual machine's CPU does not expose %(ext)s (no nested virtualization)",
-    "module_not_loaded": "The %(module)s module is not loaded",
-    "kernel_disabled": "KVM is disabled by the kernel command line or a modprobe blacklist",
-    "device_missing": "KVM could work here but /dev/kvm is not present",
-    "device_inaccessible": "/dev/kvm cannot be opened by this user",
-    "unknown": "The evidence does not settle whether KVM can be used",
-}
+from ansible_collections.hypervisor.kvm.plugins.module_utils._reasons import KVM_OK_LINES
 
 
 def kvm_ok_lines(facts):
@@ -25,10 +14,10 @@ def kvm_ok_lines(facts):
     device = facts.get("device") or {}
     lines = ["INFO: /dev/kvm exists" if device.get("exists") else "INFO: /dev/kvm does not exist"]
     if facts.get("usable"):
-        lines.append("KVM acceleration can be used")
+        lines.append(KVM_OK_LINES["ok"])
         return lines
     cpu = facts.get("cpu") or {}
-    summary = _SUMMARY.get(facts.get("reason"), _SUMMARY["unknown"]) % {
+    summary = KVM_OK_LINES.get(facts.get("reason"), KVM_OK_LINES["unknown"]) % {
         "ext": cpu.get("extension") or "virtualization",
         "module": facts.get("vendor_module") or "KVM",
     }

@@ -1,0 +1,51 @@
+# -*- coding: utf-8 -*-
+# Copyright: hypervisor.kvm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The shapes that flow from reading to deciding: what was observed on a host.
+
+``_parsers`` turns text into these, ``_facts`` reads a host into one ``Observations``, and
+``_verdict.decide`` takes that and nothing else.
+"""
+
+from collections import namedtuple
+
+# /proc/cpuinfo, read for the host's architecture. ``extension_shown`` is True/False when the
+# kernel shows/hides the extension KVM needs (on ARM: started at EL2; on POWER: PowerNV),
+# None when the text cannot tell. ``features`` is the set of x86 flags (or s390 features).
+Cpu = namedtuple("Cpu", "vendor model extension extension_shown features platform machine count")
+
+# One kernel-log line that matched a row of ``_kernel_messages.MESSAGES``.
+LogLine = namedtuple("LogLine", "id finding line context")
+
+# What the kernel log says: its matched ``lines`` (in table order, the first of each row),
+# the hypervisor it names (``Hypervisor detected``), whether the current boot's first
+# messages are in it (``complete``), and whether any log could be read at all (``read``).
+KernelLog = namedtuple("KernelLog", "lines hypervisor complete read")
+
+# A kernel command-line parameter or modprobe.d line that keeps KVM off. ``kind`` is
+# 'cmdline' or 'modprobe'; ``effect`` is 'blacklist' (module not loaded by name or alias),
+# 'install' (modprobe runs another command instead), 'initcall' (a built-in's init is
+# skipped), 'hide_feature' (clearcpuid hides vmx/svm) or 'kvm_off' (KVM turned off).
+Block = namedtuple("Block", "kind effect text file module")
+
+# /dev/kvm: whether it exists, and on a live host what opening it and KVM_CREATE_VM said.
+Device = namedtuple("Device", "exists accessible api_version vm_created")
+
+# Whether the host is a VM (under which hypervisor) or a container (which).
+Guest = namedtuple("Guest", "virtualized hypervisor container")
+
+# Raw x86 readings through the cpuid and msr drivers (live host only). ``extension``: the
+# extension in raw CPUID (True/False, None when not readable). ``firmware``: what the
+# firmware's MSR says: 'enabled', 'disabled', 'txt_only' (VT-x only inside SMX), or None.
+Raw = namedtuple("Raw", "extension firmware cpuid_read msr_read")
+
+# Everything ``decide`` weighs. ``kernel_version`` is (major, minor) or None; ``modules`` the
+# KVM modules present (loaded or built in); ``others`` the other hypervisors found on this
+# machine ('virtualbox', 'vmware', 'xen-dom0'); ``user`` the user that probed /dev/kvm.
+Observations = namedtuple(
+    "Observations",
+    "arch kernel kernel_version cpu modules device probed probe_error guest log blocks raw others user")
+
+# The verdict: kvm-ok's answer, the reason, what a person does, and the observation that
+# settled it (for the evidence).
+Verdict = namedtuple("Verdict", "usable reason remediation settled_by")
