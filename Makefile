@@ -3,15 +3,24 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# The collection is laid out under ansible_collections/ for ansible-test and for ansible itself.
-BUILD := .build/ansible_collections/hypervisor/kvm
-COLLECTIONS := $(CURDIR)/.collections
+# The one ansible_collections/ tree every tool uses: ansible and molecule find the collection
+# through ANSIBLE_COLLECTIONS_PATH, pytest imports it through PYTHONPATH, ansible-test runs
+# inside it. A copy of the tracked files, made afresh once per make run (see $(COLLECTION)).
+COLLECTIONS := $(CURDIR)/.cache/collections
+COLLECTION := $(COLLECTIONS)/ansible_collections/hypervisor/kvm
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+# What the tools would write under the home directory goes under .cache/ as well: ansible's
+# ~/.ansible (its temporary files), pip's ~/.cache (wheels); ansible-test's ~/.ansible/test
+# through tests/tools/run-ansible-test.
+export ANSIBLE_HOME := $(CURDIR)/.cache/ansible
+export XDG_CACHE_HOME := $(CURDIR)/.cache/xdg
+ANSIBLE_TEST_HOME := $(CURDIR)/.cache/ansible-test
 export ANSIBLE_LOCALHOST_WARNING := false
 export ANSIBLE_INVENTORY_UNPARSED_WARNING := false
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: all venv install run test test-unit test-sanity test-integration test-lint test-vm bench clean FORCE
+.PHONY: all venv install packages run test test-unit test-sanity test-integration test-lint \
+	test-hostile test-fleet test-vm test-matrix bench bench-fleet clean FORCE
 
 all: test
 
@@ -23,11 +32,23 @@ $(BIN)/.installed: requirements.txt
 
 venv: $(BIN)/.installed
 
-# Build the collection artifact and install it where ansible finds it.
-install: venv
-	rm -rf .cache/dist && mkdir -p .cache/dist
-	$(BIN)/ansible-galaxy collection build --force --output-path .cache/dist .
-	$(BIN)/ansible-galaxy collection install --force -p $(COLLECTIONS) .cache/dist/hypervisor-kvm-*.tar.gz
+# The Debian packages the tests need: the list, each with why, is tests/debian-packages.txt.
+# As root the missing ones are installed; otherwise the apt-get command to run is printed.
+packages:
+	tests/tools/debian-packages tests/debian-packages.txt
+
+# The tracked tree (and new files not ignored) under ansible_collections/. The captured hosts
+# stay out: they are data named as sysfs names them (PCI addresses hold ':'), which
+# ansible-test's file-name rules are not about; the unit tests, run from the checkout, read
+# them in place. Its own git index lets ansible-test list its files.
+$(COLLECTION): FORCE
+	rm -rf $(COLLECTIONS) && mkdir -p $(COLLECTION)
+	git ls-files -z --cached --others --exclude-standard -- . ':!tests/unit/fixtures' ':!$(VENV)' | xargs -0 cp --parents -t $(COLLECTION)
+	cd $(COLLECTION) && git init -q && git add -A
+
+install: venv $(COLLECTION)
+
+FORCE:
 
 # This host, no inventory: the venv's Python runs the modules, whatever else is on PATH.
 LOCALHOST := localhost -c local -i localhost, -e ansible_python_interpreter=$(CURDIR)/$(BIN)/python
@@ -39,52 +60,67 @@ run: install
 	-$(BIN)/ansible $(LOCALHOST) -m hypervisor.kvm.kvm_check
 	$(BIN)/ansible $(LOCALHOST) -m hypervisor.kvm.kvm_facts
 
-# A copy of the tracked tree under ansible_collections/, which ansible-test requires. The
-# captured hosts stay out: they are data named as sysfs names them (PCI addresses hold ':'),
-# which ansible-test's file-name rules are not about; the unit tests read them in place.
-$(BUILD): FORCE
-	rm -rf .build && mkdir -p $(BUILD)
-	git ls-files -z --cached --others --exclude-standard -- . ':!tests/unit/fixtures' | xargs -0 cp --parents -t $(BUILD)
-	cd $(BUILD) && git init -q && git add -A
+test: packages test-unit test-hostile test-sanity test-integration test-lint test-fleet test-matrix test-vm
 
-# The checkout itself, seen as ansible_collections/hypervisor/kvm, for pytest's imports.
-UNITS := .cache/units/ansible_collections/hypervisor
-$(UNITS)/kvm:
-	mkdir -p $(UNITS) && ln -sfn $(CURDIR) $@
+test-unit: install
+	PYTHONPATH=$(COLLECTIONS) $(BIN)/python -m pytest -q -p no:cacheprovider tests/unit
 
-FORCE:
+# Hostile snapshots: captured hosts crafted at run time (links out of the root, FIFOs, device
+# nodes, loops, huge and sparse files, non-UTF-8 names, wrong file types) through kvm_facts
+# and kvm_check, one process per run and once through ansible; as root for the device nodes.
+test-hostile: install
+	PYTHONPATH=$(COLLECTIONS) $(BIN)/python -m pytest -q -p no:cacheprovider tests/hostile
 
-test: test-unit test-sanity test-integration test-lint test-fleet test-vm
+ANSIBLE_TEST := $(CURDIR)/tests/tools/run-ansible-test $(CURDIR)/$(VENV) $(ANSIBLE_TEST_HOME)
+# The venv's own Python (X.Y): ansible-test runs its tests on that one only.
+VENV_PYTHON = $$($(CURDIR)/$(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 
-test-unit: venv $(UNITS)/kvm
-	cd $(UNITS)/kvm && PYTHONPATH=$(CURDIR)/.cache/units $(CURDIR)/$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit
-
-# ansible-test downloads a pip bootstrap script from a host outside the package index; ours
-# does the same from the index, so sanity runs where only the index is reachable.
-ANSIBLE_TEST_GET_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
-$(ANSIBLE_TEST_GET_PIP): tests/tools/get_pip.py
-	mkdir -p $(dir $@) && cp $< $@
-
-test-sanity: venv $(BUILD) $(ANSIBLE_TEST_GET_PIP)
-	cd $(BUILD) && $(CURDIR)/$(BIN)/ansible-test sanity --python 3.11 --color no
+test-sanity: install
+	cd $(COLLECTION) && $(ANSIBLE_TEST) sanity --python $(VENV_PYTHON) --color no
 
 # The modules through Ansible on this host: live, in check mode, on captured hosts.
-test-integration: venv $(BUILD)
-	cd $(BUILD) && $(CURDIR)/$(BIN)/ansible-test integration --python 3.11 --local --color no
+test-integration: install
+	cd $(COLLECTION) && $(ANSIBLE_TEST) integration --python $(VENV_PYTHON) --local --color no
 
-test-lint: install
-	$(BIN)/yamllint -s .
+# The tracked YAML (yamllint's ignore list still applies), so nothing under .cache/ is linted.
+test-lint: packages install
+	git ls-files -z --cached --others --exclude-standard -- '*.yml' '*.yaml' .yamllint | xargs -0 $(BIN)/yamllint -s
 	$(BIN)/ansible-lint --profile production
+	shellcheck extensions/molecule/shared/{build-image,vm-up,vm-down,vm-ssh,capture-fixture} \
+		tests/tools/{debian-packages,run-ansible-test} tools/capture-host
+
+# Every supported ansible-core (tests/matrix/releases.txt) in its own venv under .cache/matrix/:
+# units, integration, the report playbook, the modules ad hoc on every target Python present,
+# sanity on the oldest and newest release. RELEASES="2.16 2.21" runs only those.
+RELEASES ?=
+test-matrix: install
+	$(BIN)/python tests/matrix/matrix.py $(CURDIR) $(COLLECTIONS) $(ANSIBLE_TEST_HOME) $(RELEASES)
+
+# Fleet scale. `make test-fleet`: the report playbook against 204 hosts over real SSH (sshd
+# processes started and stopped by the test), its page in headless chromium, hostile facts from
+# a fact cache, --limit slices into one cache, and the execution environment's build context.
+# `make bench-fleet`: kvm_facts against ping over SSH hosts at the same forks, the report from a
+# 10,000-host fact cache against a no-work playbook and one run_once write, the page with 10,000
+# rows in chromium (first paint, a filter keystroke), and the sliced workflow. Environment:
+# BENCH_PARTS (live,cache), BENCH_SIZES, BENCH_CACHE_HOSTS (10000), BENCH_SLICES (3),
+# BENCH_MODULES, BENCH_CACHE_RUNS (no-work,run-once,report).
+test-fleet: packages install
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/fleet
+
+bench-fleet: packages install
+	$(BIN)/python tests/fleet/bench_fleet.py
 
 # The role on real QEMU virtual machines, one scenario after another (two TCG VMs at once on
-# two cores do not boot in time): extensions/molecule/{default,no_virt,trixie}.
-test-vm: install
-	$(BIN)/molecule test --all
+# two cores do not boot in time): extensions/molecule/{default,no_virt,trixie}, driven by the
+# scripts in extensions/molecule/shared/. SCENARIOS=no_virt runs only that one.
+SCENARIOS ?=
+# ansible's ssh connection keeps its control sockets in ~/.ansible/cp unless told otherwise.
+test-vm: export ANSIBLE_SSH_CONTROL_PATH_DIR := $(CURDIR)/.cache/ansible/cp
+test-vm: packages install
+	$(if $(SCENARIOS),$(foreach s,$(SCENARIOS),$(BIN)/molecule test -s $(s) &&) true,$(BIN)/molecule test --all)
 
-bench: install $(UNITS)/kvm
-	PYTHONPATH=$(CURDIR)/.cache/units $(BIN)/python tests/bench/bench.py
-
-include tests/fleet/fleet.mk
+bench: install
+	PYTHONPATH=$(COLLECTIONS) $(BIN)/python tests/bench/bench.py
 
 clean:
-	rm -rf .build .cache .collections tests/output
+	rm -rf .cache tests/output

@@ -18,6 +18,12 @@ options:
       - Any other directory is read as a captured snapshot of a host (a tree that mirrors V(/), as
         written by the collection's C(tools/capture-host)); live probes are skipped
         there and RV(hypervisor.kvm.kvm_facts#module:ansible_facts.kvm.probed) is V(false).
+      - A snapshot is data someone sent, read and never followed. Every path is resolved inside
+        it and no symbolic link in it is followed; only regular files are read, each read is
+        capped, and anything else (a link, a FIFO, a device node) is named in the evidence. A root
+        that is itself a symbolic link is refused.
+      - An empty value is an error, not this host, so that an empty inventory variable cannot
+        report the controller under another host's name.
     type: path
     default: /
 attributes:

@@ -16,8 +16,8 @@ description:
     as CSV text (RFC 4180, CRLF line ends), with a header line of the report's C(columns).
   - V(true) and V(false) are written as C(true) and C(false), V(null) as an empty field, a list
     (C(gpu_list)) as its items joined with C(; ).
-  - A field that a spreadsheet would take for a formula (it starts with C(=), C(+), C(-) or C(@)) is
-    written with a leading apostrophe.
+  - A text field that a spreadsheet would take for a formula (it starts with C(=), C(+), C(-), C(@), a tab,
+    a carriage return or a line feed) is written with a leading apostrophe. Numbers are written as they are.
 positional: _input
 options:
   _input:
@@ -54,6 +54,8 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
+FORMULA_STARTS = frozenset("=+-@\t\r\n")
+
 
 def _cell(value):
     """A report value as the text of one CSV field."""
@@ -64,8 +66,8 @@ def _cell(value):
     if isinstance(value, (list, tuple)):
         return "; ".join(_cell(v) for v in value)
     text = str(value)
-    # A leading =, +, - or @ makes spreadsheets evaluate the field as a formula.
-    if text[:1] in ("=", "+", "-", "@"):
+    # Spreadsheets run a field that starts with one of these as a formula (OWASP, CSV injection).
+    if isinstance(value, str) and text[:1] in FORMULA_STARTS:
         return "'" + text
     return text
 

@@ -18,7 +18,16 @@ description:
     with the hosts they apply to.
   - A host's verdict is the RV(ansible_facts.kvm.reason) of M(hypervisor.kvm.kvm_facts)
     (V(ok) when KVM can be used), or V(unreachable) when Ansible could not connect to it, V(failed) when
-    the facts module ran and failed, V(no_data) when no facts were gathered or cached for it.
+    the facts module ran and failed, V(no_data) when no facts were gathered or cached for it, and
+    V(malformed) when the facts it returned or a fact cache holds are not what M(hypervisor.kvm.kvm_facts)
+    returns (a value of the wrong type, a reason it does not know). The reasons, their labels and
+    meanings come from the collection's one table of them.
+  - Every value is untrusted data from the host. Each host's facts are checked against the types
+    M(hypervisor.kvm.kvm_facts) returns; a host that does not match is a V(malformed) row whose
+    C(message) says what is wrong, and never fails the report. Text is cut at 200 characters
+    (remediations and messages at 4000) with a mark saying so. Nothing read from a host is templated.
+  - Each host's variables are read once (C(hostvars.raw_get)), so the cost grows with the number of hosts
+    and not with the number of their variables that are templates.
   - Hosts whose facts were not gathered in this play (the gathering task was skipped or absent) are
     reported from the facts already in C(hostvars), which is where a fact cache puts them.
   - Used by the C(hypervisor.kvm.report) playbook to write C(index.html), C(hosts.csv) and C(hosts.json).
@@ -85,12 +94,13 @@ _value:
       sample: 120
     counts:
       description:
-        - Per verdict that occurs, C(verdict) and C(count), the usable first, then the reasons in the
-          order of RV(ansible_facts.kvm.reason) of M(hypervisor.kvm.kvm_facts), then V(failed),
-          V(unreachable) and V(no_data). The counts add up to RV(total).
+        - Per verdict that occurs, C(verdict), C(label) (for people), C(meaning) (one line) and C(count),
+          the usable first, then the reasons in the order of RV(ansible_facts.kvm.reason) of
+          M(hypervisor.kvm.kvm_facts), then V(malformed), V(failed), V(unreachable) and V(no_data).
+          The counts add up to RV(total).
       type: list
       elements: dict
-      sample: [{"verdict": "ok", "count": 120}, {"verdict": "unreachable", "count": 4}]
+      sample: [{"verdict": "ok", "label": "KVM can be used", "meaning": "KVM acceleration can be used", "count": 120}]
     remediations:
       description:
         - For the hosts that cannot run KVM, per verdict and remediation, C(verdict), C(remediation)
@@ -110,7 +120,7 @@ _value:
           description: The inventory name.
           type: str
         verdict:
-          description: V(ok), a reason of M(hypervisor.kvm.kvm_facts), V(failed), V(unreachable) or V(no_data).
+          description: V(ok), a reason of M(hypervisor.kvm.kvm_facts), V(malformed), V(failed), V(unreachable) or V(no_data).
           type: str
         usable:
           description: KVM can be used; V(null) without facts.
@@ -133,8 +143,8 @@ _value:
         cpu_extension:
           description: The virtualization extension KVM needs on this CPU (V(vmx), V(svm), ...).
           type: str
-        cpu_flag:
-          description: The kernel shows the extension.
+        cpu_extension_shown:
+          description: The kernel shows the extension in C(/proc/cpuinfo) (RV(ansible_facts.kvm.cpu.extension_shown)).
           type: bool
         cpu_count:
           description: Number of logical CPUs.
@@ -169,7 +179,9 @@ _value:
           description: What a person does next; empty when KVM can be used.
           type: str
         message:
-          description: What Ansible said when the host was unreachable or the gathering failed; empty otherwise.
+          description: >-
+            What Ansible said when the host was unreachable or the gathering failed, what is wrong with
+            malformed facts; empty otherwise.
           type: str
 """
 
@@ -178,27 +190,40 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
-# The order of the verdicts in counts: usable, the reasons as kvm_facts documents them, then ours.
-VERDICTS = (
-    "ok", "cpu_unsupported", "firmware_disabled", "nested_not_exposed", "module_not_loaded",
-    "kernel_disabled", "device_missing", "device_inaccessible", "unknown",
-    "failed", "unreachable", "no_data",
+from ansible_collections.hypervisor.kvm.plugins.module_utils._reasons import LABELS, MEANINGS, REASONS
+
+# The report's own verdicts, for hosts without facts it can use; kvm_facts' reasons come first.
+MISSING = (
+    ("malformed", "Facts malformed",
+     "the facts are not what kvm_facts returns (a value of the wrong type or an unknown reason); "
+     "the host or the fact cache returned something else"),
+    ("failed", "Gathering failed", "the KVM facts module ran on the host and failed"),
+    ("unreachable", "Unreachable", "Ansible could not connect to the host"),
+    ("no_data", "No data", "no KVM facts were gathered or cached for the host"),
 )
+VERDICTS = REASONS + tuple(row[0] for row in MISSING)
+VERDICT_LABELS = dict(LABELS, **{row[0]: row[1] for row in MISSING})
+VERDICT_MEANINGS = dict(MEANINGS, **{row[0]: row[2] for row in MISSING})
 
 COLUMNS = (
     "host", "verdict", "usable", "source", "arch", "kernel", "cpu_vendor", "cpu_model",
-    "cpu_extension", "cpu_flag", "cpu_count", "hypervisor", "container", "nested", "iommu",
+    "cpu_extension", "cpu_extension_shown", "cpu_count", "hypervisor", "container", "nested", "iommu",
     "iommu_groups", "gpus", "gpus_passthrough_ready", "gpu_list", "remediation", "message",
 )
 
 REMEDIATION = {
+    "malformed": (
+        "The facts of this host are not what hypervisor.kvm.kvm_facts returns (see the message). Gather them "
+        "again (run the report without kvm_report_from_cache=true); if they stay malformed, the host or the "
+        "fact cache is not answering truthfully: look at it before trusting anything it reports."
+    ),
     "unreachable": (
         "Ansible could not connect to the host. Check that it is up and that SSH answers on the "
         "address, port and user the inventory gives (see the message), then run the report again."
     ),
     "failed": (
         "The KVM facts module failed on the host (see the message). A missing snapshot given by "
-        "kvm_facts_root, or no Python on the host, are the usual causes; fix it and run the report again."
+        "kvm_snapshot_root, or no Python on the host, are the usual causes; fix it and run the report again."
     ),
     "no_data": (
         "No KVM facts were gathered or cached for this host. Run the report without "
@@ -206,11 +231,60 @@ REMEDIATION = {
     ),
 }
 
+# Longest text kept from a host, per kind of field; longer is cut and marked, so that one host
+# cannot make the page, the CSV or a spreadsheet cell unusable.
+SHORT = 200
+LONG = 4000
+MAX_GPUS = 64
+MAX_PROBLEMS = 8
+CUT = "\u2026 [cut]"
+
+# What kvm_facts returns, as far as the report reads it: path -> the types allowed (None: null).
+_TEXT = (str, type(None))
+_FLAG = (bool, type(None))
+_COUNT = (int, type(None))
+SCHEMA = (
+    (("reason",), (str,)),
+    (("usable",), (bool,)),
+    (("remediation",), _TEXT),
+    (("arch",), _TEXT),
+    (("kernel",), _TEXT),
+    (("cpu",), (Mapping, type(None))),
+    (("cpu", "vendor"), _TEXT),
+    (("cpu", "model"), _TEXT),
+    (("cpu", "extension"), _TEXT),
+    (("cpu", "extension_shown"), _FLAG),
+    (("cpu", "count"), _COUNT),
+    (("guest",), (Mapping, type(None))),
+    (("guest", "hypervisor"), _TEXT),
+    (("guest", "container"), _TEXT),
+    (("nested",), (Mapping, type(None))),
+    (("nested", "enabled"), _FLAG),
+    (("iommu",), (Mapping, type(None))),
+    (("iommu", "enabled"), _FLAG),
+    (("iommu", "groups"), _COUNT),
+    (("gpus",), (list, type(None))),
+)
+GPU_SCHEMA = (
+    (("vendor",), _TEXT),
+    (("address",), _TEXT),
+    (("driver",), _TEXT),
+    (("passthrough_ready",), _FLAG),
+)
+
 
 def _natural_key(name):
     """Sort key that compares the numbers in a host name as numbers: web2 before web10."""
     return [(0, int(part), "") if part.isdigit() else (1, 0, part.lower())
-            for part in re.split(r"(\d+)", str(name)) if part]
+            for part in re.split(r"(\d+)", name) if part]
+
+
+def cap(value, limit=SHORT):
+    """``value`` as text of at most ``limit`` characters (plus a mark when cut); None stays None."""
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else str(value)
+    return text if len(text) <= limit else text[:limit] + CUT
 
 
 def _get(mapping, *keys):
@@ -222,9 +296,66 @@ def _get(mapping, *keys):
     return mapping
 
 
-def _blank_row(host, verdict):
+def _type_name(value):
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return "null" if value is None else "a %s" % type(value).__name__
+
+
+def _wanted(types):
+    names = {str: "text", bool: "true/false", int: "a whole number", Mapping: "a mapping", list: "a list",
+             type(None): "null"}
+    return " or ".join(names[t] for t in types)
+
+
+def _allowed(value, types):
+    # bool is an int to Python; a count that is true/false is as wrong as one that is text.
+    if isinstance(value, bool) and bool not in types:
+        return False
+    return isinstance(value, types)
+
+
+def problems(facts):
+    """What in ``facts`` (one host's ``ansible_facts['kvm']``) is not what kvm_facts returns."""
+    found = []
+
+    def check(where, data, schema):
+        for path, types in schema:
+            value = _get(data, *path)
+            if not _allowed(value, types):
+                found.append("%s is %s, not %s" % (".".join((where,) + path) if where else ".".join(path),
+                                                   _type_name(value), _wanted(types)))
+
+    check("", facts, SCHEMA)
+    reason = facts.get("reason")
+    if isinstance(reason, str) and reason not in REASONS:
+        found.append("reason %r is not one of kvm_facts' reasons" % cap(reason, 40))
+    if isinstance(facts.get("usable"), bool) and isinstance(reason, str) and facts["usable"] is not (reason == "ok"):
+        found.append("usable is %s with reason %r" % (str(facts["usable"]).lower(), cap(reason, 40)))
+    gpus = facts.get("gpus") or []
+    if isinstance(gpus, list):
+        if len(gpus) > MAX_GPUS:
+            found.append("gpus lists %d devices, more than the %d a host can hold here" % (len(gpus), MAX_GPUS))
+        for index, gpu in enumerate(gpus[:MAX_GPUS]):
+            if not isinstance(gpu, Mapping):
+                found.append("gpus[%d] is %s, not a mapping" % (index, _type_name(gpu)))
+            else:
+                check("gpus[%d]" % index, gpu, GPU_SCHEMA)
+    return found
+
+
+def _blank_row(host, verdict, source=None, message=""):
     row = dict.fromkeys(COLUMNS)
-    row.update(host=host, verdict=verdict, gpu_list=[], remediation=REMEDIATION.get(verdict, ""), message="")
+    row.update(host=host, verdict=verdict, source=source, gpu_list=[], remediation=REMEDIATION.get(verdict, ""),
+               message=cap(message, LONG))
     return row
 
 
@@ -232,32 +363,38 @@ def _gpu_text(gpu):
     words = [gpu.get("vendor") or "unknown", gpu.get("address") or "", gpu.get("driver") or "no driver"]
     if gpu.get("passthrough_ready"):
         words.append("passthrough-ready")
-    return " ".join(w for w in words if w)
+    return cap(" ".join(w for w in words if w))
 
 
 def host_row(host, facts, source):
-    """One report row for a host, from its ``ansible_facts['kvm']`` dict."""
-    row = _blank_row(host, facts.get("reason") or "unknown")
-    gpus = [g for g in (facts.get("gpus") or []) if isinstance(g, Mapping)]
+    """One report row for a host, from its ``ansible_facts['kvm']`` dict; a malformed host says so."""
+    found = problems(facts)
+    if found:
+        more = len(found) - MAX_PROBLEMS
+        text = "; ".join(found[:MAX_PROBLEMS]) + ("; and %d more" % more if more > 0 else "")
+        return _blank_row(host, "malformed", source, "The KVM facts are malformed: %s." % text)
+    cpu, guest = facts.get("cpu") or {}, facts.get("guest") or {}
+    nested, iommu = facts.get("nested") or {}, facts.get("iommu") or {}
+    gpus = facts.get("gpus") or []
+    row = _blank_row(host, facts["reason"], source)
     row.update(
-        usable=facts.get("usable"),
-        source=source,
-        arch=facts.get("arch"),
-        kernel=facts.get("kernel"),
-        cpu_vendor=_get(facts, "cpu", "vendor"),
-        cpu_model=_get(facts, "cpu", "model"),
-        cpu_extension=_get(facts, "cpu", "extension"),
-        cpu_flag=_get(facts, "cpu", "flag"),
-        cpu_count=_get(facts, "cpu", "count"),
-        hypervisor=_get(facts, "guest", "hypervisor"),
-        container=_get(facts, "guest", "container"),
-        nested=_get(facts, "nested", "enabled"),
-        iommu=_get(facts, "iommu", "enabled"),
-        iommu_groups=_get(facts, "iommu", "groups"),
+        usable=facts["usable"],
+        arch=cap(facts.get("arch")),
+        kernel=cap(facts.get("kernel")),
+        cpu_vendor=cap(cpu.get("vendor")),
+        cpu_model=cap(cpu.get("model")),
+        cpu_extension=cap(cpu.get("extension")),
+        cpu_extension_shown=cpu.get("extension_shown"),
+        cpu_count=cpu.get("count"),
+        hypervisor=cap(guest.get("hypervisor")),
+        container=cap(guest.get("container")),
+        nested=nested.get("enabled"),
+        iommu=iommu.get("enabled"),
+        iommu_groups=iommu.get("groups"),
         gpus=len(gpus),
         gpus_passthrough_ready=sum(1 for g in gpus if g.get("passthrough_ready")),
         gpu_list=[_gpu_text(g) for g in gpus],
-        remediation="" if facts.get("usable") else (facts.get("remediation") or "").strip(),
+        remediation="" if facts["usable"] else cap((facts.get("remediation") or "").strip(), LONG),
     )
     return row
 
@@ -269,49 +406,55 @@ def classify(host, variables, result):
     ``result`` is the registered result, or None when the task did not run for the host.
     """
     if isinstance(result, Mapping) and result.get("unreachable"):
-        row = _blank_row(host, "unreachable")
-        row["message"] = str(result.get("msg") or "").strip()
-        return row
-    ran = isinstance(result, Mapping) and not result.get("skipped")
-    if ran:
+        return _blank_row(host, "unreachable", message=str(result.get("msg") or "").strip())
+    if isinstance(result, Mapping) and not result.get("skipped"):
         facts = _get(result, "ansible_facts", "kvm")
         if not isinstance(facts, Mapping):
-            row = _blank_row(host, "failed")
-            row["message"] = str(result.get("msg") or "the module returned no KVM facts").strip()
-            return row
+            return _blank_row(host, "failed", message=str(result.get("msg") or "the module returned no KVM facts").strip())
         return host_row(host, facts, "live")
     facts = _get(variables, "ansible_facts", "kvm")
     if isinstance(facts, Mapping):
         return host_row(host, facts, "cache")
+    if facts is not None:
+        return _blank_row(host, "malformed", "cache",
+                          "The KVM facts are malformed: ansible_facts.kvm is %s, not a mapping." % _type_name(facts))
     return _blank_row(host, "no_data")
 
 
+def _variables(hostvars, host):
+    """One host's variables, read once and not templated: facts are data from the host, never templates."""
+    raw_get = getattr(hostvars, "raw_get", None)
+    if raw_get is not None:  # Ansible's hostvars: its [] would template every value it returns
+        if host not in hostvars:
+            return {}
+        variables = raw_get(host)
+    else:
+        variables = hostvars.get(host)
+    return variables if isinstance(variables, Mapping) else {}
+
+
 def kvm_fleet_report(hosts, hostvars, result="kvm_report_gathered", generated=""):
-    """The report dict (see RETURN) for ``hosts``, reading each host's vars in ``hostvars``."""
+    """The report dict (see RETURN) for ``hosts``, reading each host's vars in ``hostvars`` once."""
     if isinstance(hosts, (str, bytes)) or not hasattr(hosts, "__iter__"):
         raise AnsibleFilterError("kvm_fleet_report: the input must be a list of host names, got %s" % type(hosts).__name__)
     if not isinstance(hostvars, Mapping):
         raise AnsibleFilterError("kvm_fleet_report: hostvars must be a mapping of host name to variables, got %s"
                                  % type(hostvars).__name__)
     rows = []
-    for host in sorted({str(h) for h in hosts}, key=_natural_key):
-        variables = hostvars[host] if host in hostvars else {}
-        rows.append(classify(host, variables, _get(variables, result)))
-
-    tally = {}
-    for row in rows:
-        tally[row["verdict"]] = tally.get(row["verdict"], 0) + 1
-    order = list(VERDICTS) + sorted(v for v in tally if v not in VERDICTS)
-    counts = [{"verdict": v, "count": tally[v]} for v in order if v in tally]
-
+    tally = dict.fromkeys(VERDICTS, 0)
     groups = {}
-    for row in rows:
-        if row["usable"]:
-            continue
-        groups.setdefault((row["verdict"], row["remediation"]), []).append(row["host"])
-    remediations = [{"verdict": verdict, "remediation": text, "hosts": names}
-                    for (verdict, text), names in sorted(groups.items(), key=lambda item: (order.index(item[0][0]), item[0][1]))]
+    for host in sorted({str(h) for h in hosts}, key=_natural_key):
+        variables = _variables(hostvars, host)
+        row = classify(host, variables, variables.get(result))
+        rows.append(row)
+        tally[row["verdict"]] += 1
+        if not row["usable"]:
+            groups.setdefault((row["verdict"], row["remediation"]), []).append(host)
 
+    counts = [{"verdict": v, "label": VERDICT_LABELS[v], "meaning": VERDICT_MEANINGS[v], "count": tally[v]}
+              for v in VERDICTS if tally[v]]
+    remediations = [{"verdict": verdict, "remediation": text, "hosts": names}
+                    for (verdict, text), names in sorted(groups.items(), key=lambda item: (VERDICTS.index(item[0][0]), item[0][1]))]
     return {
         "generated": str(generated or ""),
         "total": len(rows),

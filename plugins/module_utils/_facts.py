@@ -50,10 +50,11 @@ def gather(root="/", probe=None):
 
     The live host (``root='/'``) is probed (``/dev/kvm`` ioctls, ``/dev/kmsg``, raw CPUID and
     MSRs where readable); a snapshot is only read, and its probes are reported as not
-    probed. ``probe`` forces probing on or off.
+    probed. ``probe=False`` turns the live probes off; a snapshot is never probed.
     """
     files = sources.HostFiles(root)
-    live = files.live if probe is None else probe
+    # A snapshot's /dev and kernel log are files someone sent: never probed, whatever is asked.
+    live = files.live and probe is not False
     ev = Evidence()
     obs, extra = _read(files, live, ev)
     result = verdict.decide(obs)
@@ -66,11 +67,11 @@ def _read(files, live, ev):
     if not live:
         ev.add(files.root, "a captured snapshot: read only, live probes (/dev/kvm ioctls, CPUID, MSR) not probed")
     arch = _arch(files, ev)
-    kernel = parsers.first_line(files.text("/proc/sys/kernel/osrelease"))
+    kernel = parsers.first_line(_text(files, "/proc/sys/kernel/osrelease", ev, 4096))
     cpu = _cpu(files, arch, ev)
     names, modules = _modules(files, ev)
     log = _kernel_log(files, live, ev)
-    dmi = dict((field, files.text("/sys/class/dmi/id/" + field)) for field in _DMI_FIELDS)
+    dmi = dict((field, _text(files, "/sys/class/dmi/id/" + field, ev, 4096)) for field in _DMI_FIELDS)
     guest = _guest(files, cpu, log, dmi, kernel, ev)
     device, probed, probe_error, user = _device(files, live, ev)
     cmdline = files.text("/proc/cmdline") or ""
@@ -91,7 +92,7 @@ def _read(files, live, ev):
             ("vhost_net", "/dev/vhost-net"), ("vhost_vsock", "/dev/vhost-vsock"),
             ("tun", "/dev/net/tun"), ("vfio", "/dev/vfio/vfio"))),
         "confidential": _confidential(files),
-        "gpus": _gpus(files),
+        "gpus": _gpus(files, ev),
     }
     return obs, extra
 
@@ -125,6 +126,22 @@ def _assemble(obs, result, extra, ev):
         "probed": obs.probed,
         "evidence": ev.items,
     }
+
+
+def _text(files, path, ev, limit=None):
+    """Text of a host file; a refusal other than 'missing' (a link, a FIFO) goes in the evidence."""
+    text, why = files.read(path, limit) if limit else files.read(path)
+    if text is None and why and why != "missing":
+        ev.add(path, "not read (%s)" % why)
+    return text
+
+
+def _listdir(files, path, ev):
+    """Names in a host directory; a refusal other than 'missing' goes in the evidence."""
+    names, why = files.readdir(path)
+    if why and why != "missing":
+        ev.add(path, "not listed (%s)" % why)
+    return names
 
 
 def _arch(files, ev):
@@ -213,7 +230,7 @@ def _guest(files, cpu, log, dmi, kernel, ev):
     # QEMU with KVM: DMI says QEMU, the CPUID signature (logged by the kernel) says KVM.
     if from_log and from_dmi in (None, "qemu"):
         hypervisor = from_log
-    xen = (files.text("/sys/hypervisor/type") or "").strip()
+    xen = (_text(files, "/sys/hypervisor/type", ev, 4096) or "").strip()
     if not hypervisor and xen == "xen" and "control_d" not in (files.text("/proc/xen/capabilities") or ""):
         hypervisor = "xen"
     if not hypervisor:
@@ -224,8 +241,8 @@ def _guest(files, cpu, log, dmi, kernel, ev):
     if virtualized and not hypervisor:
         hypervisor = "vm-other"
     container = parsers.container_from_markers(
-        files.text("/run/systemd/container", limit=4096), files.exists("/.dockerenv"),
-        files.exists("/run/.containerenv"), files.text("/proc/1/cgroup", limit=65536), kernel)
+        _text(files, "/run/systemd/container", ev, 4096), files.exists("/.dockerenv"),
+        files.exists("/run/.containerenv"), _text(files, "/proc/1/cgroup", ev, 65536), kernel)
     seen = []
     if from_dmi:
         seen.append("DMI says %s" % from_dmi)
@@ -267,10 +284,10 @@ def _blocks(files, cmdline, ev):
     """Command-line parameters and modprobe.d lines that keep KVM off."""
     blocks = list(parsers.parse_cmdline_blocks(cmdline))
     for directory in _MODPROBE_DIRS:
-        for name in files.listdir(directory):
+        for name in _listdir(files, directory, ev)[:256]:
             if name.endswith(".conf"):
                 path = "%s/%s" % (directory, name)
-                blocks.extend(parsers.parse_modprobe_blocks(path, files.text(path)))
+                blocks.extend(parsers.parse_modprobe_blocks(path, _text(files, path, ev, 65536)))
     for block in blocks:
         ev.add(block.file, "keeps %s %s: '%s'" % (block.module, {
             "blacklist": "from loading by name at boot", "install": "from loading (install command)",
@@ -354,12 +371,12 @@ def _short(files, path):
     return parsers.first_line(files.text(path, limit=4096))
 
 
-def _gpus(files):
+def _gpus(files, ev):
     """Display controllers (PCI class 0x03) and how each can be given to a VM."""
     gpus = []
     for address in files.listdir("/sys/bus/pci/devices")[:1024]:
         base = "/sys/bus/pci/devices/" + address
-        pci_class = _short(files, base + "/class") or ""
+        pci_class = parsers.first_line(_text(files, base + "/class", ev, 4096)) or ""
         if not pci_class.startswith("0x03"):
             continue
         vendor_id = _short(files, base + "/vendor")

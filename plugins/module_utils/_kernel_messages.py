@@ -67,9 +67,13 @@ MESSAGES = (
         "first": "3.10",
         "last": "5.15",
         "file": "arch/x86/kvm/x86.c",
-        "source": "arch/x86/kvm/x86.c kvm_arch_init() as changed by commit 9dadfc4a6145 (KVM: x86: Add vendor name to kvm_x86_ops, use it for error messages), v5.16, which replaced this wording",
+        "source": ("arch/x86/kvm/x86.c kvm_arch_init() as changed by commit 9dadfc4a6145 (KVM: x86: Add vendor name to "
+                   "kvm_x86_ops, use it for error messages), v5.16, which replaced this wording"),
         "sample": "kvm: no hardware support",
-        "context": "Printed when the vendor module's cpu_has_kvm_support() fails: for kvm_intel the raw CPUID VMX bit is absent, for kvm_amd has_svm() failed and printed a 'has_svm: ...' line just before; on the other vendor's CPU (kvm_intel on AMD, kvm_amd on Intel) it means wrong_module; under a hypervisor it means nested virtualization is not offered.",
+        "context": ("Printed when the vendor module's cpu_has_kvm_support() fails: for kvm_intel the raw CPUID VMX bit is "
+                    "absent, for kvm_amd has_svm() failed and printed a 'has_svm: ...' line just before; on the other "
+                    "vendor's CPU (kvm_intel on AMD, kvm_amd on Intel) it means wrong_module; under a hypervisor it means "
+                    "nested virtualization is not offered."),
     },
     {
         "id": "x86_kvm_disabled_by_bios",
@@ -81,9 +85,13 @@ MESSAGES = (
         "first": "3.10",
         "last": "5.15",
         "file": "arch/x86/kvm/x86.c",
-        "source": "arch/x86/kvm/x86.c kvm_arch_init() as changed by commit 9dadfc4a6145 (KVM: x86: Add vendor name to kvm_x86_ops, use it for error messages), v5.16",
+        "source": ("arch/x86/kvm/x86.c kvm_arch_init() as changed by commit 9dadfc4a6145 (KVM: x86: Add vendor name to "
+                   "kvm_x86_ops, use it for error messages), v5.16"),
         "sample": "kvm: disabled by bios",
-        "context": "Intel: IA32_FEATURE_CONTROL locked without VMX for the current mode; if the kernel booted under tboot/TXT (or the feat_ctl line says 'inside TXT') it is firmware_disabled_txt. From 5.6 the Intel check is the X86_FEATURE_VMX flag that feat_ctl.c clears, so the 'x86/cpu: VMX (... TXT) disabled by BIOS' line names the mode. AMD: VM_CR.SVMDIS set.",
+        "context": ("Intel: IA32_FEATURE_CONTROL locked without VMX for the current mode; if the kernel booted under "
+                    "tboot/TXT (or the feat_ctl line says 'inside TXT') it is firmware_disabled_txt. From 5.6 the Intel "
+                    "check is the X86_FEATURE_VMX flag that feat_ctl.c clears, so the 'x86/cpu: VMX (... TXT) disabled by "
+                    "BIOS' line names the mode. AMD: VM_CR.SVMDIS set."),
     },
     {
         "id": "x86_kvm_no_hardware_support_for_module",
@@ -95,9 +103,12 @@ MESSAGES = (
         "first": "5.16",
         "last": "6.2",
         "file": "arch/x86/kvm/x86.c",
-        "source": "commit 9dadfc4a6145 (KVM: x86: Add vendor name to kvm_x86_ops, use it for error messages), v5.16; removed by commit d41931324975 (KVM: x86: Do VMX/SVM support checks directly in vendor code), v6.3",
+        "source": ("commit 9dadfc4a6145 (KVM: x86: Add vendor name to kvm_x86_ops, use it for error messages), v5.16; "
+                   "removed by commit d41931324975 (KVM: x86: Do VMX/SVM support checks directly in vendor code), v6.3"),
         "sample": "kvm: no hardware support for 'kvm_intel'",
-        "context": "The quoted module names the extension that is missing: 'kvm_intel' on an AMD/Hygon CPU or 'kvm_amd' on an Intel/Zhaoxin CPU means wrong_module; on the matching vendor it means the (virtual) CPU lacks VMX/SVM.",
+        "context": ("The quoted module names the extension that is missing: 'kvm_intel' on an AMD/Hygon CPU or 'kvm_amd' "
+                    "on an Intel/Zhaoxin CPU means wrong_module; on the matching vendor it means the (virtual) CPU lacks "
+                    "VMX/SVM."),
     },
     {
         "id": "x86_kvm_support_disabled_by_bios",
@@ -109,7 +120,8 @@ MESSAGES = (
         "first": "5.16",
         "last": "6.2",
         "file": "arch/x86/kvm/x86.c",
-        "source": "commit 9dadfc4a6145 (KVM: x86: Add vendor name to kvm_x86_ops, use it for error messages), v5.16; removed by commit d41931324975 (KVM: x86: Do VMX/SVM support checks directly in vendor code), v6.3",
+        "source": ("commit 9dadfc4a6145 (KVM: x86: Add vendor name to kvm_x86_ops, use it for error messages), v5.16; "
+                   "removed by commit d41931324975 (KVM: x86: Do VMX/SVM support checks directly in vendor code), v6.3"),
         "sample": "kvm: support for 'kvm_amd' disabled by bios",
         "context": "For 'kvm_intel' the TXT distinction comes from the feat_ctl line ('inside TXT' means firmware_disabled_txt).",
     },
@@ -123,7 +135,8 @@ MESSAGES = (
         "first": "3.10",
         "last": "5.15",
         "file": "arch/x86/kvm/x86.c",
-        "source": "arch/x86/kvm/x86.c kvm_arch_init() as changed by commit 9dadfc4a6145 (KVM: x86: Add vendor name to kvm_x86_ops, use it for error messages), v5.16",
+        "source": ("arch/x86/kvm/x86.c kvm_arch_init() as changed by commit 9dadfc4a6145 (KVM: x86: Add vendor name to "
+                   "kvm_x86_ops, use it for error messages), v5.16"),
         "sample": "kvm: already loaded the other module",
         "context": "One vendor module is already loaded and working; the second one was refused. Not a fault of the CPU.",
     },
@@ -137,9 +150,13 @@ MESSAGES = (
         "first": "5.16",
         "last": None,
         "file": "arch/x86/kvm/x86.c",
-        "source": "commit 9dadfc4a6145 (KVM: x86: Add vendor name to kvm_x86_ops, use it for error messages), v5.16; since commit 8d20bd638167 (KVM: x86: Unify pr_fmt to use module name for all KVM modules), v6.3, the 'kvm: ' comes from pr_fmt, same output",
+        "source": ("commit 9dadfc4a6145 (KVM: x86: Add vendor name to kvm_x86_ops, use it for error messages), v5.16; "
+                   "since commit 8d20bd638167 (KVM: x86: Unify pr_fmt to use module name for all KVM modules), v6.3, the "
+                   "'kvm: ' comes from pr_fmt, same output"),
         "sample": "kvm: already loaded vendor module 'kvm_intel'",
-        "context": "The quoted module is the one already loaded. Since 6.3 the vendor module checks its own CPU support first, so on real hardware the other vendor's module fails earlier ('CPU N isn't AMD or Hygon' / 'VMX not supported by CPU N') and this line is rare.",
+        "context": ("The quoted module is the one already loaded. Since 6.3 the vendor module checks its own CPU support "
+                    "first, so on real hardware the other vendor's module fails earlier ('CPU N isn't AMD or Hygon' / "
+                    "'VMX not supported by CPU N') and this line is rare."),
     },
     # ------------------------------------------------------------------ x86: kvm_intel (vmx.c)
     {
@@ -152,9 +169,13 @@ MESSAGES = (
         "first": "6.3",
         "last": None,
         "file": "arch/x86/kvm/vmx/vmx.c",
-        "source": "commit d41931324975 (KVM: x86: Do VMX/SVM support checks directly in vendor code) with wording from commit c82a5c5c53c5 (KVM: x86: Do compatibility checks when onlining CPU), prefix from commit 8d20bd638167 (KVM: x86: Unify pr_fmt to use module name for all KVM modules), all v6.3",
+        "source": ("commit d41931324975 (KVM: x86: Do VMX/SVM support checks directly in vendor code) with wording from "
+                   "commit c82a5c5c53c5 (KVM: x86: Do compatibility checks when onlining CPU), prefix from commit "
+                   "8d20bd638167 (KVM: x86: Unify pr_fmt to use module name for all KVM modules), all v6.3"),
         "sample": "kvm_intel: VMX not supported by CPU 0",
-        "context": "The check is the raw CPUID.1:ECX.VMX bit: on an AMD/Hygon CPU this is wrong_module (kvm_intel tried on AMD); on Intel/Zhaoxin it means the (virtual) CPU has no VMX, e.g. a guest whose hypervisor does not offer nested virtualization.",
+        "context": ("The check is the raw CPUID.1:ECX.VMX bit: on an AMD/Hygon CPU this is wrong_module (kvm_intel tried "
+                    "on AMD); on Intel/Zhaoxin it means the (virtual) CPU has no VMX, e.g. a guest whose hypervisor does "
+                    "not offer nested virtualization."),
     },
     {
         "id": "x86_vmx_not_enabled_by_bios_feat_ctl",
@@ -166,9 +187,13 @@ MESSAGES = (
         "first": "6.3",
         "last": None,
         "file": "arch/x86/kvm/vmx/vmx.c",
-        "source": "commit d41931324975 (KVM: x86: Do VMX/SVM support checks directly in vendor code) with wording from commit c82a5c5c53c5 (KVM: x86: Do compatibility checks when onlining CPU), v6.3",
+        "source": ("commit d41931324975 (KVM: x86: Do VMX/SVM support checks directly in vendor code) with wording from "
+                   "commit c82a5c5c53c5 (KVM: x86: Do compatibility checks when onlining CPU), v6.3"),
         "sample": "kvm_intel: VMX not enabled (by BIOS) in MSR_IA32_FEAT_CTL on CPU 0",
-        "context": "CPUID has VMX but the kernel cleared X86_FEATURE_VMX (feat_ctl.c): firmware locked IA32_FEATURE_CONTROL without VMX; if feat_ctl said 'inside TXT' it is firmware_disabled_txt. Under a hypervisor that advertises VMX but not a usable IA32_FEATURE_CONTROL MSR (feat_ctl's RDMSR fails) it is printed too: then it is the parent hypervisor, not firmware.",
+        "context": ("CPUID has VMX but the kernel cleared X86_FEATURE_VMX (feat_ctl.c): firmware locked "
+                    "IA32_FEATURE_CONTROL without VMX; if feat_ctl said 'inside TXT' it is firmware_disabled_txt. Under a "
+                    "hypervisor that advertises VMX but not a usable IA32_FEATURE_CONTROL MSR (feat_ctl's RDMSR fails) it "
+                    "is printed too: then it is the parent hypervisor, not firmware."),
     },
     {
         "id": "x86_vmx_disabled_on_cpu",
@@ -180,9 +205,13 @@ MESSAGES = (
         "first": "5.6",
         "last": "6.2",
         "file": "arch/x86/kvm/vmx/vmx.c",
-        "source": "commit ff10e22e65f2 (KVM: VMX: Check for full VMX support when verifying CPU compatibility), v5.6 (tip x86/cpu); replaced by 'VMX not enabled (by BIOS) in MSR_IA32_FEAT_CTL on CPU %d' in v6.3 (commits d41931324975, c82a5c5c53c5)",
+        "source": ("commit ff10e22e65f2 (KVM: VMX: Check for full VMX support when verifying CPU compatibility), v5.6 "
+                   "(tip x86/cpu); replaced by 'VMX not enabled (by BIOS) in MSR_IA32_FEAT_CTL on CPU %d' in v6.3 "
+                   "(commits d41931324975, c82a5c5c53c5)"),
         "sample": "kvm: VMX is disabled on CPU 3",
-        "context": "Per-CPU compatibility check at kvm_intel load, reached only after the boot CPU passed 'disabled by bios': firmware left VMX off (IA32_FEATURE_CONTROL) on some CPUs but not all - a firmware bug, often after suspend/resume or a partial BIOS update.",
+        "context": ("Per-CPU compatibility check at kvm_intel load, reached only after the boot CPU passed 'disabled by "
+                    "bios': firmware left VMX off (IA32_FEATURE_CONTROL) on some CPUs but not all - a firmware bug, often "
+                    "after suspend/resume or a partial BIOS update."),
     },
     {
         "id": "x86_vmxon_faulted",
@@ -196,7 +225,11 @@ MESSAGES = (
         "file": "arch/x86/kvm/vmx/vmx.c",
         "source": "commit 4f6ea0a87608 (KVM: VMX: Gracefully handle faults on VMXON), v5.7",
         "sample": "VMXON faulted, MSR_IA32_FEAT_CTL (0x3a) = 0x1",
-        "context": "A WARN_ONCE (inside a 'WARNING: CPU: N ...' splat, no module prefix) followed by 'kvm: enabling virtualization on CPUn failed': VMXON itself faulted, typically IA32_FEATURE_CONTROL lost VMX (bit 2, 0x4) e.g. firmware resetting it on resume; the hex value decides (0x1 = locked, VMX off -> firmware). Another hypervisor holding VT-x does not reach VMXON: it fails earlier on CR4.VMXE without this line.",
+        "context": ("A WARN_ONCE (inside a 'WARNING: CPU: N ...' splat, no module prefix) followed by 'kvm: enabling "
+                    "virtualization on CPUn failed': VMXON itself faulted, typically IA32_FEATURE_CONTROL lost VMX (bit "
+                    "2, 0x4) e.g. firmware resetting it on resume; the hex value decides (0x1 = locked, VMX off -> "
+                    "firmware). Another hypervisor holding VT-x does not reach VMXON: it fails earlier on CR4.VMXE "
+                    "without this line."),
     },
     # ------------------------------------------------------------------ x86: boot-time feat_ctl
     {
@@ -209,7 +242,9 @@ MESSAGES = (
         "first": "5.6",
         "last": None,
         "file": "arch/x86/kernel/cpu/feat_ctl.c",
-        "source": "commit ef4d3bf19855 (x86/cpu: Clear VMX feature flag if VMX is not fully enabled), v5.6; gated on CONFIG_KVM_INTEL by commit bb02e2cb715a (x86/cpu: Print \"VMX disabled\" error message iff KVM is enabled), v5.6",
+        "source": ("commit ef4d3bf19855 (x86/cpu: Clear VMX feature flag if VMX is not fully enabled), v5.6; gated on "
+                   "CONFIG_KVM_INTEL by commit bb02e2cb715a (x86/cpu: Print \"VMX disabled\" error message iff KVM is "
+                   "enabled), v5.6"),
         "sample": "x86/cpu: VMX (outside TXT) disabled by BIOS",
         "context": "Printed once at boot (pr_err_once) and only when the kernel has CONFIG_KVM_INTEL; Centaur/Zhaoxin CPUs run the same code.",
     },
@@ -223,9 +258,13 @@ MESSAGES = (
         "first": "5.6",
         "last": None,
         "file": "arch/x86/kernel/cpu/feat_ctl.c",
-        "source": "commit ef4d3bf19855 (x86/cpu: Clear VMX feature flag if VMX is not fully enabled), v5.6; gated on CONFIG_KVM_INTEL by commit bb02e2cb715a (x86/cpu: Print \"VMX disabled\" error message iff KVM is enabled), v5.6",
+        "source": ("commit ef4d3bf19855 (x86/cpu: Clear VMX feature flag if VMX is not fully enabled), v5.6; gated on "
+                   "CONFIG_KVM_INTEL by commit bb02e2cb715a (x86/cpu: Print \"VMX disabled\" error message iff KVM is "
+                   "enabled), v5.6"),
         "sample": "x86/cpu: VMX (inside TXT) disabled by BIOS",
-        "context": "The kernel booted through tboot (TXT/SMX) and firmware enabled VMX only outside SMX: the fix is the 'VT-x with TXT' firmware option or booting without tboot. Printed once at boot, only with CONFIG_KVM_INTEL.",
+        "context": ("The kernel booted through tboot (TXT/SMX) and firmware enabled VMX only outside SMX: the fix is the "
+                    "'VT-x with TXT' firmware option or booting without tboot. Printed once at boot, only with "
+                    "CONFIG_KVM_INTEL."),
     },
     # ------------------------------------------------------------------ x86: kvm_amd (svm.c) before 6.3
     {
@@ -238,7 +277,8 @@ MESSAGES = (
         "first": "3.10",
         "last": "4.19",
         "file": "arch/x86/kvm/svm.c",
-        "source": "cpu_has_svm() in arch/x86/include/asm/virtext.h, printed by has_svm() in svm.c; the string became 'not amd or hygon' with commit b8f4abb65214 (x86/kvm: Add Hygon Dhyana support to KVM), v4.20",
+        "source": ("cpu_has_svm() in arch/x86/include/asm/virtext.h, printed by has_svm() in svm.c; the string became "
+                   "'not amd or hygon' with commit b8f4abb65214 (x86/kvm: Add Hygon Dhyana support to KVM), v4.20"),
         "sample": "has_svm: not amd",
         "context": "kvm_amd was tried on a non-AMD CPU; followed by 'kvm: no hardware support'. Plain printk(KERN_INFO): no module prefix.",
     },
@@ -252,9 +292,12 @@ MESSAGES = (
         "first": "4.20",
         "last": "6.2",
         "file": "arch/x86/kvm/svm/svm.c",
-        "source": "commit b8f4abb65214 (x86/kvm: Add Hygon Dhyana support to KVM), v4.20, in cpu_has_svm() (arch/x86/include/asm/virtext.h) printed by has_svm(); has_svm() replaced by kvm_is_svm_supported() in commit d41931324975 (KVM: x86: Do VMX/SVM support checks directly in vendor code), v6.3",
+        "source": ("commit b8f4abb65214 (x86/kvm: Add Hygon Dhyana support to KVM), v4.20, in cpu_has_svm() "
+                   "(arch/x86/include/asm/virtext.h) printed by has_svm(); has_svm() replaced by kvm_is_svm_supported() "
+                   "in commit d41931324975 (KVM: x86: Do VMX/SVM support checks directly in vendor code), v6.3"),
         "sample": "has_svm: not amd or hygon",
-        "context": "kvm_amd was tried on an Intel/Zhaoxin CPU; followed by 'kvm: no hardware support' (or 'kvm: no hardware support for 'kvm_amd'' from 5.16). svm.c moved to arch/x86/kvm/svm/svm.c in 5.7.",
+        "context": ("kvm_amd was tried on an Intel/Zhaoxin CPU; followed by 'kvm: no hardware support' (or 'kvm: no "
+                    "hardware support for 'kvm_amd'' from 5.16). svm.c moved to arch/x86/kvm/svm/svm.c in 5.7."),
     },
     {
         "id": "x86_has_svm_no_cpuid_8000000a",
@@ -266,7 +309,9 @@ MESSAGES = (
         "first": "3.10",
         "last": "6.2",
         "file": "arch/x86/kvm/svm/svm.c",
-        "source": "cpu_has_svm() in arch/x86/include/asm/virtext.h (check dropped by commit 5df8ecfe3632, x86/virt: Drop unnecessary check on extended CPUID level in cpu_has_svm(), v6.6); has_svm() gone in v6.3 (commit d41931324975)",
+        "source": ("cpu_has_svm() in arch/x86/include/asm/virtext.h (check dropped by commit 5df8ecfe3632, x86/virt: "
+                   "Drop unnecessary check on extended CPUID level in cpu_has_svm(), v6.6); has_svm() gone in v6.3 "
+                   "(commit d41931324975)"),
         "sample": "has_svm: can't execute cpuid_8000000a",
         "context": "The (virtual) CPU's extended CPUID level is below 0x8000000a: very old CPU or a hypervisor that trims CPUID.",
     },
@@ -280,9 +325,12 @@ MESSAGES = (
         "first": "3.10",
         "last": "6.2",
         "file": "arch/x86/kvm/svm/svm.c",
-        "source": "cpu_has_svm() in arch/x86/include/asm/virtext.h printed by has_svm(); has_svm() replaced in commit d41931324975 (KVM: x86: Do VMX/SVM support checks directly in vendor code), v6.3",
+        "source": ("cpu_has_svm() in arch/x86/include/asm/virtext.h printed by has_svm(); has_svm() replaced in commit "
+                   "d41931324975 (KVM: x86: Do VMX/SVM support checks directly in vendor code), v6.3"),
         "sample": "has_svm: svm not available",
-        "context": "No SVM CPUID bit. Before 6.7 the kernel never cleared the svm flag itself, so on bare metal this is the CPU (firmware-disabled SVM gives 'disabled by bios' instead); in a guest it means nested SVM is not offered.",
+        "context": ("No SVM CPUID bit. Before 6.7 the kernel never cleared the svm flag itself, so on bare metal this is "
+                    "the CPU (firmware-disabled SVM gives 'disabled by bios' instead); in a guest it means nested SVM is "
+                    "not offered."),
     },
     {
         "id": "x86_svm_sev_guest",
@@ -294,7 +342,9 @@ MESSAGES = (
         "first": "5.11",
         "last": None,
         "file": "arch/x86/kvm/svm/svm.c",
-        "source": "KVM: SVM: Treat SVM as unsupported when running as an SEV guest (Sean Christopherson, Feb 2021; in v5.11 and backported to 4.19.y and later stable) - hash not pinned; prefix 'SVM: ' until v6.2, 'kvm_amd: ' from commit 8d20bd638167, v6.3",
+        "source": ("KVM: SVM: Treat SVM as unsupported when running as an SEV guest (Sean Christopherson, Feb 2021; in "
+                   "v5.11 and backported to 4.19.y and later stable) - hash not pinned; prefix 'SVM: ' until v6.2, "
+                   "'kvm_amd: ' from commit 8d20bd638167, v6.3"),
         "sample": "kvm_amd: KVM is unsupported when running as an SEV guest",
         "context": "The kernel is an AMD SEV/SEV-ES/SEV-SNP guest: nested KVM is refused by design.",
     },
@@ -309,7 +359,9 @@ MESSAGES = (
         "first": "6.3",
         "last": "6.5",
         "file": "arch/x86/kvm/svm/svm.c",
-        "source": "commit d41931324975 (KVM: x86: Do VMX/SVM support checks directly in vendor code) and c82a5c5c53c5 (KVM: x86: Do compatibility checks when onlining CPU), v6.3; replaced by commit 85fd29dd5fe4 (x86/virt: KVM: Open code cpu_has_svm() into kvm_is_svm_supported()), v6.6",
+        "source": ("commit d41931324975 (KVM: x86: Do VMX/SVM support checks directly in vendor code) and c82a5c5c53c5 "
+                   "(KVM: x86: Do compatibility checks when onlining CPU), v6.3; replaced by commit 85fd29dd5fe4 "
+                   "(x86/virt: KVM: Open code cpu_has_svm() into kvm_is_svm_supported()), v6.6"),
         "sample": "kvm_amd: SVM not supported by CPU 0, not amd or hygon",
         "context": "kvm_amd tried on an Intel/Zhaoxin CPU.",
     },
@@ -323,7 +375,8 @@ MESSAGES = (
         "first": "6.3",
         "last": "6.5",
         "file": "arch/x86/kvm/svm/svm.c",
-        "source": "commit d41931324975 and c82a5c5c53c5, v6.3; string dropped by commit 5df8ecfe3632 (x86/virt: Drop unnecessary check on extended CPUID level in cpu_has_svm()), v6.6",
+        "source": ("commit d41931324975 and c82a5c5c53c5, v6.3; string dropped by commit 5df8ecfe3632 (x86/virt: Drop "
+                   "unnecessary check on extended CPUID level in cpu_has_svm()), v6.6"),
         "sample": "kvm_amd: SVM not supported by CPU 0, can't execute cpuid_8000000a",
         "context": None,
     },
@@ -337,9 +390,11 @@ MESSAGES = (
         "first": "6.3",
         "last": "6.5",
         "file": "arch/x86/kvm/svm/svm.c",
-        "source": "commit d41931324975 and c82a5c5c53c5, v6.3; replaced by commit 85fd29dd5fe4 (x86/virt: KVM: Open code cpu_has_svm() into kvm_is_svm_supported()), v6.6",
+        "source": ("commit d41931324975 and c82a5c5c53c5, v6.3; replaced by commit 85fd29dd5fe4 (x86/virt: KVM: Open "
+                   "code cpu_has_svm() into kvm_is_svm_supported()), v6.6"),
         "sample": "kvm_amd: SVM not supported by CPU 0, svm not available",
-        "context": "No SVM CPUID bit on an AMD/Hygon CPU: the CPU, or a hypervisor without nested SVM (firmware-disabled SVM gives 'SVM disabled (by BIOS)' on these versions).",
+        "context": ("No SVM CPUID bit on an AMD/Hygon CPU: the CPU, or a hypervisor without nested SVM (firmware-disabled "
+                    "SVM gives 'SVM disabled (by BIOS)' on these versions)."),
     },
     {
         "id": "x86_svm_disabled_by_bios_vm_cr_kvm_amd",
@@ -351,9 +406,12 @@ MESSAGES = (
         "first": "6.3",
         "last": "6.6",
         "file": "arch/x86/kvm/svm/svm.c",
-        "source": "commit d41931324975 (KVM: x86: Do VMX/SVM support checks directly in vendor code) and c82a5c5c53c5 (' on CPU %d'), v6.3; removed from svm.c by commit 7deda2ce5b33 (x86/cpu: Clear SVM feature if disabled by BIOS), v6.7",
+        "source": ("commit d41931324975 (KVM: x86: Do VMX/SVM support checks directly in vendor code) and c82a5c5c53c5 "
+                   "(' on CPU %d'), v6.3; removed from svm.c by commit 7deda2ce5b33 (x86/cpu: Clear SVM feature if "
+                   "disabled by BIOS), v6.7"),
         "sample": "kvm_amd: SVM disabled (by BIOS) in MSR_VM_CR on CPU 0",
-        "context": "Printed on each kvm_amd load attempt. The pattern accepts the line with or without ' on CPU N' (a 2023 user report shows it without).",
+        "context": ("Printed on each kvm_amd load attempt. The pattern accepts the line with or without ' on CPU N' (a "
+                    "2023 user report shows it without)."),
     },
     # ------------------------------------------------------------------ x86: kvm_amd (svm.c) 6.6+
     {
@@ -380,9 +438,14 @@ MESSAGES = (
         "first": "6.6",
         "last": None,
         "file": "arch/x86/kvm/svm/svm.c",
-        "source": "commit 85fd29dd5fe4 (x86/virt: KVM: Open code cpu_has_svm() into kvm_is_svm_supported()), v6.6; per-CPU flag check from commit c4db4f20f3bf (KVM: SVM: Check that the current CPU supports SVM in kvm_is_svm_supported()), v6.6",
+        "source": ("commit 85fd29dd5fe4 (x86/virt: KVM: Open code cpu_has_svm() into kvm_is_svm_supported()), v6.6; "
+                   "per-CPU flag check from commit c4db4f20f3bf (KVM: SVM: Check that the current CPU supports SVM in "
+                   "kvm_is_svm_supported()), v6.6"),
         "sample": "kvm_amd: SVM not supported by CPU 6",
-        "context": "Since 6.7 a BIOS-disabled AMD/Hygon prints this too, because amd.c/hygon.c clear X86_FEATURE_SVM when VM_CR.SVMDIS is set (and print 'SVM disabled (by BIOS) in MSR_VM_CR' once at boot): with kernel >= 6.7 on bare-metal AMD it means cpu_unsupported OR firmware_disabled, the boot line or raw CPUID/MSR decides; on 6.6 it means cpu_unsupported; in a guest, no nested SVM.",
+        "context": ("Since 6.7 a BIOS-disabled AMD/Hygon prints this too, because amd.c/hygon.c clear X86_FEATURE_SVM "
+                    "when VM_CR.SVMDIS is set (and print 'SVM disabled (by BIOS) in MSR_VM_CR' once at boot): with kernel "
+                    ">= 6.7 on bare-metal AMD it means cpu_unsupported OR firmware_disabled, the boot line or raw "
+                    "CPUID/MSR decides; on 6.6 it means cpu_unsupported; in a guest, no nested SVM."),
     },
     # ------------------------------------------------------------------ x86: boot-time amd.c / hygon.c
     {
@@ -397,7 +460,9 @@ MESSAGES = (
         "file": "arch/x86/kernel/cpu/amd.c",
         "source": "commit 7deda2ce5b33 (x86/cpu: Clear SVM feature if disabled by BIOS), v6.7 (tip x86/cpu, pulled as 'x86/cpu for v6.7')",
         "sample": "SVM disabled (by BIOS) in MSR_VM_CR",
-        "context": "Printed once at boot (pr_notice_once, no prefix) by init_amd() and, identically, init_hygon() (arch/x86/kernel/cpu/hygon.c), whether or not KVM is built; only when CPUID advertises SVM, so a guest without nested SVM never prints it.",
+        "context": ("Printed once at boot (pr_notice_once, no prefix) by init_amd() and, identically, init_hygon() "
+                    "(arch/x86/kernel/cpu/hygon.c), whether or not KVM is built; only when CPUID advertises SVM, so a "
+                    "guest without nested SVM never prints it."),
     },
     # ------------------------------------------------------------------ generic: virt/kvm/kvm_main.c
     {
@@ -410,9 +475,15 @@ MESSAGES = (
         "first": "3.10",
         "last": None,
         "file": "virt/kvm/kvm_main.c",
-        "source": "virt/kvm/kvm_main.c hardware_enable_nolock() (renamed __hardware_enable_nolock() in v6.3, kvm_enable_virtualization_cpu() in v6.12 by the series around commit b4886fab6fb6), the literal 'kvm: ' is in the format string",
+        "source": ("virt/kvm/kvm_main.c hardware_enable_nolock() (renamed __hardware_enable_nolock() in v6.3, "
+                   "kvm_enable_virtualization_cpu() in v6.12 by the series around commit b4886fab6fb6), the literal "
+                   "'kvm: ' is in the format string"),
         "sample": "kvm: enabling virtualization on CPU0 failed",
-        "context": "x86: kvm_intel returns -EBUSY when CR4.VMXE is already set and kvm_amd when EFER.SVME is already set - another hypervisor (VirtualBox, VMware Workstation, a kernel-mode hypervisor) holds VT-x/AMD-V; a preceding 'VMXON faulted' WARN means firmware/FEAT_CTL instead. Before 6.12 it appears when a VM is started (modprobe succeeded); from 6.12 (enable_virt_at_load=1) at module load, and kvm_intel/kvm_amd then fail to load. Also on CPU hotplug. pr_info level, per CPU.",
+        "context": ("x86: kvm_intel returns -EBUSY when CR4.VMXE is already set and kvm_amd when EFER.SVME is already set "
+                    "- another hypervisor (VirtualBox, VMware Workstation, a kernel-mode hypervisor) holds VT-x/AMD-V; a "
+                    "preceding 'VMXON faulted' WARN means firmware/FEAT_CTL instead. Before 6.12 it appears when a VM is "
+                    "started (modprobe succeeded); from 6.12 (enable_virt_at_load=1) at module load, and "
+                    "kvm_intel/kvm_amd then fail to load. Also on CPU hotplug. pr_info level, per CPU."),
     },
     {
         "id": "kvm_misc_device_register_failed",
@@ -424,7 +495,8 @@ MESSAGES = (
         "first": "3.10",
         "last": None,
         "file": "virt/kvm/kvm_main.c",
-        "source": "virt/kvm/kvm_main.c kvm_init(): printk(KERN_ERR ...) in 3.x, pr_err() later; moved to the end of kvm_init() in the v6.3 rework, wording kept",
+        "source": ("virt/kvm/kvm_main.c kvm_init(): printk(KERN_ERR ...) in 3.x, pr_err() later; moved to the end of "
+                   "kvm_init() in the v6.3 rework, wording kept"),
         "sample": "kvm: misc device register failed",
         "context": "/dev/kvm (misc minor 232) could not be registered, e.g. another driver took the minor; nothing about the CPU.",
     },
@@ -439,9 +511,14 @@ MESSAGES = (
         "first": "3.10",
         "last": None,
         "file": "arch/x86/kernel/cpu/hypervisor.c",
-        "source": "arch/x86/kernel/cpu/hypervisor.c detect_hypervisor_vendor(): printk(KERN_INFO \"Hypervisor detected: %s\\n\", ...) in the 3.x file read, pr_info() later; no pr_fmt",
+        "source": ("arch/x86/kernel/cpu/hypervisor.c detect_hypervisor_vendor(): printk(KERN_INFO \"Hypervisor detected: "
+                   "%s\\n\", ...) in the 3.x file read, pr_info() later; no pr_fmt"),
         "sample": "Hypervisor detected: KVM",
-        "context": "Printed once at boot. Names seen: 'KVM', 'VMware', 'Microsoft Hyper-V', 'Xen HVM', 'Xen PV', 'ACRN', 'Jailhouse', 'Bhyve'. With it, 'not supported'/'not enabled' lines usually mean the parent hypervisor does not pass VT-x/AMD-V through (nested virtualization off), not the physical CPU or firmware. Absent when the guest booted with 'nopv' or the hypervisor hides itself, so absence proves nothing.",
+        "context": ("Printed once at boot. Names seen: 'KVM', 'VMware', 'Microsoft Hyper-V', 'Xen HVM', 'Xen PV', 'ACRN', "
+                    "'Jailhouse', 'Bhyve'. With it, 'not supported'/'not enabled' lines usually mean the parent "
+                    "hypervisor does not pass VT-x/AMD-V through (nested virtualization off), not the physical CPU or "
+                    "firmware. Absent when the guest booted with 'nopv' or the hypervisor hides itself, so absence proves "
+                    "nothing."),
     },
     # ------------------------------------------------------------------ arm64: boot CPU exception level (arch/arm64/kernel/smp.c)
     {
@@ -454,7 +531,8 @@ MESSAGES = (
         "first": "4.4",
         "last": None,
         "file": "arch/arm64/kernel/smp.c",
-        "source": "hyp_mode_check() in arch/arm64/kernel/smp.c; not pinned: absent from smp.c at v3.10 and v3.18 (trees read), present in 4.x/5.x smp.c and in 5.13-6.19 boot logs; first=4.4 is an estimate",
+        "source": ("hyp_mode_check() in arch/arm64/kernel/smp.c; not pinned: absent from smp.c at v3.10 and v3.18 (trees "
+                   "read), present in 4.x/5.x smp.c and in 5.13-6.19 boot logs; first=4.4 is an estimate"),
         "sample": "CPU: All CPU(s) started at EL2",
         "context": "Printed once at boot after SMP bring-up.",
     },
@@ -470,7 +548,9 @@ MESSAGES = (
         "file": "arch/arm64/kernel/smp.c",
         "source": "hyp_mode_check() in arch/arm64/kernel/smp.c; not pinned (see arm64_cpus_started_el2)",
         "sample": "CPU: All CPU(s) started at EL1",
-        "context": "EL2 was not given to Linux: the firmware/bootloader dropped to EL1, or Linux is a guest (QEMU/KVM without virtualization=on, Hyper-V/WSL, a phone's Gunyah/QHEE). KVM then prints 'HYP mode not available'.",
+        "context": ("EL2 was not given to Linux: the firmware/bootloader dropped to EL1, or Linux is a guest (QEMU/KVM "
+                    "without virtualization=on, Hyper-V/WSL, a phone's Gunyah/QHEE). KVM then prints 'HYP mode not "
+                    "available'."),
     },
     {
         "id": "arm64_cpus_inconsistent_modes",
@@ -482,7 +562,9 @@ MESSAGES = (
         "first": "4.4",
         "last": None,
         "file": "arch/arm64/kernel/smp.c",
-        "source": "hyp_mode_check() in arch/arm64/kernel/smp.c (WARN_TAINT(TAINT_CPU_OUT_OF_SPEC), later pr_warn); not pinned (see arm64_cpus_started_el2). No kernel message reads 'CPU(s) started in different exception levels'.",
+        "source": ("hyp_mode_check() in arch/arm64/kernel/smp.c (WARN_TAINT(TAINT_CPU_OUT_OF_SPEC), later pr_warn); not "
+                   "pinned (see arm64_cpus_started_el2). No kernel message reads 'CPU(s) started in different exception "
+                   "levels'."),
         "sample": "CPU: CPUs started in inconsistent modes",
         "context": "Inside a WARNING splat on most versions; the kernel is tainted S.",
     },
@@ -497,9 +579,12 @@ MESSAGES = (
         "first": "3.10",
         "last": None,
         "file": "arch/arm64/kvm/arm.c",
-        "source": "kvm_arch_init() in arch/arm/kvm/arm.c (3.x; kvm_err), virt/kvm/arm/arm.c (4.x-5.x), arch/arm64/kvm/arm.c kvm_arm_init() (5.x+; kvm_info); kvm_err/kvm_info add 'kvm [%i]: ' (include/linux/kvm_host.h)",
+        "source": ("kvm_arch_init() in arch/arm/kvm/arm.c (3.x; kvm_err), virt/kvm/arm/arm.c (4.x-5.x), "
+                   "arch/arm64/kvm/arm.c kvm_arm_init() (5.x+; kvm_info); kvm_err/kvm_info add 'kvm [%i]: ' "
+                   "(include/linux/kvm_host.h)"),
         "sample": "kvm [1]: HYP mode not available",
-        "context": "Pairs with 'CPU: All CPU(s) started at EL1'. 32-bit arm hosts print the same until KVM/arm32 was removed in 5.7. Built-in KVM prints it once at boot as pid 1.",
+        "context": ("Pairs with 'CPU: All CPU(s) started at EL1'. 32-bit arm hosts print the same until KVM/arm32 was "
+                    "removed in 5.7. Built-in KVM prints it once at boot as pid 1."),
     },
     {
         "id": "arm_kvm_error_initializing_hyp",
@@ -511,9 +596,13 @@ MESSAGES = (
         "first": "3.10",
         "last": None,
         "file": "arch/arm64/kvm/arm.c",
-        "source": "init_hyp_mode() error path, kvm_err(\"error initializing Hyp mode: %d\\n\", err), in arch/arm/kvm/arm.c (3.x), virt/kvm/arm/arm.c and arch/arm64/kvm/arm.c (present in the ~6.15 file read)",
+        "source": ("init_hyp_mode() error path, kvm_err(\"error initializing Hyp mode: %d\\n\", err), in "
+                   "arch/arm/kvm/arm.c (3.x), virt/kvm/arm/arm.c and arch/arm64/kvm/arm.c (present in the ~6.15 file "
+                   "read)"),
         "sample": "kvm [1]: error initializing Hyp mode: -12",
-        "context": "EL2 was available but KVM could not set up its nVHE/pKVM hypervisor (memory, PSCI relay, protection setup); usually preceded by a more specific 'kvm [1]: ...' error. Not printed in VHE mode (no init_hyp_mode()).",
+        "context": ("EL2 was available but KVM could not set up its nVHE/pKVM hypervisor (memory, PSCI relay, protection "
+                    "setup); usually preceded by a more specific 'kvm [1]: ...' error. Not printed in VHE mode (no "
+                    "init_hyp_mode())."),
     },
     {
         "id": "arm64_kvm_disabled_cmdline",
@@ -525,7 +614,8 @@ MESSAGES = (
         "first": "5.16",
         "last": None,
         "file": "arch/arm64/kvm/arm.c",
-        "source": "KVM: arm64: Allow KVM to be disabled from the command line (Marc Zyngier, v2 posted 2021-10-01, merged for v5.16) - hash not pinned",
+        "source": ("KVM: arm64: Allow KVM to be disabled from the command line (Marc Zyngier, v2 posted 2021-10-01, "
+                   "merged for v5.16) - hash not pinned"),
         "sample": "kvm [1]: KVM disabled from command line",
         "context": "kvm-arm.mode=none. Checked after the EL2 test, so an EL1 boot prints 'HYP mode not available' instead.",
     },
@@ -539,7 +629,8 @@ MESSAGES = (
         "first": "6.1",
         "last": None,
         "file": "arch/arm64/kvm/arm.c",
-        "source": "early_kvm_mode_cfg() in arch/arm64/kvm/arm.c; patch posted 2022 (base ~v6.0), also in android13-5.15 GKI kernels; release not pinned, first=6.1 is an estimate",
+        "source": ("early_kvm_mode_cfg() in arch/arm64/kvm/arm.c; patch posted 2022 (base ~v6.0), also in android13-5.15 "
+                   "GKI kernels; release not pinned, first=6.1 is an estimate"),
         "sample": "KVM is not available. Ignoring kvm-arm.mode",
         "context": "Very early (timestamp 0), pr_warn_once without 'kvm [n]:' prefix: kvm-arm.mode= was given but the CPUs did not start at EL2.",
     },
@@ -553,7 +644,9 @@ MESSAGES = (
         "first": "3.10",
         "last": "6.6",
         "file": "arch/arm64/kvm/arm.c",
-        "source": "init_hyp_mode()/kvm_arch_init() in arch/arm/kvm/arm.c, virt/kvm/arm/arm.c, arch/arm64/kvm/arm.c (still present in the v6.3 kvm_arm_init() rework); replaced by '%s%sVHE mode initialized successfully' ('Hyp nVHE ...'); last=6.6 is a lower bound from a 6.6.30 boot log, not pinned",
+        "source": ("init_hyp_mode()/kvm_arch_init() in arch/arm/kvm/arm.c, virt/kvm/arm/arm.c, arch/arm64/kvm/arm.c "
+                   "(still present in the v6.3 kvm_arm_init() rework); replaced by '%s%sVHE mode initialized "
+                   "successfully' ('Hyp nVHE ...'); last=6.6 is a lower bound from a 6.6.30 boot log, not pinned"),
         "sample": "kvm [1]: Hyp mode initialized successfully",
         "context": "nVHE: KVM runs its hypervisor at EL2 while the kernel runs at EL1.",
     },
@@ -567,7 +660,9 @@ MESSAGES = (
         "first": "4.6",
         "last": None,
         "file": "arch/arm64/kvm/arm.c",
-        "source": "kvm_arch_init() in virt/kvm/arm/arm.c (VHE host support, v4.6; not pinned by hash), arch/arm64/kvm/arm.c later; '+NV2' suffix from 'KVM: arm64: Advertise NV2 in the boot messages' (posted 2025-02, ~v6.15, not pinned)",
+        "source": ("kvm_arch_init() in virt/kvm/arm/arm.c (VHE host support, v4.6; not pinned by hash), "
+                   "arch/arm64/kvm/arm.c later; '+NV2' suffix from 'KVM: arm64: Advertise NV2 in the boot messages' "
+                   "(posted 2025-02, ~v6.15, not pinned)"),
         "sample": "kvm [1]: VHE mode initialized successfully",
         "context": "The kernel itself runs at EL2 (VHE).",
     },
@@ -581,7 +676,8 @@ MESSAGES = (
         "first": "5.11",
         "last": None,
         "file": "arch/arm64/kvm/arm.c",
-        "source": "kvm_arch_init() in arch/arm64/kvm/arm.c, protected-mode (pKVM) init series posted Nov 2020, v5.11 (not pinned by hash); 'hVHE' variant from the '%s%sVHE mode' rewrite (not pinned)",
+        "source": ("kvm_arch_init() in arch/arm64/kvm/arm.c, protected-mode (pKVM) init series posted Nov 2020, v5.11 "
+                   "(not pinned by hash); 'hVHE' variant from the '%s%sVHE mode' rewrite (not pinned)"),
         "sample": "kvm [1]: Protected nVHE mode initialized successfully",
         "context": "kvm-arm.mode=protected (pKVM).",
     },
@@ -595,7 +691,9 @@ MESSAGES = (
         "first": "6.7",
         "last": None,
         "file": "arch/arm64/kvm/arm.c",
-        "source": "kvm_info(\"%s%sVHE%s mode initialized successfully\\n\", ...) in arch/arm64/kvm/arm.c kvm_arm_init(); not pinned: a 6.6.30 kernel still printed 'Hyp mode ...', 6.17/6.19-rc kernels print 'Hyp nVHE ...'; first=6.7 is an estimate",
+        "source": ("kvm_info(\"%s%sVHE%s mode initialized successfully\\n\", ...) in arch/arm64/kvm/arm.c "
+                   "kvm_arm_init(); not pinned: a 6.6.30 kernel still printed 'Hyp mode ...', 6.17/6.19-rc kernels print "
+                   "'Hyp nVHE ...'; first=6.7 is an estimate"),
         "sample": "kvm [1]: Hyp nVHE mode initialized successfully",
         "context": "Successor wording of 'Hyp mode initialized successfully' (nVHE, or hVHE).",
     },
@@ -612,7 +710,8 @@ MESSAGES = (
         "file": "arch/riscv/kvm/main.c",
         "source": "kvm_arch_init() in arch/riscv/kvm/main.c as added by the RISC-V KVM series (v5.16), riscv_kvm_init() since the v6.3 rework",
         "sample": "kvm [1]: hypervisor extension not available",
-        "context": "No 'h' in the ISA string: the CPU lacks the H extension, or a parent hypervisor (QEMU without h=true) hides it. Module builds print the modprobe pid instead of 1.",
+        "context": ("No 'h' in the ISA string: the CPU lacks the H extension, or a parent hypervisor (QEMU without "
+                    "h=true) hides it. Module builds print the modprobe pid instead of 1."),
     },
     {
         "id": "riscv_kvm_h_extension_available",
@@ -624,7 +723,8 @@ MESSAGES = (
         "first": "5.16",
         "last": None,
         "file": "arch/riscv/kvm/main.c",
-        "source": "kvm_arch_init() in arch/riscv/kvm/main.c (v5.16), riscv_kvm_init() since v6.3 (commit 20deee32f553, KVM: RISC-V: Do arch init directly in riscv_kvm_init()); still printed by the recent main.c read",
+        "source": ("kvm_arch_init() in arch/riscv/kvm/main.c (v5.16), riscv_kvm_init() since v6.3 (commit 20deee32f553, "
+                   "KVM: RISC-V: Do arch init directly in riscv_kvm_init()); still printed by the recent main.c read"),
         "sample": "kvm [1]: hypervisor extension available",
         "context": "Followed by 'using SvNNx4 G-stage page table format' when KVM finishes initialising.",
     },
@@ -638,7 +738,8 @@ MESSAGES = (
         "first": "5.16",
         "last": None,
         "file": "arch/riscv/kvm/main.c",
-        "source": "kvm_arch_init() in arch/riscv/kvm/main.c (v5.16 file read); unchanged in riscv_kvm_init() of a recent (SBI NACL / CPU PM notifier era, 6.1x) main.c read",
+        "source": ("kvm_arch_init() in arch/riscv/kvm/main.c (v5.16 file read); unchanged in riscv_kvm_init() of a "
+                   "recent (SBI NACL / CPU PM notifier era, 6.1x) main.c read"),
         "sample": "kvm [1]: require SBI v0.2 or higher",
         "context": "The CPU has H but the SBI firmware (OpenSBI) is too old; 'require SBI RFENCE extension' is the sibling message.",
     },
@@ -667,9 +768,13 @@ MESSAGES = (
         "first": "4.5",
         "last": "4.18",
         "file": "arch/s390/kvm/kvm-s390.c",
-        "source": "commit 07197fd05fa3 (KVM: s390: don't load kvm without virtualization support), v4.5, with sclp.has_sief2 from commit 8dfd523f8523 (s390/sclp: introduce check for SIE), v4.5 (per SUSE backport headers); wording read in an older kvm-s390.c; when it became 'SIE is not available' is not pinned, last=4.18 is an estimate",
+        "source": ("commit 07197fd05fa3 (KVM: s390: don't load kvm without virtualization support), v4.5, with "
+                   "sclp.has_sief2 from commit 8dfd523f8523 (s390/sclp: introduce check for SIE), v4.5 (per SUSE "
+                   "backport headers); wording read in an older kvm-s390.c; when it became 'SIE is not available' is not "
+                   "pinned, last=4.18 is an estimate"),
         "sample": "kvm-s390: SIE not available",
-        "context": "Printed at module load: the machine/LPAR or the parent hypervisor (z/VM, or KVM without nested=1) does not offer SIE to this kernel.",
+        "context": ("Printed at module load: the machine/LPAR or the parent hypervisor (z/VM, or KVM without nested=1) "
+                    "does not offer SIE to this kernel."),
     },
     {
         "id": "s390_kvm_sie_is_not_available",
@@ -681,9 +786,11 @@ MESSAGES = (
         "first": "4.19",
         "last": None,
         "file": "arch/s390/kvm/kvm-s390.c",
-        "source": "kvm_s390_init() in arch/s390/kvm/kvm-s390.c (pr_fmt 'kvm-s390: ', KMSG_COMPONENT); present in the v6.3-era file read; first not pinned (estimate)",
+        "source": ("kvm_s390_init() in arch/s390/kvm/kvm-s390.c (pr_fmt 'kvm-s390: ', KMSG_COMPONENT); present in the "
+                   "v6.3-era file read; first not pinned (estimate)"),
         "sample": "kvm-s390: SIE is not available",
-        "context": "Printed at module load: a z/VM guest (z/VM does not provide SIE to guests) or a KVM guest whose host did not enable nested; with CONFIG_KMSG_IDS the prefix reads 'kvm-s390.a3074b:'.",
+        "context": ("Printed at module load: a z/VM guest (z/VM does not provide SIE to guests) or a KVM guest whose host "
+                    "did not enable nested; with CONFIG_KMSG_IDS the prefix reads 'kvm-s390.a3074b:'."),
     },
     # ------------------------------------------------------------------ powerpc (arch/powerpc/kvm/book3s_hv.c)
     {
@@ -709,42 +816,65 @@ BEHAVIOUR = (
         "first": "5.6",
         "file": "arch/x86/kernel/cpu/feat_ctl.c",
         "source": "commit ef4d3bf19855 (x86/cpu: Clear VMX feature flag if VMX is not fully enabled), v5.6",
-        "meaning": "from this version the kernel removes vmx from /proc/cpuinfo when IA32_FEATURE_CONTROL is locked without VMX for the current TXT mode, or cannot be read (some hypervisors); before it, vmx shows whenever CPUID has VT-x. Beware: a kernel built without CONFIG_KVM_INTEL that finds the MSR unlocked locks it itself with VMX off, so vmx vanishes with no 'disabled by BIOS' line.",
+        "meaning": ("from this version the kernel removes vmx from /proc/cpuinfo when IA32_FEATURE_CONTROL is locked "
+                    "without VMX for the current TXT mode, or cannot be read (some hypervisors); before it, vmx shows "
+                    "whenever CPUID has VT-x. Beware: a kernel built without CONFIG_KVM_INTEL that finds the MSR unlocked "
+                    "locks it itself with VMX off, so vmx vanishes with no 'disabled by BIOS' line."),
     },
     {
         "id": "kvm_vmx_uses_feature_flag",
         "first": "5.6",
         "file": "arch/x86/kvm/vmx/vmx.c",
-        "source": "commit a4d0b2fdbcf7 (KVM: VMX: Use VMX feature flag to query BIOS enabling), v5.6, with 'KVM: VMX: Drop initialization of IA32_FEAT_CTL MSR' in the same series",
-        "meaning": "before 5.6 kvm_intel read IA32_FEATURE_CONTROL itself and, if the MSR was unlocked, locked it with VMX on when enabling; from 5.6 the boot code (feat_ctl.c) does that and kvm_intel only looks at the vmx flag, so 'kvm: disabled by bios' and later 'VMX not enabled (by BIOS)' follow the /proc/cpuinfo flag.",
+        "source": ("commit a4d0b2fdbcf7 (KVM: VMX: Use VMX feature flag to query BIOS enabling), v5.6, with 'KVM: VMX: "
+                   "Drop initialization of IA32_FEAT_CTL MSR' in the same series"),
+        "meaning": ("before 5.6 kvm_intel read IA32_FEATURE_CONTROL itself and, if the MSR was unlocked, locked it with "
+                    "VMX on when enabling; from 5.6 the boot code (feat_ctl.c) does that and kvm_intel only looks at the "
+                    "vmx flag, so 'kvm: disabled by bios' and later 'VMX not enabled (by BIOS)' follow the /proc/cpuinfo "
+                    "flag."),
     },
     {
         "id": "svm_flag_cleared_when_firmware_off",
         "first": "6.7",
         "file": "arch/x86/kernel/cpu/amd.c",
         "source": "commit 7deda2ce5b33 (x86/cpu: Clear SVM feature if disabled by BIOS), v6.7; hygon.c gets the same code",
-        "meaning": "from this version the kernel removes svm from /proc/cpuinfo when VM_CR.SVMDIS is set and prints 'SVM disabled (by BIOS) in MSR_VM_CR' once; kvm_amd then says 'SVM not supported by CPU N'. Before 6.7 svm shows whenever CPUID has AMD-V, even when firmware disabled it.",
+        "meaning": ("from this version the kernel removes svm from /proc/cpuinfo when VM_CR.SVMDIS is set and prints 'SVM "
+                    "disabled (by BIOS) in MSR_VM_CR' once; kvm_amd then says 'SVM not supported by CPU N'. Before 6.7 "
+                    "svm shows whenever CPUID has AMD-V, even when firmware disabled it."),
     },
     {
         "id": "x86_vendor_module_autoload_by_cpu_flag",
         "first": "3.10",
         "file": "arch/x86/kvm/vmx/vmx.c",
-        "source": "MODULE_DEVICE_TABLE(x86cpu, vmx_cpu_id) / MODULE_DEVICE_TABLE(x86cpu, svm_cpu_id) matching X86_FEATURE_VMX / X86_FEATURE_SVM in vmx.c and svm.c (seen in arch/x86/kvm/svm.c and arch/x86/kvm/svm/svm.c versions read; first not pinned)",
-        "meaning": "udev autoloads kvm_intel/kvm_amd from the CPU modalias, i.e. only when the kernel shows vmx/svm. Once the kernel clears the flag (vmx from 5.6, svm from 6.7, firmware off) nothing autoloads the module, so the kvm_intel:/kvm_amd: line appears only if something loads it explicitly (modprobe, modules-load.d, libvirt); absence of that line is then no evidence.",
+        "source": ("MODULE_DEVICE_TABLE(x86cpu, vmx_cpu_id) / MODULE_DEVICE_TABLE(x86cpu, svm_cpu_id) matching "
+                   "X86_FEATURE_VMX / X86_FEATURE_SVM in vmx.c and svm.c (seen in arch/x86/kvm/svm.c and "
+                   "arch/x86/kvm/svm/svm.c versions read; first not pinned)"),
+        "meaning": ("udev autoloads kvm_intel/kvm_amd from the CPU modalias, i.e. only when the kernel shows vmx/svm. "
+                    "Once the kernel clears the flag (vmx from 5.6, svm from 6.7, firmware off) nothing autoloads the "
+                    "module, so the kvm_intel:/kvm_amd: line appears only if something loads it explicitly (modprobe, "
+                    "modules-load.d, libvirt); absence of that line is then no evidence."),
     },
     {
         "id": "x86_support_checks_in_vendor_modules",
         "first": "6.3",
         "file": "arch/x86/kvm/vmx/vmx.c",
-        "source": "commit d41931324975 (KVM: x86: Do VMX/SVM support checks directly in vendor code) and commit 8d20bd638167 (KVM: x86: Unify pr_fmt to use module name for all KVM modules), v6.3",
-        "meaning": "up to 6.2 kvm.ko (x86.c) printed the verdict ('kvm: no hardware support ...', 'kvm: ... disabled by bios'); from 6.3 kvm_intel/kvm_amd print it themselves, per CPU, with 'kvm_intel: '/'kvm_amd: ' prefixes, and check the CPU before the 'already loaded vendor module' test. The 'kvm: ' prefix stays on x86.c and kvm_main.c lines.",
+        "source": ("commit d41931324975 (KVM: x86: Do VMX/SVM support checks directly in vendor code) and commit "
+                   "8d20bd638167 (KVM: x86: Unify pr_fmt to use module name for all KVM modules), v6.3"),
+        "meaning": ("up to 6.2 kvm.ko (x86.c) printed the verdict ('kvm: no hardware support ...', 'kvm: ... disabled by "
+                    "bios'); from 6.3 kvm_intel/kvm_amd print it themselves, per CPU, with 'kvm_intel: '/'kvm_amd: ' "
+                    "prefixes, and check the CPU before the 'already loaded vendor module' test. The 'kvm: ' prefix stays "
+                    "on x86.c and kvm_main.c lines."),
     },
     {
         "id": "virtualization_enabled_at_module_load",
         "first": "6.12",
         "file": "virt/kvm/kvm_main.c",
-        "source": "commit b4886fab6fb6 (KVM: Add a module param to allow enabling virtualization when KVM is loaded) and 'KVM: Enable virtualization at load/initialization by default' (same series, branch kvm-redo-enable-virt), v6.12",
-        "meaning": "kvm.enable_virt_at_load=1 by default: VMXON/EFER.SVME happen when kvm_intel/kvm_amd load, not when the first VM starts. Before 6.12 another hypervisor holding VT-x/AMD-V shows as 'kvm: enabling virtualization on CPUn failed' only when a VM is started (modules load fine, /dev/kvm exists); from 6.12 the vendor module fails to load and /dev/kvm is absent, unless kvm.enable_virt_at_load=0.",
+        "source": ("commit b4886fab6fb6 (KVM: Add a module param to allow enabling virtualization when KVM is loaded) "
+                   "and 'KVM: Enable virtualization at load/initialization by default' (same series, branch "
+                   "kvm-redo-enable-virt), v6.12"),
+        "meaning": ("kvm.enable_virt_at_load=1 by default: VMXON/EFER.SVME happen when kvm_intel/kvm_amd load, not when "
+                    "the first VM starts. Before 6.12 another hypervisor holding VT-x/AMD-V shows as 'kvm: enabling "
+                    "virtualization on CPUn failed' only when a VM is started (modules load fine, /dev/kvm exists); from "
+                    "6.12 the vendor module fails to load and /dev/kvm is absent, unless kvm.enable_virt_at_load=0."),
     },
     {
         "id": "riscv_kvm_exists",
@@ -757,8 +887,11 @@ BEHAVIOUR = (
         "id": "s390_sie_in_cpuinfo",
         "first": "4.5",
         "file": "arch/s390/kernel/processor.c",
-        "source": "commit 7f16d7e787b7 (s390: show virtualization support in /proc/cpuinfo), v4.5; kvm refuses to load without SIE from commit 07197fd05fa3, v4.5",
-        "meaning": "from 4.5 the s390 'features' line in /proc/cpuinfo lists 'sie' when this kernel may use SIE, and kvm fails to load (with 'SIE (is) not available') when it may not; before 4.5 kvm loaded and VM creation failed silently.",
+        "source": ("commit 7f16d7e787b7 (s390: show virtualization support in /proc/cpuinfo), v4.5; kvm refuses to load "
+                   "without SIE from commit 07197fd05fa3, v4.5"),
+        "meaning": ("from 4.5 the s390 'features' line in /proc/cpuinfo lists 'sie' when this kernel may use SIE, and kvm "
+                    "fails to load (with 'SIE (is) not available') when it may not; before 4.5 kvm loaded and VM creation "
+                    "failed silently."),
     },
     {
         "id": "arm64_kvm_mode_none",

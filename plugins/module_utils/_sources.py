@@ -4,15 +4,18 @@
 """Reading a host: the only code of the collection's facts that opens files.
 
 ``HostFiles`` reads text under a root (``/`` for the live host, or a captured snapshot).
-The live probes (``/dev/kvm`` ioctls, ``/dev/kmsg``, CPUID and MSR devices) only run on
-the live host; none of them loads a module, writes or starts a process.
+A snapshot is data someone sent: every path in it is resolved inside its root without
+following a symbolic link (``openat2`` with ``RESOLVE_IN_ROOT`` where the kernel has it,
+else one ``O_NOFOLLOW`` directory at a time), and only regular files are read. On either
+kind of root a read never blocks (``O_NONBLOCK``, a FIFO or device is refused before it is
+opened) and is capped. The live probes (``/dev/kvm`` ioctls, ``/dev/kmsg``, CPUID and MSR
+devices) only run on the live host; none of them loads a module, writes or starts a process.
 """
-
-from __future__ import annotations
 
 import errno
 import fcntl
 import os
+import stat
 import struct
 
 # ioctl numbers of <linux/kvm.h>: _IO(KVMIO=0xAE, 0x00) and _IO(KVMIO, 0x01).
@@ -21,72 +24,342 @@ KVM_CREATE_VM = 0xAE01
 
 # Cap what one read takes, so a huge kern.log or a broken sysfs file cannot stall gathering.
 DEFAULT_LIMIT = 262144
+# Cap of a one-line value (a kernel release, a DMI string, a sysfs setting): the kernel's own
+# are at most 64 characters (osrelease) or a page, a longer one is not a host's.
+FIELD_LIMIT = 256
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_FILE_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
+# <linux/openat2.h>
+_RESOLVE_NO_MAGICLINKS = 0x02
+_RESOLVE_NO_SYMLINKS = 0x04
+_RESOLVE_IN_ROOT = 0x10
+# openat2 has the same number on every architecture that took the unified table (Linux 5.6).
+_OPENAT2_SYSCALL = {"x86_64": 437, "aarch64": 437, "i686": 437, "i386": 437, "armv7l": 437,
+                    "armv8l": 437, "ppc64le": 437, "ppc64": 437, "s390x": 437, "riscv64": 437,
+                    "loongarch64": 437}
+# Errors that say openat2 is not there (old kernel, seccomp filter), not that a path is bad.
+_OPENAT2_ABSENT = (errno.ENOSYS, errno.EPERM, errno.EINVAL, errno.E2BIG)
+_openat2 = None  # the ctypes call once tried; False when this kernel has none
+_KINDS = ((stat.S_ISDIR, "directory"), (stat.S_ISLNK, "symbolic link"), (stat.S_ISFIFO, "fifo"),
+          (stat.S_ISCHR, "character device"), (stat.S_ISBLK, "block device"),
+          (stat.S_ISSOCK, "socket"))
 
 
 class SnapshotError(Exception):
     """The directory given as a host's root cannot be read as one."""
 
 
+class _Refused(Exception):
+    """A path that is not read, with the phrase for the evidence."""
+
+
 class HostFiles(object):
     """Text files of a host under ``root``; every read answers, none raises.
 
     ``read`` returns ``(text, None)`` or ``(None, why)`` where ``why`` is a short phrase
-    such as ``'missing'`` or ``'permission denied'``. Raises ``SnapshotError`` when
-    ``root`` is not a directory that holds a host (its ``proc`` or ``sys``).
+    such as ``'missing'``, ``'permission denied'``, ``'not a regular file (fifo)'`` or
+    ``'/proc is a symbolic link, not followed'``. Raises ``SnapshotError`` when ``root`` is
+    empty, or not a directory that holds a host (its ``proc`` or ``sys``).
     """
 
     def __init__(self, root="/"):
-        self.root = os.path.abspath(root or "/")
-        self.live = self.root == "/"
-        if not self.live:
-            if not os.path.isdir(self.root):
-                raise SnapshotError(
-                    "the snapshot directory %s does not exist or is not a directory; give the "
-                    "root/ folder of a captured host, or / for this host" % self.root)
-            if not (os.path.isdir(self.path("/proc")) or os.path.isdir(self.path("/sys"))):
-                raise SnapshotError(
-                    "%s does not look like a captured host: it has neither proc/ nor sys/ in it; "
-                    "give the root/ folder that the capture tool wrote (for example "
-                    "CASE/root, not CASE)" % self.root)
+        if not root:
+            raise SnapshotError(
+                "the root is empty; give / for this host, or the root/ folder of a captured host")
+        self.root = os.path.abspath(root)
+        self.live = self.root.strip("/") == ""
+        self._fd = None
+        if self.live:
+            self.root = "/"
+            return
+        # The folders above the root are the caller's; the root itself came with the snapshot.
+        if os.path.islink(self.root):
+            raise SnapshotError(
+                "the snapshot directory %s is a symbolic link, which is not followed; give the "
+                "directory itself" % self.root)
+        try:
+            self._fd = os.open(self.root, _DIR_FLAGS)
+        except OSError:
+            raise SnapshotError(
+                "the snapshot directory %s does not exist or is not a directory; give the "
+                "root/ folder of a captured host, or / for this host" % self.root)
+        if not (self._is_dir("/proc") or self._is_dir("/sys")):
+            os.close(self._fd)
+            self._fd = None
+            raise SnapshotError(
+                "%s does not look like a captured host: it has neither proc/ nor sys/ in it "
+                "(as directories: links are not followed); give the root/ folder that the "
+                "capture tool wrote (for example CASE/root, not CASE)" % self.root)
+
+    def __del__(self):
+        if getattr(self, "_fd", None) is not None:
+            os.close(self._fd)
+            self._fd = None
 
     def path(self, path):
-        """The real path of a host path under this root."""
+        """The real path of a host path under this root (for the live probes)."""
         return os.path.join(self.root, path.lstrip("/"))
 
     def read(self, path, limit=DEFAULT_LIMIT, tail=False):
-        """Text of a host file (at most ``limit`` bytes; the last ones when ``tail``)."""
+        """Text of a host file (at most ``limit`` bytes; the last ones when ``tail``).
+
+        Returns ``(text, None)``, or ``(None, why)`` when the file is missing, unreadable or
+        not a regular file. Bytes that are not UTF-8 become U+FFFD.
+        """
         try:
-            with open(self.path(path), "rb") as handle:
-                if tail:
-                    size = os.fstat(handle.fileno()).st_size
-                    if size > limit:
-                        handle.seek(size - limit)
-                data = handle.read(limit)
+            if self.live:
+                data = _read_file(None, path, limit, tail)
+            else:
+                parent, name = self._parent(path)
+                try:
+                    data = _read_file(parent, name, limit, tail)
+                finally:
+                    os.close(parent)
+        except _Refused as exc:
+            return None, str(exc)
         except OSError as exc:
             return None, _why(exc)
+        except ValueError:  # a NUL in the name
+            return None, "not a valid file name"
         return data.decode("utf-8", "replace"), None
 
     def text(self, path, limit=DEFAULT_LIMIT):
         """Text of a host file, or None when it cannot be read."""
         return self.read(path, limit)[0]
 
+    def line(self, path, limit=FIELD_LIMIT):
+        """First line of a host file, stripped and cut to ``limit`` characters, or None."""
+        text = self.read(path, limit * 4 + 1)[0]
+        if text is None:
+            return None
+        return text.strip().split("\n", 1)[0].strip()[:limit]
+
     def exists(self, path):
-        """Whether a host path exists (for a snapshot: was captured)."""
-        return os.path.lexists(self.path(path))
+        """Whether a host path exists (for a snapshot: was captured; a link counts, unfollowed)."""
+        if self.live:
+            return os.path.lexists(path)
+        try:
+            parent, name = self._parent(path)
+        except (_Refused, OSError, ValueError):
+            return False
+        try:
+            os.stat(name, dir_fd=parent, follow_symlinks=False)
+            return True
+        except (OSError, ValueError):
+            return False
+        finally:
+            os.close(parent)
 
     def listdir(self, path):
-        """Sorted names in a host directory; empty when it is missing or unreadable."""
+        """Sorted names in a host directory; empty when it is missing or unreadable.
+
+        Names that are not UTF-8 come back with U+FFFD in place of their bytes.
+        """
+        return self.readdir(path)[0]
+
+    def readdir(self, path):
+        """``(sorted names, None)`` of a host directory, or ``([], why)`` as ``read`` says why."""
         try:
-            return sorted(os.listdir(self.path(path)))
-        except OSError:
-            return []
+            if self.live:
+                names = os.listdir(path)
+            else:
+                fd = self._dir(_parts(path))
+                try:
+                    names = os.listdir(fd)
+                finally:
+                    os.close(fd)
+        except _Refused as exc:
+            return [], str(exc)
+        except OSError as exc:
+            return [], _why(exc)
+        except ValueError:
+            return [], "not a valid file name"
+        return sorted(clean_name(name) for name in names), None
 
     def link_name(self, path):
-        """Last component of a symlink's target (a driver or IOMMU group), or None."""
+        """Last component of a symlink's target (a driver or IOMMU group), or None.
+
+        The link is read, never followed.
+        """
         try:
-            return os.path.basename(os.readlink(self.path(path)).rstrip("/")) or None
-        except OSError:
+            if self.live:
+                target = os.readlink(path)
+            else:
+                parent, name = self._parent(path)
+                try:
+                    target = os.readlink(name, dir_fd=parent)
+                finally:
+                    os.close(parent)
+        except (_Refused, OSError, ValueError):
             return None
+        return clean_name(os.path.basename(target.rstrip("/"))) or None
+
+    def _is_dir(self, path):
+        try:
+            os.close(self._dir(_parts(path)))
+            return True
+        except (_Refused, OSError, ValueError):
+            return False
+
+    def _parent(self, path):
+        """``(directory fd, last name)`` of a snapshot path; the caller closes the fd."""
+        parts = _parts(path)
+        if not parts:
+            raise _Refused("not a regular file (directory)")
+        return self._dir(parts[:-1]), parts[-1]
+
+    def _dir(self, parts):
+        """An fd of the snapshot directory ``parts``, resolved inside the root, no link followed."""
+        global _openat2  # pylint: disable=global-statement
+        if not parts:
+            return os.dup(self._fd)
+        if _openat2 is None:
+            _openat2 = _load_openat2(self._fd)
+        if _openat2:
+            try:
+                return _openat2(self._fd, "/".join(parts), _DIR_FLAGS,
+                                _RESOLVE_IN_ROOT | _RESOLVE_NO_SYMLINKS | _RESOLVE_NO_MAGICLINKS)
+            except OSError as exc:
+                if exc.errno in (errno.ENOENT, errno.EACCES):
+                    raise
+                # A link or a non-directory on the way: the walk says which one.
+        return _walk(self._fd, parts)
+
+
+def _parts(path):
+    """The names of a host path, ``..`` kept inside the root as RESOLVE_IN_ROOT does."""
+    parts = []
+    for part in path.split("/"):
+        if part == "..":
+            if parts:
+                parts.pop()
+        elif part and part != ".":
+            parts.append(part)
+    return parts
+
+
+def _walk(root_fd, parts):
+    """Open directory ``parts`` below ``root_fd`` one name at a time, never through a link."""
+    fd = os.dup(root_fd)
+    try:
+        for index, part in enumerate(parts):
+            try:
+                following = os.open(part, _DIR_FLAGS, dir_fd=fd)
+            except OSError as exc:
+                kind = _kind(part, fd) if exc.errno in (errno.ENOTDIR, errno.ELOOP) else None
+                if kind == "symbolic link":
+                    raise _Refused("/%s is a symbolic link, not followed" % "/".join(parts[:index + 1]))
+                if kind:
+                    raise _Refused("/%s is not a directory (%s)" % ("/".join(parts[:index + 1]), kind))
+                raise
+            os.close(fd)
+            fd = following
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _kind(name, dir_fd):
+    """What a name is when it is not a regular file or directory (``'fifo'``...), or None."""
+    try:
+        mode = os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode):
+        return "regular file"
+    for test, kind in _KINDS:
+        if test(mode):
+            return kind
+    return "special file"
+
+
+def _read_file(dir_fd, name, limit, tail):
+    """Bytes of a regular file, looked at before it is opened so no FIFO or device is opened.
+
+    With ``dir_fd`` (a snapshot), ``name`` is one name in that directory and a link there is
+    refused; without (the live host), ``name`` is a path whose links the kernel made.
+    """
+    if dir_fd is None:
+        before = os.stat(name)
+        flags = _FILE_FLAGS
+    else:
+        before = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+        flags = _FILE_FLAGS | os.O_NOFOLLOW
+    if stat.S_ISLNK(before.st_mode):
+        raise _Refused("a symbolic link, not followed")
+    if not stat.S_ISREG(before.st_mode):
+        raise _Refused(_not_regular(before.st_mode))
+    fd = os.open(name, flags, dir_fd=dir_fd)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or (info.st_dev, info.st_ino) != (before.st_dev, before.st_ino):
+            raise _Refused("changed while it was opened")
+        if tail and info.st_size > limit:
+            os.lseek(fd, info.st_size - limit, os.SEEK_SET)
+        # procfs says size 0 and sysfs a page: read in steps until the end or the cap.
+        step = max(min(info.st_size + 1, limit), 16384)
+        chunks = []
+        total = 0
+        while total < limit:
+            chunk = os.read(fd, min(step, limit - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
+
+
+def _not_regular(mode):
+    for test, kind in _KINDS:
+        if test(mode):
+            return "not a regular file (%s)" % kind
+    return "not a regular file"
+
+
+def clean_name(name):
+    """A file name as text: bytes that are not UTF-8 (kept by os as surrogates) become U+FFFD."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _load_openat2(root_fd):
+    """A ctypes call of openat2(2), or False where this kernel or architecture has none."""
+    number = _OPENAT2_SYSCALL.get(os.uname()[4])
+    if number is None:
+        return False
+    try:
+        import ctypes
+    except ImportError:
+        return False
+
+    class OpenHow(ctypes.Structure):  # struct open_how
+        _fields_ = [("flags", ctypes.c_uint64), ("mode", ctypes.c_uint64), ("resolve", ctypes.c_uint64)]
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        syscall = libc.syscall
+    except (OSError, AttributeError):
+        return False
+    syscall.restype = ctypes.c_long
+
+    def openat2(dir_fd, path, flags, resolve):
+        how = OpenHow(flags, 0, resolve)
+        fd = syscall(ctypes.c_long(number), ctypes.c_int(dir_fd), ctypes.c_char_p(os.fsencode(path)),
+                     ctypes.byref(how), ctypes.c_size_t(ctypes.sizeof(how)))
+        if fd < 0:
+            code = ctypes.get_errno()
+            raise OSError(code, os.strerror(code), path)
+        return fd
+
+    try:
+        os.close(openat2(root_fd, ".", _DIR_FLAGS, _RESOLVE_IN_ROOT | _RESOLVE_NO_SYMLINKS))
+    except OSError as exc:
+        if exc.errno in _OPENAT2_ABSENT:
+            return False
+    return openat2
 
 
 def _why(exc):
@@ -95,6 +368,8 @@ def _why(exc):
         return "missing"
     if exc.errno in (errno.EACCES, errno.EPERM):
         return "permission denied"
+    if exc.errno == errno.ELOOP:
+        return "a symbolic link, not followed"
     return os.strerror(exc.errno) if exc.errno else str(exc)
 
 

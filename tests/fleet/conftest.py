@@ -64,10 +64,10 @@ def fleet_run(tmp_path_factory):
         # Pipelining and become, seen in the connection's log for one host. Ansible skips become
         # when become_user is the user it logs in as (root here), so this run becomes nobody.
         run["verbose"] = _playbook(env, "-l", "kvm-001", "-vvv", "-e", "ansible_become_user=nobody",
-                                   "-e", "report_dir=%s" % one_dir)
+                                   "-e", "kvm_report_dir=%s" % one_dir)
         run["verbose_report"] = json.loads((one_dir / "hosts.json").read_text()) if (one_dir / "hosts.json").exists() else None
         # The whole fleet, after: its facts replace kvm-001's, gathered as nobody, in the cache.
-        run["live"] = _playbook(env, "-e", "report_dir=%s" % live_dir)
+        run["live"] = _playbook(env, "-e", "kvm_report_dir=%s" % live_dir)
         inventory = fleet.inventory.read_text()
         config = fleet.config.read_text()
     run["leftovers"] = fleet.leftovers()
@@ -76,7 +76,7 @@ def fleet_run(tmp_path_factory):
     work.joinpath("ansible.cfg").write_text(config)
     env = dict(os.environ, ANSIBLE_CONFIG=str(work / "ansible.cfg"), ANSIBLE_INVENTORY=str(work / "inventory.yml"),
                ANSIBLE_NOCOLOR="1", **caching)
-    run["cache"] = _playbook(env, "-e", "kvm_report_from_cache=true", "-e", "report_dir=%s" % cache_dir)
+    run["cache"] = _playbook(env, "-e", "kvm_report_from_cache=true", "-e", "kvm_report_dir=%s" % cache_dir)
     for name, directory in (("live_report", live_dir), ("cache_report", cache_dir)):
         run[name] = {
             "dir": directory,

@@ -8,8 +8,8 @@ own TCP connection and its own ssh ControlMaster, as separate machines would. ss
 at most 16 sockets per process, so a fleet of 200 is served by 13 sshd processes started here
 in the foreground (-D) with a throwaway config, host key and client key. A few names point at
 addresses where nothing listens: they are unreachable. Every 4th host reads a captured host
-from tests/unit/fixtures through kvm_facts_root, so the verdicts differ; one host points
-kvm_facts_root at a missing snapshot, so its gathering fails.
+from tests/unit/fixtures through kvm_snapshot_root, so the verdicts differ; one host points
+kvm_snapshot_root at a missing snapshot, so its gathering fails.
 
 Use as a context manager; leaving it ends every ssh master and sshd process it caused.
 """
@@ -86,7 +86,7 @@ class Fleet:
         self.dir = None
         self.port = None
         self.processes = []
-        self.expected = {}  # host name -> the kvm_facts_root it was given
+        self.expected = {}  # host name -> the kvm_snapshot_root it was given
 
     # Paths inside the fleet's directory; kept short, ssh control sockets have a 108 byte limit.
     def path(self, name):
@@ -185,7 +185,7 @@ class Fleet:
                 time.sleep(0.1)
 
     def root_of(self, index):
-        """The kvm_facts_root of host number ``index``: every Nth reads a captured host."""
+        """The kvm_snapshot_root of host number ``index``: every Nth reads a captured host."""
         if index >= self.hosts - self.failing:
             return MISSING_SNAPSHOT
         roots = fixture_roots()
@@ -199,7 +199,7 @@ class Fleet:
             root = self.root_of(i)
             self.expected[host_name(i)] = root
             lines.append("        %s: {ansible_host: %s%s}" % (
-                host_name(i), address(i), "" if root == "/" else ", kvm_facts_root: %s" % root))
+                host_name(i), address(i), "" if root == "/" else ", kvm_snapshot_root: %s" % root))
         lines += ["    closed:", "      hosts:"]
         for i in range(self.closed):
             name = "gone-%02d" % (i + 1)

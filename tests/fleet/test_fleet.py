@@ -8,10 +8,14 @@ from __future__ import annotations
 import csv
 import io
 
+import factcache
 import sshfleet
 
-REASONS = {"ok", "cpu_unsupported", "firmware_disabled", "nested_not_exposed", "module_not_loaded",
-           "kernel_disabled", "device_missing", "device_inaccessible", "unknown"}
+factcache.import_collection()
+
+from ansible_collections.hypervisor.kvm.plugins.module_utils._reasons import REASONS as _REASONS  # noqa: E402  pylint: disable=wrong-import-position
+
+REASONS = set(_REASONS)
 
 
 def test_live_run_succeeds(fleet_run):

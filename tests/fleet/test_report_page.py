@@ -13,8 +13,11 @@ import tempfile
 
 import pytest
 
+import factcache
 import sshfleet
 from sshfleet import OUTPUT
+
+factcache.import_collection()
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -129,6 +132,10 @@ def test_remediation_for_every_host_that_cannot(page, fleet_run):
     report = fleet_run["live_report"]["json"]
     named = page.eval_on_selector_all(".fix .hostlist .h", "names => names.map(n => n.textContent)")
     assert sorted(named) == sorted(r["host"] for r in report["hosts"] if not r["usable"])
+    # Off screen, the lists are not laid out (content-visibility: auto): scrolled to, they are.
+    page.locator('.fix[data-verdict="failed"]').scroll_into_view_if_needed()
+    page.wait_for_function("selector => document.querySelector(selector).innerText.length > 0",
+                           arg='.fix[data-verdict="failed"] .hostlist')
     failed = page.inner_text('.fix[data-verdict="failed"] .hostlist')
     assert sshfleet.MISSING_SNAPSHOT in failed, failed
     link = page.get_attribute('#hosts-table tr[data-verdict="unreachable"] a.badge', "href")
@@ -150,3 +157,12 @@ def test_screenshots_phone_and_print(page, fleet_run):
     assert not page.is_visible("#filter")
     page.pdf(path=str(OUTPUT / "report.pdf"), format="A4")
     assert (OUTPUT / "report.pdf").stat().st_size > 10000
+
+
+def test_labels_are_the_collections(page, fleet_run):
+    from ansible_collections.hypervisor.kvm.plugins.module_utils._reasons import LABELS  # pylint: disable=import-outside-toplevel
+    badges = page.eval_on_selector_all("#hosts-table tbody tr", "rows => rows.map(r => [r.dataset.verdict, "
+                                       "r.querySelector('.badge').textContent])")
+    for verdict, text in badges:
+        if verdict in LABELS:
+            assert text == LABELS[verdict], (verdict, text)

@@ -8,8 +8,6 @@ This one does the same job with what Python ships: ensurepip, then ``pip install
 packages ansible-test asks for (pip itself at its pinned version) from the index.
 """
 
-from __future__ import annotations
-
 import subprocess
 import sys
 

@@ -15,8 +15,9 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.hypervisor.kvm.plugins.filter.kvm_fleet_csv import kvm_fleet_csv
-from ansible_collections.hypervisor.kvm.plugins.filter.kvm_fleet_report import COLUMNS, VERDICTS, kvm_fleet_report
+from ansible_collections.hypervisor.kvm.plugins.filter.kvm_fleet_report import COLUMNS, CUT, REMEDIATION, VERDICTS, kvm_fleet_report
 from ansible_collections.hypervisor.kvm.plugins.module_utils._facts import gather
+from ansible_collections.hypervisor.kvm.plugins.module_utils._reasons import LABELS, MEANINGS, REASONS
 
 FIXTURES = pathlib.Path(__file__).resolve().parents[2] / "fixtures"
 CASES = sorted(p.name for p in FIXTURES.iterdir() if (p / "root").is_dir())
@@ -43,6 +44,7 @@ def test_every_captured_host_gets_its_verdict(facts):
         row = rows[case]
         assert row["verdict"] == kvm["reason"] and row["usable"] is kvm["usable"] and row["source"] == "live"
         assert row["cpu_model"] == kvm["cpu"]["model"] and row["hypervisor"] == kvm["guest"]["hypervisor"]
+        assert row["cpu_extension_shown"] is kvm["cpu"].get("extension_shown")
         assert row["gpus"] == len(kvm["gpus"]) and len(row["gpu_list"]) == row["gpus"]
         assert (row["remediation"] == "") is kvm["usable"]
         assert list(row) == list(COLUMNS)
@@ -132,7 +134,9 @@ def test_csv_has_a_row_per_host_with_the_report_values(facts):
 
 @pytest.mark.parametrize("value, cell", [
     ("=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0"), ("+1", "'+1"), ("-x", "'-x"), ("@SUM(1)", "'@SUM(1)"),
-    ("plain, with comma", "plain, with comma"), (None, ""), (True, "true"), (3, "3"), (["a", "b"], "a; b"),
+    ("\tcmd", "'\tcmd"), ("\rcmd", "'\rcmd"), ("\ncmd", "'\ncmd"),
+    ("plain, with comma", "plain, with comma"), (None, ""), (True, "true"), (3, "3"), (-3, "-3"), (["a", "b"], "a; b"),
+    (["=1", "x"], "'=1; x"),
 ])
 def test_csv_cells(value, cell):
     text = kvm_fleet_csv({"columns": ["host", "x"], "hosts": [{"host": "h", "x": value}]})
@@ -142,3 +146,121 @@ def test_csv_cells(value, cell):
 def test_csv_refuses_what_is_not_a_report():
     with pytest.raises(AnsibleFilterError, match="kvm_fleet_report"):
         kvm_fleet_csv([{"host": "h"}])
+
+
+def test_verdicts_are_the_collections_reasons_then_the_reports_own():
+    assert VERDICTS[:len(REASONS)] == REASONS
+    assert set(VERDICTS[len(REASONS):]) == {"malformed", "failed", "unreachable", "no_data"}
+    report = kvm_fleet_report(["h"], {"h": {"ansible_facts": {"kvm": {"usable": False, "reason": "module_blocked"}}}})
+    assert report["counts"] == [{"verdict": "module_blocked", "label": LABELS["module_blocked"],
+                                 "meaning": MEANINGS["module_blocked"], "count": 1}]
+
+
+def good_facts():
+    return {"usable": False, "reason": "module_not_loaded", "remediation": "Load it.", "arch": "x86_64", "kernel": "6.1",
+            "cpu": {"vendor": "intel", "model": "Xeon", "extension": "vmx", "extension_shown": True, "count": 8},
+            "guest": {"hypervisor": None, "container": None}, "nested": {"enabled": None},
+            "iommu": {"enabled": True, "groups": 12},
+            "gpus": [{"vendor": "nvidia", "address": "0000:41:00.0", "driver": "vfio-pci", "passthrough_ready": True}]}
+
+
+def set_path(facts, path, value):
+    *parents, last = path
+    target = facts
+    for key in parents:
+        target = target[key]
+    target[last] = value
+    return facts
+
+
+@pytest.mark.parametrize("path, value, words", [
+    (("reason",), ["ok"], "reason is a list, not text"),
+    (("reason",), None, "reason is null, not text"),
+    (("reason",), "<script>alert(1)</script>", "is not one of kvm_facts' reasons"),
+    (("usable",), "yes", "usable is text, not true/false"),
+    (("usable",), True, "usable is true with reason 'module_not_loaded'"),
+    (("remediation",), 42, "remediation is a number, not text or null"),
+    (("remediation",), {"do": "x"}, "remediation is a mapping"),
+    (("cpu",), "Xeon", "cpu is text, not a mapping or null"),
+    (("cpu", "count"), "8", "cpu.count is text, not a whole number or null"),
+    (("cpu", "count"), True, "cpu.count is a boolean"),
+    (("cpu", "count"), 8.5, "cpu.count is a number, not a whole number"),
+    (("cpu", "extension_shown"), "yes", "cpu.extension_shown is text"),
+    (("guest", "hypervisor"), ["kvm"], "guest.hypervisor is a list"),
+    (("iommu", "groups"), "<img src=x onerror=alert(1)>", "iommu.groups is text"),
+    (("gpus",), {"vendor": "nvidia"}, "gpus is a mapping, not a list or null"),
+    (("gpus",), ["nvidia"], "gpus[0] is text, not a mapping"),
+    (("gpus", 0, "vendor"), 4318, "gpus[0].vendor is a number, not text or null"),
+    (("gpus", 0, "passthrough_ready"), "true", "gpus[0].passthrough_ready is text"),
+])
+def test_a_malformed_host_is_its_own_row(path, value, words):
+    hostvars = {"bad": {"ansible_facts": {"kvm": set_path(good_facts(), path, value)}},
+                "good": {"ansible_facts": {"kvm": good_facts()}}}
+    report = kvm_fleet_report(["bad", "good"], hostvars)
+    bad, good = report["hosts"]
+    assert (bad["verdict"], bad["source"], bad["usable"]) == ("malformed", "cache", None)
+    assert words in bad["message"], bad["message"]
+    assert bad["remediation"] == REMEDIATION["malformed"]
+    assert good["verdict"] == "module_not_loaded" and good["cpu_count"] == 8 and good["gpu_list"]
+    assert [c["verdict"] for c in report["counts"]] == ["module_not_loaded", "malformed"]
+    kvm_fleet_csv(report)  # and the CSV of it
+
+
+@pytest.mark.parametrize("kvm", ["a string", ["a", "list"], 7, True])
+def test_facts_that_are_not_a_mapping(kvm):
+    for variables in ({"ansible_facts": {"kvm": kvm}},
+                      {"kvm_report_gathered": {"changed": False, "ansible_facts": {"kvm": kvm}}}):
+        row = kvm_fleet_report(["h"], {"h": variables})["hosts"][0]
+        assert row["verdict"] in ("malformed", "failed"), row
+        assert row["usable"] is None
+
+
+def test_a_host_with_many_problems_names_the_first_few():
+    facts = {"usable": 1, "reason": 2, "remediation": 3, "arch": 4, "kernel": 5, "cpu": {"vendor": 6, "model": 7, "extension": 8,
+             "count": "9"}, "gpus": [1] * 10}
+    message = kvm_fleet_report(["h"], {"h": {"ansible_facts": {"kvm": facts}}})["hosts"][0]["message"]
+    assert message.count(" is ") == 8 and "and 11 more" in message, message
+
+
+def test_long_fields_are_cut():
+    facts = good_facts()
+    facts["cpu"]["model"] = "M" * 1_000_000
+    facts["remediation"] = "R" * 1_000_000
+    facts["gpus"] = [dict(facts["gpus"][0], driver="d" * 5000)]
+    row = kvm_fleet_report(["h"], {"h": {"ansible_facts": {"kvm": facts}}})["hosts"][0]
+    assert len(row["cpu_model"]) == 200 + len(CUT) and row["cpu_model"].endswith(CUT)
+    assert len(row["remediation"]) == 4000 + len(CUT)
+    assert len(row["gpu_list"][0]) == 200 + len(CUT)
+    unreachable = dict(UNREACHABLE, msg="x" * 100_000)
+    assert len(kvm_fleet_report(["u"], {"u": {"kvm_report_gathered": unreachable}})["hosts"][0]["message"]) == 4000 + len(CUT)
+
+
+def test_too_many_gpus_is_malformed():
+    facts = good_facts()
+    facts["gpus"] = facts["gpus"] * 1000
+    row = kvm_fleet_report(["h"], {"h": {"ansible_facts": {"kvm": facts}}})["hosts"][0]
+    assert row["verdict"] == "malformed" and "1000 devices" in row["message"]
+
+
+class TemplatingHostVars(dict):
+    """Stands for Ansible's hostvars: [] would template, raw_get does not; counts the reads per host."""
+
+    def __init__(self, data):
+        super().__init__(data)
+        self.reads = {}
+
+    def raw_get(self, host):
+        self.reads[host] = self.reads.get(host, 0) + 1
+        return dict.__getitem__(self, host)
+
+    def __getitem__(self, host):
+        raise AssertionError("hostvars[%s] templates every variable of the host" % host)
+
+
+def test_each_host_is_read_once_and_never_templated(facts):
+    hostvars = TemplatingHostVars({case: {"kvm_report_gathered": live(kvm), "ansible_facts": {"kvm": kvm}}
+                                   for case, kvm in facts.items()})
+    report = kvm_fleet_report(list(hostvars) + ["not-in-inventory"], hostvars)
+    assert hostvars.reads == dict.fromkeys(facts, 1)
+    rows = {row["host"]: row for row in report["hosts"]}
+    assert rows["not-in-inventory"]["verdict"] == "no_data"

@@ -3,8 +3,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Build small host trees (the snapshot format) from text, for the verdict tables."""
 
-from __future__ import annotations
-
 import os
 
 

@@ -1,0 +1,305 @@
+# -*- coding: utf-8 -*-
+# Copyright: hypervisor.kvm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Hostile facts through the report playbook, from a jsonfile fact cache, into a browser.
+
+Every value a host or a fact cache returns is untrusted on the controller. Each input below is
+one host in the cache: script in every field, values of the wrong type, huge values, formula
+and template payloads. The report must be written with a row for every host, the page opened
+in headless chromium must run none of the payloads, and the CSV must prefix what a spreadsheet
+would run. The count of inputs tried and handled goes to tests/output/fleet/hostile.json.
+Also here: the report directory (created if missing, an existing one never chmodded, '' and /
+refused, a symlink planted at a file's name replaced and not followed).
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import io
+import json
+import os
+import shutil
+import stat
+import tempfile
+
+import pytest
+
+import factcache
+from sshfleet import OUTPUT
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]
+TEMPLATE_MARK = "/tmp/kvm-report-template-injection-%d" % os.getpid()
+
+# Each payload, if it ever ran, records itself in window.__pwned (set up before the page loads).
+SCRIPT_PAYLOADS = (
+    "<script>__pwned.push('script')</script>",
+    "</script><script>__pwned.push('close-script')</script>",
+    "<img src=x onerror=\"__pwned.push('img')\">",
+    "\"><svg onload=\"__pwned.push('svg')\">",
+    "'><body onload='__pwned.push(\"body\")'>",
+    "<iframe srcdoc=\"<script>parent.__pwned.push('iframe')</script>\"></iframe>",
+    "<!--<script>__pwned.push('comment')</script>-->",
+    "\u2028\u2029</script><script>__pwned.push('line-separator')</script>",
+    "javascript:__pwned.push('href')",
+    "<a href=\"javascript:__pwned.push('link')\" id=\"pwn-link\">x</a>",
+)
+FORMULAS = ("=cmd|' /C calc'!A0", "+SUM(1,1)", "-2+3", "@SUM(1)", "\t=1+1", "\r=1+1", "\n=1+1")
+TEMPLATES = ("{{ 7 * 7 }}", "{{ lookup('ansible.builtin.pipe', 'touch %s') }}" % TEMPLATE_MARK, "{% raw %}x{% endraw %}")
+TEXT_FIELDS = (("remediation",), ("arch",), ("kernel",), ("cpu", "vendor"), ("cpu", "model"), ("cpu", "extension"),
+               ("guest", "hypervisor"), ("guest", "container"), ("gpus", 0, "vendor"), ("gpus", 0, "address"),
+               ("gpus", 0, "driver"))
+
+
+def base_facts():
+    return {"usable": False, "reason": "module_not_loaded", "remediation": "Load kvm_intel.", "arch": "x86_64",
+            "kernel": "6.1.0", "cpu": {"vendor": "intel", "model": "Xeon", "extension": "vmx", "extension_shown": True,
+                                       "count": 8},
+            "guest": {"virtualized": False, "hypervisor": None, "container": None}, "nested": {"enabled": None},
+            "iommu": {"enabled": True, "groups": 4},
+            "gpus": [{"vendor": "nvidia", "address": "0000:41:00.0", "driver": "nouveau", "passthrough_ready": False}]}
+
+
+def put(facts, path, value):
+    target = facts
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    return facts
+
+
+def inputs():
+    """(host name, facts for the cache, the verdict the report must give) for every hostile input."""
+    cases = []
+    for number, payload in enumerate(SCRIPT_PAYLOADS + FORMULAS + TEMPLATES):
+        for path in TEXT_FIELDS:
+            cases.append(("text-%02d-%s" % (number, "-".join(map(str, path))), put(base_facts(), path, payload),
+                          "module_not_loaded"))
+    # The same payloads as an unknown reason: not one of kvm_facts' reasons.
+    for number, payload in enumerate(SCRIPT_PAYLOADS):
+        cases.append(("reason-%02d" % number, put(base_facts(), ("reason",), payload), "malformed"))
+    wrong_types = {
+        "reason-list": (("reason",), ["ok"]), "reason-number": (("reason",), 1), "reason-null": (("reason",), None),
+        "usable-text": (("usable",), "true"), "usable-contradicts": (("usable",), True),
+        "remediation-number": (("remediation",), 42), "remediation-list": (("remediation",), ["<b>x</b>"]),
+        "remediation-mapping": (("remediation",), {"<script>": "x"}),
+        "gpu-vendor-number": (("gpus", 0, "vendor"), 4318), "gpu-ready-text": (("gpus", 0, "passthrough_ready"), "yes"),
+        "gpu-not-mapping": (("gpus", 0), "<img src=x onerror=__pwned.push('gpu')>"),
+        "gpus-mapping": (("gpus",), {"vendor": "nvidia"}), "gpus-text": (("gpus",), "nvidia"),
+        "cpu-text": (("cpu",), "<script>__pwned.push('cpu')</script>"), "cpu-count-text": (("cpu", "count"), "<b>8</b>"),
+        "cpu-count-bool": (("cpu", "count"), True), "cpu-count-float": (("cpu", "count"), 1e308),
+        "cpu-shown-text": (("cpu", "extension_shown"), "<i>yes</i>"),
+        "iommu-groups-text": (("iommu", "groups"), "<img src=x onerror=__pwned.push('groups')>"),
+        "nested-list": (("nested",), ["on"]), "guest-number": (("guest",), 7),
+        "hypervisor-mapping": (("guest", "hypervisor"), {"name": "<script>"}),
+    }
+    for name, (path, value) in wrong_types.items():
+        cases.append(("type-" + name, put(base_facts(), path, value), "malformed"))
+    for name, value in {"kvm-text": "<script>__pwned.push('kvm')</script>", "kvm-list": [1, 2], "kvm-number": 3,
+                        "kvm-bool": True}.items():
+        cases.append(("type-" + name, value, "malformed"))
+    huge = base_facts()
+    huge["cpu"]["model"] = "<b>" * 300_000
+    huge["remediation"] = "x" * 2_000_000 + "<script>__pwned.push('huge')</script>"
+    cases.append(("huge-fields", huge, "module_not_loaded"))
+    many = base_facts()
+    many["gpus"] = many["gpus"] * 20_000
+    cases.append(("huge-gpu-list", many, "malformed"))
+    evidence = base_facts()
+    evidence["evidence"] = [{"source": "<script>", "observation": "x" * 100}] * 50_000
+    cases.append(("huge-evidence", evidence, "module_not_loaded"))
+    deep = base_facts()
+    nest = deep["guest"]
+    for _level in range(200):
+        nest["hypervisor"] = {"hypervisor": None}
+        nest = nest["hypervisor"]
+    cases.append(("deep-nesting", deep, "malformed"))
+    return cases
+
+
+CASES = inputs()
+EXPECTED = {name: verdict for name, facts, verdict in CASES}
+
+
+@pytest.fixture(scope="module")
+def hostile_run(tmp_path_factory):
+    work = tmp_path_factory.mktemp("hostile")
+    factcache.write_cache(work / "facts", {name: copy.deepcopy(facts) for name, facts, verdict in CASES})
+    factcache.write_inventory(work / "inventory.yml", [name for name, facts, verdict in CASES])
+    out = work / "report"
+    rc, output, seconds = factcache.playbook(factcache.environment(work / "facts"), "-i", work / "inventory.yml",
+                                             "hypervisor.kvm.report", "-e", "kvm_report_from_cache=true",
+                                             "-e", "kvm_report_dir=%s" % out)
+    (OUTPUT / "hostile-run.log").parent.mkdir(parents=True, exist_ok=True)
+    (OUTPUT / "hostile-run.log").write_text(output)
+    return {"rc": rc, "output": output, "seconds": seconds, "dir": out, "work": work}
+
+
+@pytest.fixture(scope="module")
+def report(hostile_run):
+    assert hostile_run["rc"] == 0, hostile_run["output"][-4000:]
+    return json.loads((hostile_run["dir"] / "hosts.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    profile = tempfile.mkdtemp(prefix="kvm-hostile-chromium-")
+    try:
+        with sync_api.sync_playwright() as playwright:
+            context = playwright.chromium.launch_persistent_context(profile, executable_path=CHROMIUM, headless=True,
+                                                                    args=FLAGS, viewport={"width": 1280, "height": 900})
+            context.set_default_timeout(30000)
+            yield context
+            context.close()
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def open_page(browser, path, filters=()):
+    """What the browser saw of the page at ``path``: the hosts of every page of rows, what ran, what was fetched."""
+    tab = browser.new_page()
+    seen = {"requests": [], "dialogs": [], "errors": []}
+    tab.add_init_script("window.__pwned = []; window.alert = window.confirm = window.prompt = "
+                        "function () { window.__pwned.push('dialog'); };")
+    tab.on("dialog", lambda dialog: (seen["dialogs"].append(dialog.message), dialog.dismiss()))
+    tab.on("pageerror", lambda exc: seen["errors"].append(str(exc)))
+
+    def guard(route):
+        seen["requests"].append(route.request.url)
+        return route.continue_() if route.request.url.startswith("file://") else route.abort()
+
+    tab.route("**/*", guard)
+    tab.goto(path.as_uri())
+    hosts = []
+    while tab.query_selector("#hosts-table"):
+        hosts += tab.eval_on_selector_all("#hosts-table tbody tr", "rows => rows.map(r => r.dataset.host)")
+        if tab.is_hidden("#pager") or tab.is_disabled("#next"):
+            break
+        tab.click("#next")
+    # Every row's payload is shown once more through the filter, and the "What to do" lists scrolled into view.
+    for word in filters:
+        tab.fill("#filter", word)
+    tab.mouse.wheel(0, 100000)
+    tab.wait_for_timeout(300)
+    seen.update(hosts=hosts, pwned=tab.evaluate("window.__pwned"), text=tab.inner_text("body"),
+                links=tab.eval_on_selector_all("a[href]", "links => links.map(a => a.getAttribute('href'))"))
+    tab.close()
+    return seen
+
+
+@pytest.fixture(scope="module")
+def page_seen(browser, hostile_run, report):
+    return open_page(browser, hostile_run["dir"] / "index.html", ("text-00", "text-03", "reason-", "type-", "huge", ""))
+
+
+def test_the_browser_would_see_a_payload_that_ran(browser, tmp_path):
+    """The control: the same payloads, not escaped, are caught by the same harness."""
+    page = tmp_path / "unescaped.html"
+    page.write_text("<!DOCTYPE html><html><body>%s</body></html>" % "".join(SCRIPT_PAYLOADS))
+    seen = open_page(browser, page)
+    assert {"script", "img", "svg", "iframe"} <= set(seen["pwned"]), seen["pwned"]
+
+
+def test_the_report_is_written_for_every_host(report):
+    assert {row["host"] for row in report["hosts"]} == set(EXPECTED)
+    assert report["total"] == len(CASES) == sum(c["count"] for c in report["counts"])
+
+
+def test_each_host_gets_the_verdict_its_facts_deserve(report):
+    wrong = {row["host"]: (row["verdict"], EXPECTED[row["host"]], row["message"][:200])
+             for row in report["hosts"] if row["verdict"] != EXPECTED[row["host"]]}
+    assert not wrong, wrong
+    for row in report["hosts"]:
+        if row["verdict"] == "malformed":
+            assert row["message"].startswith("The KVM facts are malformed") and row["usable"] is None, row
+
+
+def test_long_values_are_cut(report, hostile_run):
+    rows = {row["host"]: row for row in report["hosts"]}
+    assert len(rows["huge-fields"]["cpu_model"]) < 300 and len(rows["huge-fields"]["remediation"]) < 4100
+    for name in ("index.html", "hosts.csv", "hosts.json"):
+        assert (hostile_run["dir"] / name).stat().st_size < 2_000_000, name
+
+
+def test_no_template_in_the_facts_was_run(report):
+    rows = {row["host"]: row for row in report["hosts"]}
+    assert not os.path.exists(TEMPLATE_MARK)
+    assert rows["text-%02d-kernel" % (len(SCRIPT_PAYLOADS) + len(FORMULAS))]["kernel"] == "{{ 7 * 7 }}"
+
+
+def test_the_csv_prefixes_what_a_spreadsheet_would_run(hostile_run, report):
+    rows = list(csv.DictReader(io.StringIO(open(hostile_run["dir"] / "hosts.csv", encoding="utf-8", newline="").read())))
+    assert [r["host"] for r in rows] == [r["host"] for r in report["hosts"]]
+    cells = [value for row in rows for value in row.values()]
+    assert cells and not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r", "\n")]
+    for number, formula in enumerate(FORMULAS, start=len(SCRIPT_PAYLOADS)):
+        row = next(r for r in rows if r["host"] == "text-%02d-cpu-model" % number)
+        assert row["cpu_model"] == "'" + formula
+
+
+def test_no_payload_ran_in_the_browser(page_seen):
+    assert page_seen["pwned"] == [] and page_seen["dialogs"] == [], page_seen["pwned"]
+    assert not page_seen["errors"], page_seen["errors"]
+    assert all(url.startswith("file://") for url in page_seen["requests"]) and len(page_seen["requests"]) == 1, \
+        page_seen["requests"]
+    assert all(href.startswith("#fix-") or href in ("hosts.csv", "hosts.json") for href in page_seen["links"])
+
+
+def test_every_host_has_its_row_on_the_page(page_seen, report):
+    assert sorted(page_seen["hosts"]) == sorted(EXPECTED)
+    # The payloads are shown as the text they are.
+    assert "<script>__pwned.push('script')</script>" in page_seen["text"]
+
+
+def test_count_inputs_tried_and_handled(report, page_seen):
+    rows = {row["host"]: row for row in report["hosts"]}
+    handled = [name for name in EXPECTED if rows[name]["verdict"] == EXPECTED[name] and name in page_seen["hosts"]]
+    kinds = ("text-", "reason-", "type-", "huge-", "deep-")
+    counts = {"tried": len(CASES), "handled": len(handled), "script_payloads_ran": len(page_seen["pwned"]),
+              "by_kind": {kind: sum(1 for name in EXPECTED if name.startswith(kind)) for kind in kinds}}
+    (OUTPUT / "hostile.json").write_text(json.dumps(counts, indent=2) + "\n")
+    print("hostile facts: %(tried)d inputs tried, %(handled)d handled" % counts)
+    assert counts["handled"] == counts["tried"]
+
+
+# The report directory.
+
+def from_cache(tmp_path, *extra):
+    factcache.write_cache(tmp_path / "facts", {"h1": base_facts()})
+    factcache.write_inventory(tmp_path / "inventory.yml", ["h1"])
+    return factcache.playbook(factcache.environment(tmp_path / "facts"), "-i", tmp_path / "inventory.yml",
+                              "hypervisor.kvm.report", "-e", "kvm_report_from_cache=true", *extra)
+
+
+@pytest.mark.parametrize("value", ["", "/", "//", "/tmp/.."])
+def test_refuses_no_directory_and_the_root(tmp_path, value):
+    before = sorted(os.listdir(tmp_path))
+    rc, output, seconds = from_cache(tmp_path, "-e", json.dumps({"kvm_report_dir": value}))
+    assert rc != 0 and "kvm_report_dir must name the directory" in output, output[-3000:]
+    assert not [n for n in os.listdir(tmp_path) if n not in before + ["facts", "inventory.yml"]]
+    assert not os.path.exists("/index.html")
+
+
+def test_an_existing_directory_keeps_its_mode_and_a_planted_link_is_not_followed(tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    victim = tmp_path / "victim"
+    victim.write_text("not yours\n")
+    (shared / "index.html").symlink_to(victim)
+    rc, output, seconds = from_cache(tmp_path, "-e", "kvm_report_dir=%s" % shared)
+    assert rc == 0, output[-3000:]
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o1777
+    assert victim.read_text() == "not yours\n"
+    assert not (shared / "index.html").is_symlink() and "KVM readiness" in (shared / "index.html").read_text()
+    assert not [n for n in os.listdir(shared) if n not in ("index.html", "hosts.csv", "hosts.json")]
+
+
+def test_a_missing_directory_is_created(tmp_path):
+    rc, output, seconds = from_cache(tmp_path, "-e", "kvm_report_dir=%s" % (tmp_path / "new" / "report"))
+    assert rc == 0, output[-3000:]
+    assert stat.S_IMODE((tmp_path / "new" / "report").stat().st_mode) == 0o755
+    assert json.loads((tmp_path / "new" / "report" / "hosts.json").read_text())["total"] == 1

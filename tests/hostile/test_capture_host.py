@@ -1,0 +1,67 @@
+# -*- coding: utf-8 -*-
+# Copyright: hypervisor.kvm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""tools/capture-host runs as root: a DEST someone prepared must not turn its writes elsewhere."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+
+import pytest
+
+from ansible_collections.hypervisor.kvm.plugins.module_utils._facts import gather
+
+TOOL = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir, "tools", "capture-host")
+
+
+def capture(dest):
+    return subprocess.run(["sh", TOOL, str(dest)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          timeout=120, check=False)
+
+
+def test_a_new_dest_is_a_snapshot_only_its_owner_reads(tmp_path):
+    """DEST is made 0700, every file 0600 (umask 077), and the facts read it as a host."""
+    dest = tmp_path / "host"
+    proc = capture(dest)
+    assert proc.returncode == 0, proc.stderr
+    assert stat.S_IMODE(dest.stat().st_mode) == 0o700
+    for path in (dest / "root").rglob("*"):
+        if not path.is_symlink():
+            assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path
+    facts = gather(str(dest / "root"))
+    assert facts["arch"] == os.uname()[4] and facts["cpu"]["count"]
+
+
+def test_an_empty_private_directory_from_mktemp_is_accepted(tmp_path):
+    dest = tmp_path / "made-by-mktemp"
+    dest.mkdir(mode=0o700)
+    assert capture(dest).returncode == 0
+    assert (dest / "root" / "proc" / "sys" / "kernel" / "arch").is_file()
+
+
+@pytest.mark.parametrize("prepare, says", [
+    (lambda d, v: (d.mkdir(), (d / "root").mkdir()), "is not empty"),
+    (lambda d, v: d.symlink_to(v), "is a symbolic link"),
+    (lambda d, v: (d.mkdir(), d.chmod(0o777)), "others can write to it"),
+    (lambda d, v: d.write_text("x", encoding="ascii"), "is not a directory"),
+], ids=["non-empty", "link to a victim directory", "world-writable", "a file"])
+def test_a_dest_it_did_not_make_is_refused_and_left_alone(tmp_path, prepare, says):
+    """Nothing is written into, or through, a DEST that was there before."""
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    dest = tmp_path / "dest"
+    prepare(dest, victim)
+    proc = capture(dest)
+    assert proc.returncode != 0 and says in proc.stderr.decode(), proc.stderr
+    assert not list(victim.iterdir())
+    assert not (dest / "root" / "proc").exists()
+
+
+def test_shellcheck_has_nothing_to_say():
+    if not shutil.which("shellcheck"):
+        pytest.skip("shellcheck is not installed")
+    proc = subprocess.run(["shellcheck", "-s", "sh", TOOL], stdout=subprocess.PIPE, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stdout.decode()

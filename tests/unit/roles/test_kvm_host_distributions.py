@@ -1,0 +1,212 @@
+# -*- coding: utf-8 -*-
+# Copyright: hypervisor.kvm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The role kvm_host on every distribution it accepts, without booting them (issue 9).
+
+Each system of distributions.yml becomes a fake host (connection local, gather_facts false)
+whose `setup` facts are that system's recorded ones. One ansible-playbook run feeds them to the
+role's own roles/kvm_host/tasks/set_vars.yml and reports what it resolved: the packages the
+install step asks for, the libvirt daemon set `auto` picks, its units, and the problems that
+stop the role. The test compares them with the expected values of distributions.yml, each of
+which names the packaging it was checked against.
+"""
+
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+HERE = pathlib.Path(__file__).parent
+ROOT = HERE.parents[2]
+MATRIX = yaml.safe_load((HERE / "distributions.yml").read_text(encoding="utf-8"))
+
+PLAYBOOK = """
+- name: Resolve the role's variables from each system's recorded facts
+  hosts: systems
+  gather_facts: false
+  # Every host runs on its own: nothing waits for the slowest at each task.
+  strategy: ansible.builtin.free
+  tasks:
+    - name: Take the recorded setup facts of this system
+      ansible.builtin.set_fact:
+        distribution: "{{ recorded['distribution'] }}"
+        distribution_version: "{{ recorded['distribution_version'] }}"
+        distribution_major_version: "{{ recorded['distribution_major_version'] }}"
+        os_family: "{{ recorded['os_family'] }}"
+        pkg_mgr: "{{ recorded['pkg_mgr'] }}"
+        service_mgr: "{{ recorded['service_mgr'] }}"
+        architecture: "{{ recorded['architecture'] }}"
+        # kvm_facts reports the architecture as the kernel names it, as setup does.
+        kvm: {arch: "{{ recorded['architecture'] }}"}
+        cacheable: true
+
+    - name: Run the role's variable resolution
+      ansible.builtin.include_role:
+        name: hypervisor.kvm.kvm_host
+        tasks_from: set_vars.yml
+        public: true
+
+    - name: Keep what it resolved
+      ansible.builtin.set_fact:
+        resolved:
+          supported: "{{ __kvm_host_os_supported }}"
+          problems: "{{ __kvm_host_os_problems }}"
+          daemon: "{{ __kvm_host_libvirt_daemon_default if __kvm_host_os_supported else none }}"
+          packages: >-
+            {{ (__kvm_host_install_packages
+                + __kvm_host_libvirt_daemon_packages[__kvm_host_libvirt_daemon_default] | default([]))
+               if __kvm_host_os_supported else [] }}
+          units: "{{ __kvm_host_libvirt_os_units[__kvm_host_libvirt_daemon_default] if __kvm_host_os_supported else {} }}"
+          dnf_modules: "{{ __kvm_host_dnf_modules | default([]) }}"
+          dnf5_binding: >-
+            {{ __kvm_host_dnf5_binding_package | default('')
+               if ansible_facts['pkg_mgr'] == 'dnf5' else '' }}
+          collections: "{{ __kvm_host_collections_required | default([]) }}"
+          packaged: "{{ __kvm_host_libvirt_daemons_packaged | default([]) }}"
+          ansible_core: "{{ ansible_version['full'] }}"
+          daemon_packages: "{{ __kvm_host_libvirt_daemon_packages | default({}) }}"
+
+- name: Write every system's result where the test reads it
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Write the results
+      ansible.builtin.copy:
+        content: "{{ dict(groups['systems'] | zip(groups['systems'] | map('extract', hostvars, 'resolved'))) | to_nice_json }}"
+        dest: "{{ results_file }}"
+        mode: "0644"
+"""
+
+
+def _rows():
+    rows = []
+    for group in ("systems", "unsupported", "collection_missing"):
+        for index, row in enumerate(MATRIX[group]):
+            rows.append(("%s-%d" % (group, index), group, row))
+    return rows
+
+
+ROWS = _rows()
+
+
+def _version(text):
+    """'2.19.14' as (2, 19), to compare ansible-core releases."""
+    return tuple(int(part) for part in text.split(".")[:2])
+
+
+@pytest.fixture(scope="module")
+def resolved(tmp_path_factory):
+    """Run the playbook once for every row; return {host: what set_vars.yml resolved}."""
+    ansible_playbook = shutil.which("ansible-playbook", path=os.pathsep.join([str(pathlib.Path(sys.executable).parent), os.environ.get("PATH", "")]))
+    if ansible_playbook is None:
+        pytest.skip("ansible-playbook is not installed next to this Python or on PATH")
+    work = tmp_path_factory.mktemp("distributions")
+    # The checkout seen as the collection hypervisor.kvm, so the role's FQCN resolves.
+    namespace = work / "collections" / "ansible_collections" / "hypervisor"
+    namespace.mkdir(parents=True)
+    (namespace / "kvm").symlink_to(ROOT, target_is_directory=True)
+    # A controller that has community.general, and one that has no collection at all.
+    present = work / "with_general"
+    (present / "ansible_collections" / "community" / "general").mkdir(parents=True)
+    (present / "ansible_collections" / "community" / "general" / "MANIFEST.json").write_text("{}", encoding="utf-8")
+    absent = work / "without_collections"
+    absent.mkdir()
+
+    hosts = {}
+    for host, group, row in ROWS:
+        hosts[host] = {
+            "ansible_connection": "local",
+            "recorded": row["facts"],
+            "__kvm_host_collection_paths": [str(absent if group == "collection_missing" else present)],
+        }
+    inventory = work / "inventory.yml"
+    inventory.write_text(yaml.safe_dump({"systems": {"hosts": hosts}}), encoding="utf-8")
+    playbook = work / "playbook.yml"
+    playbook.write_text(PLAYBOOK, encoding="utf-8")
+    results_file = work / "results.json"
+
+    env = dict(os.environ)
+    env.update({
+        "ANSIBLE_COLLECTIONS_PATH": str(work / "collections"),
+        "ANSIBLE_LOCALHOST_WARNING": "false",
+        "ANSIBLE_FORKS": "50",
+        "ANSIBLE_NOCOLOR": "1",
+    })
+    completed = subprocess.run(
+        [ansible_playbook, "-i", str(inventory), str(playbook),
+         "-e", "ansible_python_interpreter=%s" % sys.executable,
+         "-e", "results_file=%s" % results_file],
+        cwd=str(work), env=env, capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-4000:]
+    return json.loads(results_file.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("host,row", [(h, r) for h, g, r in ROWS if g == "systems"], ids=lambda v: v if isinstance(v, str) else v["name"])
+def test_supported_system_resolves_to_its_packaging(resolved, host, row):
+    got = resolved[host]
+    want = MATRIX["expected"][row["expect"]]
+    assert got["supported"] is True, got["problems"]
+    if "ansible_core_before" in want and _version(got["ansible_core"]) >= _version(want["ansible_core_before"]):
+        # This controller's ansible-core cannot drive the distribution's package manager.
+        assert len(got["problems"]) == 1, got["problems"]
+        assert "ansible-core<%s" % want["ansible_core_before"] in got["problems"][0]
+    else:
+        assert got["problems"] == []
+    assert got["daemon"] == want["daemon"], want["source"]
+    assert got["packages"] == want["packages"], want["source"]
+    assert got["units"]["services"] == want["services"], want["source"]
+    if "sockets" in want:
+        assert got["units"]["sockets"] == want["sockets"], want["source"]
+    # Every service of the set comes with its sockets, and nothing of the other set does.
+    for service in got["units"]["services"]:
+        assert service.replace(".service", ".socket") in got["units"]["sockets"]
+    other = "virt" if want["daemon"] == "monolithic" else "libvirtd"
+    assert not [unit for unit in got["units"]["sockets"] if unit.startswith(other)]
+    assert got["dnf_modules"] == want.get("dnf_modules", []), want["source"]
+    assert got["dnf5_binding"] == want.get("dnf5_binding", ""), want["source"]
+    assert got["collections"] == want.get("collections", []), want["source"]
+    assert want["daemon"] in got["packaged"]
+    if row["facts"]["pkg_mgr"] in ("dnf", "dnf5", "zypper"):
+        # RPM packaging of libvirt >= 9 only recommends libvirtd where it builds modular
+        # daemons: choosing monolithic must ask for the package that holds libvirtd.service.
+        assert "libvirt-daemon" in got["daemon_packages"]["monolithic"]
+    if row["facts"]["pkg_mgr"] == "apt":
+        # Debian and Ubuntu build no modular daemons: preflight refuses kvm_host_libvirt_daemon=modular.
+        assert got["packaged"] == ["monolithic"]
+
+
+@pytest.mark.parametrize("host,row", [(h, r) for h, g, r in ROWS if g == "unsupported"], ids=lambda v: v if isinstance(v, str) else v["name"])
+def test_unsupported_system_is_refused_with_the_supported_list(resolved, host, row):
+    got = resolved[host]
+    assert got["supported"] is False
+    assert len(got["problems"]) == 1
+    problem = got["problems"][0]
+    assert row["problem"] in problem
+    # The list of what is supported is generated from vars/os_support.yml, all of it.
+    for label in ("Debian 12, 13", "Ubuntu 22.04, 24.04", "8, 9, 10", "Fedora 41 or later", "Tumbleweed", "Arch Linux"):
+        assert label in problem
+    assert "What to do:" in problem
+    assert got["packages"] == []
+
+
+@pytest.mark.parametrize("host,row", [(h, r) for h, g, r in ROWS if g == "collection_missing"], ids=lambda v: v if isinstance(v, str) else v["name"])
+def test_missing_controller_collection_is_named_before_anything_changes(resolved, host, row):
+    got = resolved[host]
+    assert got["supported"] is True
+    assert len(got["problems"]) == 1
+    assert "community.general" in got["problems"][0]
+    assert row["problem"] in got["problems"][0]
+
+
+def test_every_supported_row_of_the_role_table_is_in_the_matrix():
+    """A distribution added to vars/os_support.yml without a matrix row fails here."""
+    table = yaml.safe_load((ROOT / "roles" / "kvm_host" / "vars" / "os_support.yml").read_text(encoding="utf-8"))
+    tested = {row["facts"]["distribution"] for row in MATRIX["systems"]}
+    for support in table["__kvm_host_os_support"]:
+        assert set(support["distributions"]) & tested, support["label"]
