@@ -110,9 +110,9 @@ test-fleet: packages install
 bench-fleet: packages install
 	$(BIN)/python tests/fleet/bench_fleet.py
 
-# The role on real QEMU virtual machines, one scenario after another (two TCG VMs at once on
-# two cores do not boot in time): extensions/molecule/{default,no_virt,trixie}, driven by the
-# scripts in extensions/molecule/shared/. SCENARIOS=no_virt runs only that one.
+# The roles on real QEMU virtual machines, one scenario after another (two TCG VMs at once on
+# two cores do not boot in time): extensions/molecule/{default,trixie}, driven by the scripts in
+# extensions/molecule/shared/. SCENARIOS=trixie runs only that one.
 SCENARIOS ?=
 # ansible's ssh connection keeps its control sockets in ~/.ansible/cp unless told otherwise.
 test-vm: export ANSIBLE_SSH_CONTROL_PATH_DIR := $(CURDIR)/.cache/ansible/cp

@@ -1,17 +1,18 @@
 # -*- coding: utf-8 -*-
 # Copyright: hypervisor.kvm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The harness of the firmware scenario: a BMC for the VM, and the firmware's part played.
+"""The firmware harness of the default scenario: a BMC for the VM, and the firmware's part played.
 
     firmware_harness.py start DIR                      the BMC: sushy-emulator on 127.0.0.1 over TLS
-    firmware_harness.py watch DIR NAME RELEASE PORT    in the background, play the firmware (below)
+    firmware_harness.py watch DIR NAME RELEASE PORT OFF ON
+                                                       in the background, play the firmware (below)
     firmware_harness.py stop DIR                       stop both
 
-The emulator's system stands for the VM NAME, booted with ``-cpu qemu64,-svm`` (no AMD-V) while
-its BIOS attribute ProcVirtualization is Disabled. The watcher is the harness playing the
-firmware: when the BMC receives ComputerSystem.Reset it reads the attribute and restarts the
-VM with ``-cpu max`` (AMD-V exposed) if it reads Enabled, else with the same CPU (a real BIOS
-would keep the extension off). Nothing of this is in the collection's code: the role only
+The emulator's system stands for the VM NAME, booted with the QEMU CPU model OFF (such as
+``qemu64,-svm``: no AMD-V) while its BIOS attribute ProcVirtualization is Disabled. The watcher
+is the harness playing the firmware: when the BMC receives ComputerSystem.Reset it reads the
+attribute and power-cycles the VM on its own disk with the CPU model ON (such as ``max``: AMD-V
+exposed) if it reads Enabled, else with OFF again (a real BIOS would keep the extension off). Nothing of this is in the collection's code: the role only
 talks Redfish to the emulator and ssh to the VM.
 """
 
@@ -31,7 +32,7 @@ sys.path.insert(0, str(ROOT / "tests" / "redfish"))
 
 import emulator  # noqa: E402  pylint: disable=wrong-import-position,import-error
 
-SYSTEM = "kvm-firmware"
+SYSTEM = "server"
 USER = "admin"
 LIFETIME = 1800  # seconds: a run that fails before cleanup leaves nothing behind for long
 
@@ -67,17 +68,17 @@ def start(workdir):
     print(json.dumps({"address": emu.address, "ca": str(cert)}))
 
 
-def watch(workdir, name, release, port):
+def watch(workdir, name, release, port, cpu_off, cpu_on):
     """Fork the watcher into its own session and return."""
     log = open(workdir / "watch.log", "a", encoding="utf-8")  # pylint: disable=consider-using-with
-    proc = subprocess.Popen([sys.executable, __file__, "watch-run", str(workdir), name, release, port],  # pylint: disable=consider-using-with
+    proc = subprocess.Popen([sys.executable, __file__, "watch-run", str(workdir), name, release, port, cpu_off, cpu_on],  # pylint: disable=consider-using-with
                             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
     state = _state(workdir)
     state["watcher_pid"] = proc.pid
     (workdir / "bmc.json").write_text(json.dumps(state))
 
 
-def watch_run(workdir, name, release, port):
+def watch_run(workdir, name, release, port, cpu_off, cpu_on):
     """Wait for the reset, then restart the VM with the CPU the BIOS attribute stands for."""
     state = _state(workdir)
     emu = emulator.Emulator.attach(workdir, state["address"], state["log"])
@@ -90,11 +91,12 @@ def watch_run(workdir, name, release, port):
         print("no reset within %d s" % LIFETIME, flush=True)
         return
     value = emu.bios(SYSTEM, state["username"], state["password"]).get("ProcVirtualization")
-    cpu = "max" if value == "Enabled" else "qemu64,-svm"
+    cpu = cpu_on if value == "Enabled" else cpu_off
     print("reset seen; ProcVirtualization=%s; restarting %s with -cpu %s" % (value, name, cpu), flush=True)
-    scripts = ROOT / "tests" / "vm"
-    subprocess.run([str(scripts / "vm-down"), name], check=True)
-    subprocess.run([str(scripts / "vm-up"), name, release, cpu, port], check=True, stdout=subprocess.DEVNULL)
+    scripts = ROOT / "extensions" / "molecule" / "shared"
+    subprocess.run([str(scripts / "vm-down"), "--keep-disk", name], check=True)
+    subprocess.run([str(scripts / "vm-up"), "--keep-disk", name, release, cpu, port], check=True,
+                   stdout=subprocess.DEVNULL)
     print("restarted %s with -cpu %s" % (name, cpu), flush=True)
 
 
@@ -106,7 +108,7 @@ def stop(workdir):
 
 
 def main(argv):
-    commands = {"start": (start, 1), "watch": (watch, 4), "watch-run": (watch_run, 4), "stop": (stop, 1)}
+    commands = {"start": (start, 1), "watch": (watch, 6), "watch-run": (watch_run, 6), "stop": (stop, 1)}
     if len(argv) < 2 or argv[1] not in commands or len(argv) - 2 != commands[argv[1]][1]:
         sys.exit(__doc__)
     function = commands[argv[1]][0]
