@@ -47,8 +47,8 @@ def find_emulator():
     for candidate in candidates:
         if candidate and os.access(candidate, os.X_OK):
             return candidate
-    raise RuntimeError("sushy-emulator not found: install requirements.txt (sushy-tools, libvirt-python) "
-                       "or set SUSHY_EMULATOR to its path")
+    raise RuntimeError("sushy-emulator not found: `make test-redfish` builds it (tests/redfish/requirements.txt) "
+                       "and sets SUSHY_EMULATOR to its path")
 
 
 def emulator_python(script):
