@@ -238,7 +238,7 @@ patched:
   type: dict
   sample: {"ProcVirtualization": "Enabled"}
 reset:
-  description: The C(ComputerSystem.Reset) types sent, in order (empty when none).
+  description: The C(ComputerSystem.Reset) types sent, in order (empty when none); in check mode, those it would send.
   returned: success
   type: list
   elements: str

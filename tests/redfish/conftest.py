@@ -132,12 +132,12 @@ class Run:
 
 @pytest.fixture()
 def run_role(tmp_path):
-    """``run_role(hosts, check=False)``: the test playbook against ``hosts`` (name -> variables)."""
+    """``run_role(hosts, check=False, playbook="site.yml")``: a test playbook against ``hosts`` (name -> variables)."""
     collections = tmp_path / "collections" / "ansible_collections" / "hypervisor"
     collections.mkdir(parents=True)
     (collections / "kvm").symlink_to(ROOT)
 
-    def run(hosts, check=False, timeout=300, while_running=None):
+    def run(hosts, check=False, timeout=300, while_running=None, playbook="site.yml"):
         inventory = tmp_path / "inventory.yml"
         inventory.write_text(yaml.safe_dump({"all": {
             "hosts": {"localhost": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}},
@@ -147,7 +147,7 @@ def run_role(tmp_path):
                    ANSIBLE_CALLBACK_PLUGINS=str(HERE / "callback_plugins"), ANSIBLE_CALLBACKS_ENABLED="results_log",
                    RESULTS_LOG=str(results), ANSIBLE_HOST_KEY_CHECKING="false", ANSIBLE_NOCOLOR="1",
                    ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_RETRY_FILES_ENABLED="false")
-        command = [str(BIN / "ansible-playbook"), "-i", str(inventory), str(HERE / "site.yml")]
+        command = [str(BIN / "ansible-playbook"), "-i", str(inventory), str(HERE / playbook)]
         if check:
             command.append("--check")
         start = time.monotonic()

@@ -85,6 +85,20 @@ def test_check_mode_reports_what_would_be_set(bmc, run_role):
     assert emu.bios("node1", USER, PASSWORD) == DISABLED
 
 
+def test_check_mode_on_the_task_sends_nothing_and_verifies_nothing(bmc, run_role):
+    """Check mode from ``apply: {check_mode: true}``: ansible_check_mode is false, yet no PATCH, no
+    reset, and no wait for a restart that was never asked for."""
+    emu = bmc({"node1": {"bios": DISABLED}})
+    host = os_host(emu, "node1", "qemu-tcg-nosvm-stock", kvm_firmware_force=True, kvm_firmware_reboot=True)
+    run = run_role({"node1": host}, playbook="site_task_check_mode.yml")
+    assert run.rc == 0, run.output[-4000:]
+    assert run.bios("node1")["result"]["state"] == "would_set"
+    waited = run.tasks("node1", "Wait for the host's operating system to come back")
+    assert all(r["status"] == "skipped" for r in waited), waited
+    assert not requests(emu, PATCH) and not requests(emu, RESET)
+    assert emu.bios("node1", USER, PASSWORD) == DISABLED
+
+
 def test_iommu_too_with_the_vendor_table(bmc, run_role):
     emu = bmc({"node1": {"bios": DISABLED}})
     run = run_role({"node1": pre_os_host(emu, "node1", kvm_firmware_iommu=True, kvm_firmware_vendor="HPE")})
