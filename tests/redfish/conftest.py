@@ -61,10 +61,11 @@ def closed_port():
 
 
 def pre_os_host(emu, system, **extra):
-    """Inventory variables for a host with no operating system answering, whose BMC is ``emu``."""
+    """Inventory variables for a server with no operating system yet (kvm_firmware_probe_os: false,
+    and nothing listens where one would answer), whose BMC is ``emu``."""
     host = {
         "ansible_host": "127.0.0.1", "ansible_port": closed_port(), "ansible_connection": "ssh",
-        "ansible_timeout": 3,
+        "ansible_timeout": 3, "kvm_firmware_probe_os": False,
         "kvm_firmware_bmc_address": emu.address, "kvm_firmware_bmc_username": USER,
         "kvm_firmware_bmc_password": PASSWORD, "kvm_firmware_ca_path": str(emu.cert),
         "kvm_firmware_system_id": system, "kvm_firmware_vendor": "Dell",
@@ -78,7 +79,7 @@ def pre_os_host(emu, system, **extra):
 def os_host(emu, system, facts_root, **extra):
     """Inventory variables for a host whose operating system answers (this machine, reading a captured host)."""
     host = pre_os_host(emu, system, **extra)
-    for key in ("ansible_host", "ansible_port", "ansible_timeout"):
+    for key in ("ansible_host", "ansible_port", "ansible_timeout", "kvm_firmware_probe_os"):
         host.pop(key)
     root = facts_root if os.path.isabs(str(facts_root)) else FIXTURES / facts_root / "root"
     host.update({"ansible_connection": "local", "ansible_python_interpreter": sys.executable,

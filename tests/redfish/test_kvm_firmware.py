@@ -128,10 +128,26 @@ def test_wrong_credentials_fail_naming_the_host(bmc, run_role):
     assert "not the password" not in run.output
 
 
+def test_a_running_server_that_does_not_answer_is_never_reset(bmc, run_role):
+    """The BMC answers, the operating system does not (a broken key, sshd down): even forced and
+    allowed to reboot, the role stops for that host and the BMC sees no PATCH and no reset."""
+    emu = bmc({"node1": {"bios": DISABLED}})
+    host = pre_os_host(emu, "node1", kvm_firmware_probe_os=True, kvm_firmware_force=True, kvm_firmware_reboot=True)
+    run = run_role({"node1": host})
+    assert run.rc != 0
+    message = run.failure("node1")
+    assert message.startswith("node1: its operating system does not answer"), message
+    assert "kvm_firmware_probe_os: false" in message and "Nothing was changed" in message
+    assert not run.tasks("node1", "Set virtualization on in the BIOS")
+    assert not requests(emu, PATCH) and not requests(emu, RESET)
+    assert emu.bios("node1", USER, PASSWORD) == DISABLED
+
+
 def test_a_bmc_that_does_not_answer(run_role, pki):
     host = {"kvm_firmware_bmc_address": "127.0.0.1:%d" % closed_port(), "kvm_firmware_bmc_username": USER,
             "kvm_firmware_bmc_password": PASSWORD, "kvm_firmware_ca_path": str(pki[1]),
-            "ansible_host": "127.0.0.1", "ansible_port": closed_port(), "ansible_timeout": 3}
+            "ansible_host": "127.0.0.1", "ansible_port": closed_port(), "ansible_timeout": 3,
+            "kvm_firmware_probe_os": False}
     run = run_role({"node1": host})
     assert run.rc != 0
     message = run.failure("node1")
