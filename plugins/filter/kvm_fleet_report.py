@@ -262,11 +262,9 @@ REMEDIATION = {
 BMC_VARIABLE = "kvm_firmware_bmc_address"
 BMC_EXTENSIONS = frozenset(("vmx", "svm"))
 BMC_FIX = (
-    "The firmware can be fixed from the BMC the inventory gives for this host (kvm_firmware_bmc_address): run the "
-    "role hypervisor.kvm.kvm_firmware on it with kvm_firmware_reboot: true, in a window that allows a reboot; it "
-    "turns the setting on through Redfish, resets the server and checks that KVM can be used. Without "
-    "kvm_firmware_reboot the setting is only left pending for the next power cycle. "
-    "See ansible-doc -t role hypervisor.kvm.kvm_firmware."
+    "The firmware can be fixed from the BMC (kvm_firmware_bmc_address): run the role hypervisor.kvm.kvm_firmware "
+    "with kvm_firmware_reboot: true to turn the setting on, reset the server and check (without it the setting "
+    "waits for the next power cycle)."
 )
 # A vaulted value (EncryptedString from ansible-core 2.19, AnsibleVaultEncryptedUnicode before): a BMC is
 # given, and the report leaves it encrypted.
