@@ -214,7 +214,6 @@ import re
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
-from ansible.utils.unsafe_proxy import wrap_var
 
 from ansible_collections.hypervisor.kvm.plugins.module_utils._reasons import LABELS, MEANINGS, REASONS
 
@@ -467,13 +466,14 @@ def bmc_address(value):
     """``(a BMC is given, the address to show)`` for the raw value of ``kvm_firmware_bmc_address``.
 
     Non-blank text or a vaulted value gives a BMC; anything else does not. The address shown has no
-    user and password, is cut at SHORT characters, and is marked as no template (it is shown as written).
+    user and password, is cut at SHORT characters, and is plain ``str``: from ansible-core 2.19 inventory
+    text carries a tag that trusts it as a template, and Ansible would render it when the report is read.
     """
     if type(value).__name__ in VAULTED:
         return True, None
     if not isinstance(value, str) or not value.strip():
         return False, None
-    return True, wrap_var(str(cap(_USERINFO.sub(r"\1", value.strip()))))
+    return True, str(cap(_USERINFO.sub(r"\1", value.strip())))
 
 
 def with_bmc(row, variables):

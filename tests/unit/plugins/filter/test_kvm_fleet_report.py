@@ -13,17 +13,15 @@ import pathlib
 import pytest
 
 from ansible.errors import AnsibleFilterError
-from ansible.utils.unsafe_proxy import AnsibleUnsafe
 
 from ansible_collections.hypervisor.kvm.plugins.filter.kvm_fleet_csv import kvm_fleet_csv
-from ansible_collections.hypervisor.kvm.plugins.filter.kvm_fleet_report import (BMC_FIX, COLUMNS, CUT, REMEDIATION, VERDICTS,
-                                                                             kvm_fleet_report)
+from ansible_collections.hypervisor.kvm.plugins.filter.kvm_fleet_report import BMC_FIX, COLUMNS, CUT, REMEDIATION, VERDICTS, kvm_fleet_report
 from ansible_collections.hypervisor.kvm.plugins.module_utils._facts import gather
 from ansible_collections.hypervisor.kvm.plugins.module_utils._reasons import LABELS, MEANINGS, REASONS
 
 try:
     from ansible._internal._datatag._tags import TrustedAsTemplate
-except ImportError:  # ansible-core before 2.19: AnsibleUnsafe marks text that is no template
+except ImportError:  # ansible-core before 2.19: inventory text is plain str
     TrustedAsTemplate = None
 
 FIXTURES = pathlib.Path(__file__).resolve().parents[2] / "fixtures"
@@ -350,17 +348,15 @@ def test_the_bmc_address_is_cut_after_the_credentials_are_taken_out():
     assert row["bmc_address"] == "idrac-07"
 
 
-def test_the_bmc_address_is_marked_as_no_template():
-    """Ansible renders a trusted template it finds in a variable (the report's set_fact); the address must not be one."""
+def test_the_bmc_address_is_plain_text_not_a_trusted_template():
+    """ansible-core 2.19 renders a trusted template it finds in a variable (the report's set_fact): the address must not be one."""
     address = "{{ lookup('ansible.builtin.pipe', 'id') }}"
-    if TrustedAsTemplate is not None:  # ansible-core 2.19 and later: inventory text is tagged as a trusted template
+    if TrustedAsTemplate is not None:  # as the inventory gives it
         address = TrustedAsTemplate().tag(address)
+        assert TrustedAsTemplate.is_tagged_on(address)
     row = bmc_row(address)[1]
-    assert row["bmc_address"] == "{{ lookup('ansible.builtin.pipe', 'id') }}"
-    if TrustedAsTemplate is not None:
-        assert not TrustedAsTemplate.is_tagged_on(row["bmc_address"])
-    else:
-        assert isinstance(row["bmc_address"], AnsibleUnsafe)
+    assert row["bmc_address"] == "{{ lookup('ansible.builtin.pipe', 'id') }}" and type(row["bmc_address"]) is str
+    assert TrustedAsTemplate is None or not TrustedAsTemplate.is_tagged_on(row["bmc_address"])
 
 
 def test_bmc_fixes_are_counted_and_grouped_apart_from_the_console_steps():
@@ -382,8 +378,8 @@ def test_bmc_fixes_are_counted_and_grouped_apart_from_the_console_steps():
 
 def test_the_bmc_is_read_from_the_variables_at_report_time_with_facts_from_a_cache():
     """A sliced workflow: the facts come from the cache, the BMC from the inventory the report reads now."""
-    hostvars = TemplatingHostVars({"r1": {"kvm_report_gathered": SKIPPED, "ansible_facts": {"kvm": firmware_disabled()},
-                                         "kvm_firmware_bmc_address": "idrac-r1"}})
+    variables = {"kvm_report_gathered": SKIPPED, "ansible_facts": {"kvm": firmware_disabled()}, "kvm_firmware_bmc_address": "idrac-r1"}
+    hostvars = TemplatingHostVars({"r1": variables})
     row = kvm_fleet_report(["r1"], hostvars)["hosts"][0]
     assert (row["source"], row["bmc_address"], row["bmc_fix"]) == ("cache", "idrac-r1", BMC_FIX)
     assert hostvars.reads == {"r1": 1}
