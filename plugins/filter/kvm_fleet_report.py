@@ -34,10 +34,10 @@ description:
     (C(kvm_firmware_bmc_address), the variable of the C(hypervisor.kvm.kvm_firmware) role) is marked as one
     that role can fix through the BMC (C(bmc_fix)), and counted (C(bmc_fixable)). The address is read from the
     same untemplated host variables, so from the inventory as it is when the report runs, also when the facts
-    come from a cache. It counts when it is non-blank text or vaulted; anything else counts as no BMC. A
-    template in it is shown as written, not rendered; a user and password written into it
-    (C(https://user:pass@bmc)) are left out; it is cut at 200 characters. The BMC's user name and password
-    are never read.
+    come from a cache. It counts when it is text that names more than a user and password, or is vaulted;
+    anything else counts as no BMC. A template in it is shown as written, not rendered; a user and password
+    written into it (C(https://user:pass@bmc)) are left out; it is cut at 200 characters. The BMC's user
+    name and password are never read.
   - Used by the C(hypervisor.kvm.report) playbook to write C(index.html), C(hosts.csv) and C(hosts.json).
 positional: _input, hostvars
 options:
@@ -465,15 +465,17 @@ def classify(host, variables, result):
 def bmc_address(value):
     """``(a BMC is given, the address to show)`` for the raw value of ``kvm_firmware_bmc_address``.
 
-    Non-blank text or a vaulted value gives a BMC; anything else does not. The address shown has no
-    user and password, is cut at SHORT characters, and is plain ``str``: from ansible-core 2.19 inventory
-    text carries a tag that trusts it as a template, and Ansible would render it when the report is read.
+    Text that names more than a user and password, or a vaulted value, gives a BMC; anything else does
+    not. The address shown has no user and password, is cut at SHORT characters, and is plain ``str``:
+    from ansible-core 2.19 inventory text carries a tag that trusts it as a template, and Ansible would
+    render it when the report is read.
     """
     if type(value).__name__ in VAULTED:
         return True, None
-    if not isinstance(value, str) or not value.strip():
+    shown = _USERINFO.sub(r"\1", value.strip()).strip() if isinstance(value, str) else ""
+    if not shown or shown.endswith("://"):  # blank, or nothing but a user and password
         return False, None
-    return True, str(cap(_USERINFO.sub(r"\1", value.strip())))
+    return True, str(cap(shown))
 
 
 def with_bmc(row, variables):

@@ -84,7 +84,7 @@ def firmware_disabled():
 def bmc_inputs():
     """{host name: (its kvm_firmware_bmc_address, the address the report must show or None when it is no BMC)}."""
     # Shown stripped, without what comes up to its last "@" (a user and password): "@SUM(1)" shows as "SUM(1)".
-    cases = {"bmc-%02d" % number: (payload, payload.strip().rpartition("@")[2]) for number, payload in
+    cases = {"bmc-%02d" % number: (payload, payload.strip().rpartition("@")[2].strip()) for number, payload in
              enumerate(SCRIPT_PAYLOADS + FORMULAS + TEMPLATES)}
     cases.update({
         "bmc-credentials": ("https://root:calvin@idrac-07.mgmt.example.com", "https://idrac-07.mgmt.example.com"),

@@ -312,7 +312,8 @@ def test_a_firmware_disabled_host_with_a_bmc_can_be_fixed_from_it(address, shown
     assert "SECRET" not in text and "calvin" not in text and "p@ss" not in text
 
 
-@pytest.mark.parametrize("address", [None, "", "   \n", 42, True, ["idrac-07"], {"host": "idrac-07"}])
+@pytest.mark.parametrize("address", [None, "", "   \n", 42, True, ["idrac-07"], {"host": "idrac-07"}, "root:calvin@",
+                                     "https://root:calvin@ ", "@"])
 def test_without_a_bmc_address_the_console_steps_stay(address):
     report, row = bmc_row(address)
     assert (row["verdict"], row["bmc_fix"], row["bmc_address"], report["bmc_fixable"]) == ("firmware_disabled", "", None, 0)
