@@ -165,8 +165,8 @@ RETURN = r"""
 state:
   description:
     - V(enabled) every setting is on in the running BIOS (when a different value was pending,
-      this run sent the enabled value again: see RV(patched)); V(pending) set and waiting for a reset (this run
-      set it, or an earlier one did); V(applied) the module reset the system and the BIOS reports
+      this run sent the enabled value again, in RV(patched)); V(pending) set and waiting for a reset
+      (this run set it, or an earlier one did); V(applied) the module reset the system and the BIOS reports
       the value; V(reset) the module reset the system and did not poll the BIOS
       (O(wait_applied=false)); V(would_set) check mode found something to set; V(would_reset)
       check mode found it pending and O(reset) asked for a reset.
