@@ -15,10 +15,16 @@ description:
     C(Manufacturer), falling back to the registry's display names (C(Virtualization Technology),
     C(SVM Mode), C(VT-x), C(VT-d)).
   - Sets the pending value with a PATCH of C(Bios/Settings) when it is neither on nor already
-    pending. The firmware applies it at the next reset; with O(reset=true) the module performs
+    pending, or when it is on but a different value is pending (the next reset would turn it off).
+    The PATCH carries C(If-Match) with the ETag the BMC gave for C(Bios/Settings), if any, and is
+    sent once more with a fresh ETag when the BMC answers 412 or 428. An answer that lists the
+    attribute as refused in C(@Message.ExtendedInfo) is a failure. The firmware applies it at the next reset; with O(reset=true) the module performs
     that reset through C(ComputerSystem.Reset), waits for the system to be powered on and, with
     O(wait_applied=true), for the BIOS to report the value applied.
-  - Runs on the controller (delegate it to C(localhost)) and talks only to the BMC.
+  - Runs on the controller (delegate it to C(localhost)) and talks only to the BMC. It follows no
+    HTTP redirect and no link outside the BMC's address, so the credentials go nowhere else.
+  - Values the BMC gives (names, values, messages) are cut to 80 characters and lists to 20 items
+    wherever they are shown in RV(msg) or the result.
   - An unknown vendor or attribute stops the module before anything is changed; the message lists
     the attribute names that look related, to pass as O(attribute) after checking them.
 author:
@@ -36,7 +42,10 @@ attributes:
 options:
   bmc_address:
     description:
-      - The BMC's host name or address, optionally with C(:port), or a full C(https://) URL.
+      - The BMC's host name or address, optionally with C(:port) (an IPv6 address in brackets), or
+        a C(https://) URL without a path. Checked before anything is sent.
+      - A C(http://) URL only with O(validate_certs=false); then the user name and password cross
+        the network in clear (HTTP basic authentication).
     type: str
     required: true
   username:
@@ -50,7 +59,7 @@ options:
   validate_certs:
     description:
       - Verify the BMC's TLS certificate and host name. Set V(false) only on a trusted management
-        network; prefer O(ca_path).
+        network; prefer O(ca_path). V(false) also allows a C(http://) O(bmc_address).
     type: bool
     default: true
   ca_path:
@@ -155,8 +164,9 @@ EXAMPLES = r"""
 RETURN = r"""
 state:
   description:
-    - V(enabled) every setting was already on; V(pending) set and waiting for a reset (this run
-      set it, or an earlier one did); V(applied) the module reset the system and the BIOS reports
+    - V(enabled) every setting is on in the running BIOS (when a different value was pending,
+      this run sent the enabled value again, in RV(patched)); V(pending) set and waiting for a reset
+      (this run set it, or an earlier one did); V(applied) the module reset the system and the BIOS reports
       the value; V(reset) the module reset the system and did not poll the BIOS
       (O(wait_applied=false)); V(would_set) check mode found something to set; V(would_reset)
       check mode found it pending and O(reset) asked for a reset.
@@ -167,7 +177,7 @@ msg:
   description: One line for people, saying what was done and what remains.
   returned: always
   type: str
-  sample: "ProcVirtualization set to Enabled, pending: needs a power cycle (reset: true applies it)"
+  sample: "ProcVirtualization=Enabled pending: needs a power cycle (reset: true applies it)"
 system:
   description: The computer system the BMC manages.
   returned: success
@@ -178,7 +188,7 @@ system:
       type: str
       sample: /redfish/v1/Systems/System.Embedded.1
     manufacturer:
-      description: C(Manufacturer) as the BMC reports it.
+      description: C(Manufacturer) as the BMC reports it (cut to 80 characters).
       type: str
       sample: Dell Inc.
     vendor:
@@ -229,11 +239,15 @@ settings:
       type: raw
       sample: null
     state:
-      description: V(enabled), V(pending) or V(to_set), before this run changed anything.
+      description:
+        - V(enabled), V(pending) or V(to_set), before this run changed anything.
+        - V(to_set) also when the value is on but a different one is pending.
       type: str
       sample: to_set
 patched:
-  description: The attributes sent in the PATCH of C(Bios/Settings) (empty when none was sent).
+  description:
+    - The attributes sent in the PATCH of C(Bios/Settings) (empty when none was sent); in check
+      mode, those it would send.
   returned: success
   type: dict
   sample: {"ProcVirtualization": "Enabled"}
@@ -244,7 +258,9 @@ reset:
   elements: str
   sample: ["ForceRestart"]
 related:
-  description: On failure to name the attribute, the BIOS attribute names that look related.
+  description:
+    - On failure to name the attribute, the BIOS attribute names that look related; at most 20,
+      then one item V(and N more).
   returned: failure
   type: list
   elements: str
@@ -257,11 +273,33 @@ from ansible_collections.hypervisor.kvm.plugins.module_utils import _redfish, _r
 from ansible_collections.hypervisor.kvm.plugins.module_utils._redfish import RedfishError
 
 
+def _pairs(rows):
+    """``attribute=value`` of each setting row, for a message (BMC-given names cut)."""
+    return _redfish.listing("%s=%s" % (_redfish.clip(r["attribute"]), _redfish.clip(r["enabled"])) for r in rows)
+
+
+def _to_set(rows):
+    """The rows to PATCH, saying which are on now but would be turned off by a pending value."""
+    return ", ".join(
+        "%s=%s" % (_redfish.clip(r["attribute"]), _redfish.clip(r["enabled"]))
+        + (" again (the pending %s would turn it off at the next reset)" % _redfish.clip(r["pending"])
+           if r["current"] == r["enabled"] else "")
+        for r in rows)
+
+
+def _shown(row):
+    """A settings row for the result, the values the BMC gave cut to a readable length."""
+    row = dict(row)
+    for key in ("attribute", "enabled", "current", "pending"):
+        row[key] = _redfish.clip(row[key])
+    return row
+
+
 def run(module, client):
     """Read, decide, change: the module's work, returning its result dict."""
     p = module.params
     found = _redfish_client.read_bios(client, p["system_id"])
-    system, current = found["system"], found["bios"].get("Attributes") or {}
+    system, current = found["system"], found["bios"]["Attributes"]
     vendor = _redfish.vendor_row(system.get("Manufacturer"), p["vendor"])
     cpu = _redfish.cpu_vendor_of(system)
     wanted = [("virtualization", p["attribute"])] + ([("iommu", p["iommu_attribute"])] if p["iommu"] else [])
@@ -272,28 +310,45 @@ def run(module, client):
         exc.manufacturer = system.get("Manufacturer")
         raise
     decided = _redfish.plan(current, found["pending"], targets)
+    rows, patch = decided["settings"], decided["patch"]
     result = {
-        "changed": False, "settings": decided["settings"], "patched": {}, "reset": [],
+        "changed": False, "settings": [_shown(row) for row in rows], "patched": {}, "reset": [],
         "registry": found["registry"], "state": decided["state"],
-        "system": {"uri": found["system_uri"], "manufacturer": system.get("Manufacturer"),
-                   "vendor": vendor["vendor"] if vendor else None, "power_state": system.get("PowerState")},
+        "system": {"uri": _redfish.clip(found["system_uri"], 160), "manufacturer": _redfish.clip(system.get("Manufacturer")),
+                   "vendor": vendor["vendor"] if vendor else None, "power_state": _redfish.clip(system.get("PowerState"))},
     }
-    names = ", ".join("%s=%s" % (t["attribute"], t["enabled"]) for t in targets)
-    if decided["state"] == "enabled":
-        result["msg"] = "already enabled in the BIOS: %s" % names
+    if not patch and not decided["reset_needed"]:
+        result["msg"] = "already enabled in the BIOS: %s" % _pairs(rows)
         return result
+    # What the running BIOS does not have on yet: only that needs a reset.
+    off = [r for r in rows if r["current"] != r["enabled"]]
     reset_type = p["reset_type"] if p["reset_type"] != "auto" else (vendor or {}).get("reset", "ForceRestart")
-    steps = _redfish.reset_steps(system.get("PowerState"), reset_type)
+    steps = _redfish.reset_steps(system.get("PowerState"), reset_type) if off else []
+    will_reset = bool(off) and p["reset"]
     if module.check_mode:
-        result["state"] = "would_set" if decided["patch"] else "would_reset" if p["reset"] else "pending"
-        result["changed"] = bool(decided["patch"]) or p["reset"]
-        result["patched"] = decided["patch"]
-        result["reset"] = steps if p["reset"] else []
-        result["msg"] = "check mode: would set %s%s" % (names, ", then reset (%s)" % ", ".join(steps) if p["reset"] else "")
+        said = ["would set %s" % _to_set([r for r in rows if r["state"] == "to_set"])] if patch else []
+        staged = [r for r in rows if r["state"] == "pending"]
+        if staged:
+            said.append("%s already pending" % _pairs(staged))
+        if will_reset:
+            said.append("would reset (%s) to apply %s" % (", ".join(steps), _pairs(off)))
+        elif off:
+            said.append("%s then needs a power cycle (reset: true applies it)" % _pairs(off))
+        else:
+            said.append("no reset needed: the running BIOS has it on")
+        result.update(state="would_set" if patch else "would_reset" if will_reset else "pending",
+                      changed=bool(patch) or will_reset, patched=_redfish.clip(patch),
+                      reset=steps if will_reset else [], msg="check mode: %s" % "; ".join(said))
         return result
-    if decided["patch"]:
-        client.patch(found["settings_uri"], _redfish.patch_body(decided["patch"], vendor))
-        result.update(changed=True, patched=decided["patch"], state="pending")
+    if patch:
+        _redfish_client.set_pending(client, found["settings_uri"], _redfish.patch_body(patch, vendor), found["settings_etag"])
+        result.update(changed=True, patched=_redfish.clip(patch), state="pending")
+    if not off:
+        result.update(state="enabled", msg="already enabled in the BIOS: %s; set %s" % (
+            _pairs(rows), _to_set([r for r in rows if r["state"] == "to_set"])))
+        return result
+    result["state"] = "pending"
+    names = _pairs(off)
     if not p["reset"]:
         result["msg"] = "%s pending: needs a power cycle (reset: true applies it)" % names
         return result
@@ -337,15 +392,19 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    base = p["bmc_address"] if "://" in p["bmc_address"] else "https://" + p["bmc_address"]
-    client = _redfish_client.Client(base, p["username"], p["password"], p["validate_certs"], p["ca_path"], p["timeout"])
+    try:
+        base = _redfish.base_url(p["bmc_address"], p["validate_certs"])
+        client = _redfish_client.Client(base, p["username"], p["password"], p["validate_certs"], p["ca_path"], p["timeout"])
+    except RedfishError as exc:
+        module.fail_json(msg="%s. Nothing was sent to the BMC." % exc)
     try:
         result = run(module, client)
     except _redfish.AttributeNotFoundError as exc:
         module.fail_json(msg="BMC %s (Manufacturer %r): %s. Nothing was changed. Attributes that look related: %s; "
                              "check which one it is on this BMC and name it with attribute (iommu_attribute), "
                              "or give vendor for a rebranded server." % (
-                                 base, exc.manufacturer, exc, ", ".join(exc.related) or "none"), related=exc.related)
+                                 base, _redfish.clip(exc.manufacturer), exc, _redfish.listing(exc.related)),
+                         related=_redfish.clip(exc.related))
     except RedfishError as exc:
         module.fail_json(msg="BMC %s: %s." % (base, exc))
     module.exit_json(**result)

@@ -185,13 +185,17 @@ IOMMU = {"setting": "iommu", "attribute": "IntelProcVtd", "enabled": "Enabled"}
     ({"ProcVirtualization": "Disabled"}, {"ProcVirtualization": "Disabled", "X": 1}, "to_set",
      {"ProcVirtualization": "Enabled"}),
     ({"ProcVirtualization": "Enabled"}, {}, "enabled", {}),
-    # Someone staged Disabled on an enabled BIOS: current wins, nothing to do now.
-    ({"ProcVirtualization": "Enabled"}, {"ProcVirtualization": "Disabled"}, "enabled", {}),
+    # iLO lists every attribute in Bios/Settings: the same value there is nothing pending.
+    ({"ProcVirtualization": "Enabled"}, {"ProcVirtualization": "Enabled"}, "enabled", {}),
+    # Someone staged Disabled on an enabled BIOS: the next reset would turn it off, so send Enabled again.
+    ({"ProcVirtualization": "Enabled"}, {"ProcVirtualization": "Disabled"}, "to_set", {"ProcVirtualization": "Enabled"}),
 ])
 def test_plan_one_setting(current, pending, state, patch):
     decided = _redfish.plan(current, pending, [TARGET])
     assert decided["state"] == state and decided["patch"] == patch
     assert decided["settings"][0]["current"] == current["ProcVirtualization"]
+    # Only a value the running BIOS does not have needs a reset.
+    assert decided["reset_needed"] == (current["ProcVirtualization"] != "Enabled")
 
 
 def test_plan_takes_the_least_advanced_state():
@@ -232,3 +236,155 @@ def test_related_attributes_ignore_the_rest():
     names = _redfish.related_attributes({"ProcVirtualization": 1, "LogicalProc": 1, "SvmMode": 1, "IommuSupport": 1,
                                          "BootMode": 1}, [registry_entry("VTd", "Intel VT-d")])
     assert names == ["IommuSupport", "ProcVirtualization", "SvmMode", "VTd"]
+
+
+# -- what a BMC may send that is not what the standard says -----------------------------------
+
+def test_registry_location_reads_ilo4_extref_and_skips_what_is_not_a_string():
+    files = {"/redfish/v1/Registries/HpBiosAttributeRegistryP89.1.1.00/": {
+        "Id": "HpBiosAttributeRegistryP89.1.1.00",
+        "Location": [{"Language": "en", "Uri": {"extref": "/redfish/v1/registrystore/registries/en/hpbios"}}]}}
+    assert _redfish.registry_location(files, "HpBiosAttributeRegistryP89.1.1.00") == \
+        "/redfish/v1/registrystore/registries/en/hpbios"
+    odd = {"/r/1": {"Id": "BiosAttributeRegistry", "Location": [
+        {"Uri": {"href": "/x"}}, {"Uri": ["/y"]}, {"Uri": 7}, "text", {"Language": "en", "Uri": "/z"}]}}
+    assert _redfish.registry_location(odd, "BiosAttributeRegistry") == "/z"
+    assert _redfish.registry_location({"/r/2": {"Id": "Bios", "Location": "/a"}}, "Bios") is None
+
+
+def test_registry_candidates_name_the_bios_registry_first_and_few():
+    base = "/redfish/v1/Registries/"
+    members = [base + name for name in ["Base.1.0", "iLO.2.14", "iLOEvents.2.1", "HpCommon.0.10", "Messages"]
+               + ["Other%d.1.0" % n for n in range(35)] + ["BiosAttributeRegistryU32.v1_2_10/", "BiosMessages.1.0"]]
+    assert _redfish.registry_candidates(members, "BiosAttributeRegistryU32.v1_2_10") == [
+        base + "BiosAttributeRegistryU32.v1_2_10/", base + "BiosMessages.1.0"]
+    # sushy-tools and Dell name the file without the Bios' suffix or version.
+    assert _redfish.registry_candidates([base + "Messages", base + "BiosAttributeRegistry.v1_0_0"],
+                                        "BiosAttributeRegistryP89.v1_0_0") == [base + "BiosAttributeRegistry.v1_0_0"]
+    assert _redfish.registry_candidates([base + "BiosAttributeRegistry"], "BiosAttributeRegistry.v1_0_3") == \
+        [base + "BiosAttributeRegistry"]
+    assert _redfish.registry_candidates([base + "1.0", base + "Base"], "Bios") == []
+    assert len(_redfish.registry_candidates([base + "Bios%d" % n for n in range(40)], "X")) == 5
+
+
+def test_registry_values_and_names_of_the_wrong_type_are_skipped():
+    entries = [
+        {"AttributeName": ["VMX"], "DisplayName": "Intel Virtualization Technology", "Value": ["Enabled"]},
+        {"AttributeName": "VMX", "DisplayName": "Intel Virtualization Technology",
+         "Value": ["Enabled", {"ValueName": "On", "ValueDisplayName": "Enabled"}]},
+        {"AttributeName": "Other", "DisplayName": "VT-d", "Value": "Enabled"},
+    ]
+    attributes = {"VMX": "Off", "Other": "Disabled"}
+    found = _redfish.choose_attribute("virtualization", attributes, entries, None)
+    assert (found["attribute"], found["enabled"]) == ("VMX", "On")
+    assert _redfish.enabled_value("Other", entries, "Enabled") == "Enabled"
+    assert _redfish.related_attributes({"VMX": 1}, entries) == ["Other", "VMX"]
+
+
+@pytest.mark.parametrize("document", [
+    {"ProcessorSummary": "Intel Xeon"}, {"ProcessorSummary": ["AMD EPYC"]}, "x", None,
+])
+def test_cpu_vendor_of_odd_documents(document):
+    assert _redfish.cpu_vendor_of(document) is None
+
+
+@pytest.mark.parametrize("manufacturer", [["Dell"], {"Name": "Dell"}, 42])
+def test_vendor_row_of_a_manufacturer_that_is_not_a_string(manufacturer):
+    assert _redfish.vendor_row(manufacturer) is None
+
+
+@pytest.mark.parametrize("collection", [{"Members": "abc"}, {"Members": 3}, {"Members": {"@odata.id": "/x"}}, []])
+def test_member_ids_of_odd_collections(collection):
+    assert _redfish.member_ids(collection) == []
+
+
+def test_reset_steps_of_a_power_state_that_is_not_a_string():
+    assert _redfish.reset_steps(["Off"], "ForceRestart") == ["ForceRestart"]
+
+
+# -- the BMC's address --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("address, validate, base", [
+    ("bmc-7.mgmt.example.com", True, "https://bmc-7.mgmt.example.com"),
+    ("10.0.40.21:8443", True, "https://10.0.40.21:8443"),
+    ("https://BMC.example.com/", True, "https://bmc.example.com"),
+    ("[2001:db8::7]:443", True, "https://[2001:db8::7]:443"),
+    (" bmc ", True, "https://bmc"),
+    ("http://127.0.0.1:8000", False, "http://127.0.0.1:8000"),
+])
+def test_base_url(address, validate, base):
+    assert _redfish.base_url(address, validate) == base
+
+
+@pytest.mark.parametrize("address, validate, says", [
+    ("host:abc", True, "port 'abc' is not a number"),
+    ("host:70000", True, "not a number from 1 to 65535"),
+    ("bmc host", True, "space or a control character"),
+    ("bmc\nhost", True, "space or a control character"),
+    ("http://bmc", True, "in clear"),
+    ("ftp://bmc", True, "not ftp://"),
+    ("https://bmc/redfish/v1", True, "has a path"),
+    ("https://root:calvin@bmc", True, "user name"),
+    ("2001:db8::7", True, "in brackets"),
+    ("[2001:db8::zz]", True, "IPv6"),
+    ("bmc_/x", True, "has a path"),
+    ("b\u00e4r", True, "not a host name"),
+    ("", True, "empty"),
+])
+def test_base_url_refuses_with_a_reason(address, validate, says):
+    with pytest.raises(_redfish.RedfishError, match=re.escape(says)):
+        _redfish.base_url(address, validate)
+
+
+# -- what is shown of a BMC's values --------------------------------------------------------------
+
+def test_clip_cuts_strings_lists_and_dicts():
+    assert _redfish.clip("x" * 80) == "x" * 80
+    assert _redfish.clip("x" * 5000) == "x" * 80 + "... (5000 characters)"
+    assert _redfish.clip("Dell\nInc.\x1b[31m") == "Dell\\nInc.\\x1b[31m"
+    shown = _redfish.clip(["n%d" % i for i in range(45)])
+    assert shown[:20] == ["n%d" % i for i in range(20)] and shown[20:] == ["and 25 more"]
+    assert _redfish.clip([[1, [2]], {"a": 1}]) == ["[...]", "{...}"]
+    assert _redfish.clip({"k" * 100: ["v"]}) == {"k" * 80 + "... (100 characters)": "[...]"}
+    assert _redfish.clip(True) is True and _redfish.clip(None) is None and _redfish.clip(7) == 7
+    assert _redfish.listing([]) == "none"
+    assert _redfish.listing(["a" * 200] * 30).count("... (200 characters)") == 20
+
+
+def test_messages_of_many_long_systems_and_names_are_capped():
+    members = ["/redfish/v1/Systems/" + "s" * 500 + str(n) for n in range(300)]
+    with pytest.raises(_redfish.NoSystemError) as error:
+        _redfish.choose_system(members, {})
+    assert len(str(error.value)) < 3000 and "and 280 more" in str(error.value)
+    with pytest.raises(_redfish.NoBiosError) as error:
+        _redfish.bios_uri({"Id": "1", "Manufacturer": "M" * 100000})
+    assert len(str(error.value)) < 500
+    entries = [registry_entry("Virt%d" % n + "x" * 300, "SVM Mode") for n in range(50)]
+    with pytest.raises(_redfish.AttributeNotFoundError) as error:
+        _redfish.choose_attribute("virtualization", dict((e["AttributeName"], "Disabled") for e in entries), entries, None)
+    assert len(str(error.value)) < 3000 and "and 30 more" in str(error.value)
+
+
+# -- the answer to the PATCH ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("answer, refused", [
+    (None, []),
+    ({"@Message.ExtendedInfo": [{"MessageId": "Base.1.8.Success", "Severity": "OK"}]}, []),
+    # iLO: a successful PATCH says a reset applies it; a Warning that is no refusal.
+    ({"error": {"code": "iLO.0.10.ExtendedInfo", "@Message.ExtendedInfo": [
+        {"MessageId": "iLO.2.14.SystemResetRequired"}]}}, []),
+    ({"@Message.ExtendedInfo": [{"MessageId": "Base.1.8.ResetRequired", "MessageSeverity": "Warning"}]}, []),
+    ({"@Message.ExtendedInfo": [{"MessageId": "Base.1.8.PropertyValueNotInList", "Severity": "Warning",
+                                 "Message": "The value Enabled for ProcVirtualization is not in the list",
+                                 "RelatedProperties": ["#/Attributes/ProcVirtualization"]}]},
+     ["The value Enabled for ProcVirtualization is not in the list (#/Attributes/ProcVirtualization)"]),
+    ({"Attributes": {"ProcVirtualization@Message.ExtendedInfo": [
+        {"MessageId": "Base.1.0.PropertyNotWritable", "Severity": "Warning"}]}},
+     ["Base.1.0.PropertyNotWritable (ProcVirtualization)"]),
+    ({"error": {"@Message.ExtendedInfo": [{"MessageSeverity": "Critical", "Message": "m" * 1000}]}},
+     ["m" * 160 + "... (1000 characters)"]),
+    ({"@Message.ExtendedInfo": "Critical"}, []),
+    ({"@Message.ExtendedInfo": [{"Severity": "Critical"}] * 9}, ["no message"] * 5 + ["and 4 more"]),
+])
+def test_patch_refusals(answer, refused):
+    assert _redfish.patch_refusals(answer) == refused
