@@ -20,7 +20,7 @@ export ANSIBLE_INVENTORY_UNPARSED_WARNING := false
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: all venv install packages run test test-unit test-sanity test-integration test-lint \
-	test-hostile test-fleet test-vm test-matrix bench bench-fleet clean FORCE
+	test-hostile test-redfish test-fleet test-vm test-matrix bench bench-fleet clean FORCE
 
 all: test
 
@@ -31,6 +31,15 @@ $(BIN)/.installed: requirements.txt
 	touch $@
 
 venv: $(BIN)/.installed
+
+# sushy-tools' Redfish emulator in a venv of its own (tests/redfish/requirements.txt): what it
+# needs to build stays out of .venv, which `make run` uses. The tests find it through SUSHY_EMULATOR.
+REDFISH := $(CURDIR)/.cache/redfish
+$(REDFISH)/.installed: tests/redfish/requirements.txt
+	$(PYTHON) -m venv $(REDFISH)
+	$(REDFISH)/bin/pip install --quiet --upgrade pip
+	$(REDFISH)/bin/pip install --quiet -r tests/redfish/requirements.txt
+	touch $@
 
 # The Debian packages the tests need: the list, each with why, is tests/debian-packages.txt.
 # As root the missing ones are installed; otherwise the apt-get command to run is printed.
@@ -60,7 +69,7 @@ run: install
 	-$(BIN)/ansible $(LOCALHOST) -m hypervisor.kvm.kvm_check
 	$(BIN)/ansible $(LOCALHOST) -m hypervisor.kvm.kvm_facts
 
-test: packages test-unit test-hostile test-sanity test-integration test-lint test-fleet test-matrix test-vm
+test: packages test-unit test-hostile test-redfish test-sanity test-integration test-lint test-fleet test-matrix test-vm
 
 test-unit: install
 	PYTHONPATH=$(COLLECTIONS) $(BIN)/python -m pytest -q -p no:cacheprovider tests/unit
@@ -70,6 +79,12 @@ test-unit: install
 # and kvm_check, one process per run and once through ansible; as root for the device nodes.
 test-hostile: install
 	PYTHONPATH=$(COLLECTIONS) $(BIN)/python -m pytest -q -p no:cacheprovider tests/hostile
+
+# kvm_firmware through ansible-playbook against sushy-tools' Redfish emulator on 127.0.0.1 over
+# TLS, one emulator per test, two tests at a time.
+test-redfish: export SUSHY_EMULATOR := $(REDFISH)/bin/sushy-emulator
+test-redfish: packages install $(REDFISH)/.installed
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 tests/redfish
 
 ANSIBLE_TEST := $(CURDIR)/tests/tools/run-ansible-test $(CURDIR)/$(VENV) $(ANSIBLE_TEST_HOME)
 # The venv's own Python (X.Y): ansible-test runs its tests on that one only.
@@ -110,13 +125,14 @@ test-fleet: packages install
 bench-fleet: packages install
 	$(BIN)/python tests/fleet/bench_fleet.py
 
-# The role on real QEMU virtual machines, one scenario after another (two TCG VMs at once on
-# two cores do not boot in time): extensions/molecule/{default,no_virt,trixie}, driven by the
-# scripts in extensions/molecule/shared/. SCENARIOS=no_virt runs only that one.
+# The roles on real QEMU virtual machines, one scenario after another (two TCG VMs at once on
+# two cores do not boot in time): extensions/molecule/{default,trixie}, driven by the scripts in
+# extensions/molecule/shared/. SCENARIOS=trixie runs only that one.
 SCENARIOS ?=
 # ansible's ssh connection keeps its control sockets in ~/.ansible/cp unless told otherwise.
 test-vm: export ANSIBLE_SSH_CONTROL_PATH_DIR := $(CURDIR)/.cache/ansible/cp
-test-vm: packages install
+test-vm: export SUSHY_EMULATOR := $(REDFISH)/bin/sushy-emulator
+test-vm: packages install $(REDFISH)/.installed
 	$(if $(SCENARIOS),$(foreach s,$(SCENARIOS),$(BIN)/molecule test -s $(s) &&) true,$(BIN)/molecule test --all)
 
 bench: install

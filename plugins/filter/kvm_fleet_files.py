@@ -82,7 +82,7 @@ from ansible_collections.hypervisor.kvm.plugins.filter.kvm_fleet_csv import kvm_
 PAGE_COLUMNS = (
     "host", "verdict", "source", "cpu_model", "cpu_count", "cpu_vendor", "cpu_extension", "cpu_extension_shown",
     "arch", "kernel", "hypervisor", "container", "nested", "iommu", "iommu_groups", "gpus",
-    "gpus_passthrough_ready", "gpu_list", "message",
+    "gpus_passthrough_ready", "gpu_list", "message", "bmc_address",
 )
 
 # JSON is not HTML: inside a script element "</script>" or "<!--" would end or change it, and
@@ -96,7 +96,8 @@ def script_json(value):
 
 
 def page_data(report):
-    """What the page's script needs: the verdicts, the rows as arrays, and each row's remediation group."""
+    """What the page's script needs: the verdicts, the rows as arrays, each row's remediation group and
+    whether its firmware can be fixed from its BMC (the text of that fix is once per group, not per row)."""
     group_of = {}
     for index, group in enumerate(report["remediations"]):
         for name in group["hosts"]:
@@ -104,14 +105,14 @@ def page_data(report):
     rows = []
     for row in report["hosts"]:
         values = [row.get(column) for column in PAGE_COLUMNS]
-        values.append(group_of.get(row.get("host"), -1))
+        values += [group_of.get(row.get("host"), -1), bool(row.get("bmc_fix"))]
         rows.append(values)
     return {
         "verdicts": [{"verdict": c["verdict"], "label": c["label"], "count": c["count"]} for c in report["counts"]],
-        "columns": list(PAGE_COLUMNS) + ["fix"],
+        "columns": list(PAGE_COLUMNS) + ["fix", "bmc"],
         "rows": rows,
-        "fixes": [{"verdict": g["verdict"], "remediation": g["remediation"], "hosts": g["hosts"]}
-                  for g in report["remediations"]],
+        "fixes": [{"verdict": g["verdict"], "remediation": g["remediation"], "bmc_fix": g.get("bmc_fix", ""),
+                   "hosts": g["hosts"]} for g in report["remediations"]],
     }
 
 

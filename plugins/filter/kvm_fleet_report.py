@@ -30,6 +30,14 @@ description:
     and not with the number of their variables that are templates.
   - Hosts whose facts were not gathered in this play (the gathering task was skipped or absent) are
     reported from the facts already in C(hostvars), which is where a fact cache puts them.
+  - A V(firmware_disabled) host with VT-x or AMD-V (extension V(vmx) or V(svm)) whose variables give a BMC
+    (C(kvm_firmware_bmc_address), the variable of the C(hypervisor.kvm.kvm_firmware) role) is marked as one
+    that role can fix through the BMC (C(bmc_fix)), and counted (C(bmc_fixable)). The address is read from the
+    same untemplated host variables, so from the inventory as it is when the report runs, also when the facts
+    come from a cache. It counts when it is text that names more than a user and password, or is vaulted;
+    anything else counts as no BMC. A template in it is shown as written, not rendered; a user and password
+    written into it (C(https://user:pass@bmc)) are left out; it is cut at 200 characters. The BMC's user
+    name and password are never read.
   - Used by the C(hypervisor.kvm.report) playbook to write C(index.html), C(hosts.csv) and C(hosts.json).
 positional: _input, hostvars
 options:
@@ -101,10 +109,15 @@ _value:
       type: list
       elements: dict
       sample: [{"verdict": "ok", "label": "KVM can be used", "meaning": "KVM acceleration can be used", "count": 120}]
+    bmc_fixable:
+      description: Number of V(firmware_disabled) hosts the C(hypervisor.kvm.kvm_firmware) role can fix through their BMC (the rows with a C(bmc_fix)).
+      type: int
+      sample: 3
     remediations:
       description:
-        - For the hosts that cannot run KVM, per verdict and remediation, C(verdict), C(remediation)
-          (what a person does next) and C(hosts) (their names, sorted).
+        - For the hosts that cannot run KVM, per verdict, remediation and BMC fix, C(verdict), C(remediation)
+          (what a person does next), C(bmc_fix) (the fix through the BMC, empty when there is none) and
+          C(hosts) (their names, sorted).
       type: list
       elements: dict
     columns:
@@ -178,6 +191,18 @@ _value:
         remediation:
           description: What a person does next; empty when KVM can be used.
           type: str
+        bmc_address:
+          description:
+            - For a host that C(bmc_fix) applies to, its C(kvm_firmware_bmc_address) as the
+              inventory writes it (without a user and password, cut at 200 characters); V(null) otherwise,
+              and when the address is vaulted.
+          type: str
+          sample: idrac-r740-07.mgmt.example.com
+        bmc_fix:
+          description:
+            - For a V(firmware_disabled) host with VT-x or AMD-V and a BMC in the inventory, that the role
+              C(hypervisor.kvm.kvm_firmware) can turn the setting on through the BMC, and how; empty otherwise.
+          type: str
         message:
           description: >-
             What Ansible said when the host was unreachable or the gathering failed, what is wrong with
@@ -208,7 +233,7 @@ VERDICT_MEANINGS = dict(MEANINGS, **{row[0]: row[2] for row in MISSING})
 COLUMNS = (
     "host", "verdict", "usable", "source", "arch", "kernel", "cpu_vendor", "cpu_model",
     "cpu_extension", "cpu_extension_shown", "cpu_count", "hypervisor", "container", "nested", "iommu",
-    "iommu_groups", "gpus", "gpus_passthrough_ready", "gpu_list", "remediation", "message",
+    "iommu_groups", "gpus", "gpus_passthrough_ready", "gpu_list", "remediation", "message", "bmc_fix", "bmc_address",
 )
 
 REMEDIATION = {
@@ -230,6 +255,22 @@ REMEDIATION = {
         "kvm_report_from_cache=true (or with a fact cache that has the host) to gather them."
     ),
 }
+
+# The role kvm_firmware turns VT-x/AMD-V on through the BMC its inventory variable names; the report
+# reads only that variable, never the BMC's user name or password.
+BMC_VARIABLE = "kvm_firmware_bmc_address"
+BMC_EXTENSIONS = frozenset(("vmx", "svm"))
+BMC_FIX = (
+    "The firmware can be fixed from the BMC (kvm_firmware_bmc_address): run the role hypervisor.kvm.kvm_firmware "
+    "with kvm_firmware_reboot: true to turn the setting on, reset the server and check (without it the setting "
+    "waits for the next power cycle)."
+)
+# A vaulted value (EncryptedString from ansible-core 2.19, AnsibleVaultEncryptedUnicode before): a BMC is
+# given, and the report leaves it encrypted.
+VAULTED = frozenset(("EncryptedString", "AnsibleVaultEncryptedUnicode"))
+# A user and password written into the address (https://user:pass@bmc, user@bmc) are never shown:
+# everything up to the last "@" goes, even a "/" a password holds unencoded.
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://)?.*@", re.DOTALL)
 
 # Longest text kept from a host, per kind of field; longer is cut and marked, so that one host
 # cannot make the page, the CSV or a spreadsheet cell unusable.
@@ -355,7 +396,7 @@ def problems(facts):
 def _blank_row(host, verdict, source=None, message=""):
     row = dict.fromkeys(COLUMNS)
     row.update(host=host, verdict=verdict, source=source, gpu_list=[], remediation=REMEDIATION.get(verdict, ""),
-               message=cap(message, LONG))
+               message=cap(message, LONG), bmc_fix="")
     return row
 
 
@@ -421,6 +462,31 @@ def classify(host, variables, result):
     return _blank_row(host, "no_data")
 
 
+def bmc_address(value):
+    """``(a BMC is given, the address to show)`` for the raw value of ``kvm_firmware_bmc_address``.
+
+    Text that names more than a user and password, or a vaulted value, gives a BMC; anything else does
+    not. The address shown has no user and password, is cut at SHORT characters, and is plain ``str``:
+    from ansible-core 2.19 inventory text carries a tag that trusts it as a template, and Ansible would
+    render it when the report is read.
+    """
+    if type(value).__name__ in VAULTED:
+        return True, None
+    shown = _USERINFO.sub(r"\1", value.strip()).strip() if isinstance(value, str) else ""
+    if not shown or shown.endswith("://"):  # blank, or nothing but a user and password
+        return False, None
+    return True, str(cap(shown))
+
+
+def with_bmc(row, variables):
+    """``row`` with ``bmc_fix`` and ``bmc_address`` set when the role kvm_firmware can fix its host through its BMC."""
+    if row["verdict"] == "firmware_disabled" and row["cpu_extension"] in BMC_EXTENSIONS:
+        given, address = bmc_address(variables.get(BMC_VARIABLE))
+        if given:
+            row.update(bmc_fix=BMC_FIX, bmc_address=address)
+    return row
+
+
 def _variables(hostvars, host):
     """One host's variables, read once and not templated: facts are data from the host, never templates."""
     raw_get = getattr(hostvars, "raw_get", None)
@@ -445,20 +511,23 @@ def kvm_fleet_report(hosts, hostvars, result="kvm_report_gathered", generated=""
     groups = {}
     for host in sorted({str(h) for h in hosts}, key=_natural_key):
         variables = _variables(hostvars, host)
-        row = classify(host, variables, variables.get(result))
+        row = with_bmc(classify(host, variables, variables.get(result)), variables)
         rows.append(row)
         tally[row["verdict"]] += 1
         if not row["usable"]:
-            groups.setdefault((row["verdict"], row["remediation"]), []).append(host)
+            groups.setdefault((row["verdict"], row["remediation"], row["bmc_fix"]), []).append(host)
 
     counts = [{"verdict": v, "label": VERDICT_LABELS[v], "meaning": VERDICT_MEANINGS[v], "count": tally[v]}
               for v in VERDICTS if tally[v]]
-    remediations = [{"verdict": verdict, "remediation": text, "hosts": names}
-                    for (verdict, text), names in sorted(groups.items(), key=lambda item: (VERDICTS.index(item[0][0]), item[0][1]))]
+    # Per verdict, the hosts a role can fix from their BMC first.
+    remediations = [{"verdict": verdict, "remediation": text, "bmc_fix": fix, "hosts": names}
+                    for (verdict, text, fix), names in sorted(
+                        groups.items(), key=lambda item: (VERDICTS.index(item[0][0]), not item[0][2], item[0][1]))]
     return {
         "generated": str(generated or ""),
         "total": len(rows),
         "usable": sum(1 for row in rows if row["usable"]),
+        "bmc_fixable": sum(1 for row in rows if row["bmc_fix"]),
         "counts": counts,
         "remediations": remediations,
         "columns": list(COLUMNS),

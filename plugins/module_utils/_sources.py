@@ -24,9 +24,6 @@ KVM_CREATE_VM = 0xAE01
 
 # Cap what one read takes, so a huge kern.log or a broken sysfs file cannot stall gathering.
 DEFAULT_LIMIT = 262144
-# Cap of a one-line value (a kernel release, a DMI string, a sysfs setting): the kernel's own
-# are at most 64 characters (osrelease) or a page, a longer one is not a host's.
-FIELD_LIMIT = 256
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _FILE_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
@@ -127,13 +124,6 @@ class HostFiles(object):
     def text(self, path, limit=DEFAULT_LIMIT):
         """Text of a host file, or None when it cannot be read."""
         return self.read(path, limit)[0]
-
-    def line(self, path, limit=FIELD_LIMIT):
-        """First line of a host file, stripped and cut to ``limit`` characters, or None."""
-        text = self.read(path, limit * 4 + 1)[0]
-        if text is None:
-            return None
-        return text.strip().split("\n", 1)[0].strip()[:limit]
 
     def exists(self, path):
         """Whether a host path exists (for a snapshot: was captured; a link counts, unfollowed)."""

@@ -93,12 +93,14 @@ def write_cache(directory, facts_by_host):
         cache.set(host, {"kvm": facts})
 
 
-def write_inventory(path, hosts, **host_vars):
-    """A YAML inventory of ``hosts`` (names), every one with ``host_vars``; never connected to from cache."""
+def write_inventory(path, hosts, per_host=None, **host_vars):
+    """A YAML inventory of ``hosts`` (names), every one with ``host_vars``, and ``per_host`` {name: {var: value}}
+    for some; never connected to from cache."""
+    per_host = per_host or {}
     lines = ["---", "all:", "  vars:"]
     lines += ["    %s: %s" % (k, json.dumps(v)) for k, v in dict(ansible_connection="local", **host_vars).items()]
     lines.append("  hosts:")
-    lines += ["    %s:" % json.dumps(h) for h in hosts]
+    lines += ["    %s:%s" % (json.dumps(h), " " + json.dumps(per_host[h]) if h in per_host else "") for h in hosts]
     pathlib.Path(path).write_text("\n".join(lines) + "\n")
 
 

@@ -5,9 +5,10 @@
 
 Every value a host or a fact cache returns is untrusted on the controller. Each input below is
 one host in the cache: script in every field, values of the wrong type, huge values, formula
-and template payloads. The report must be written with a row for every host, the page opened
-in headless chromium must run none of the payloads, and the CSV must prefix what a spreadsheet
-would run. The count of inputs tried and handled goes to tests/output/fleet/hostile.json.
+and template payloads; and the same payloads as the BMC address the inventory gives a
+firmware_disabled host (kvm_firmware_bmc_address), which the report shows. The report must be
+written with a row for every host, the page opened in headless chromium must run none of the
+payloads, and the CSV must prefix what a spreadsheet would run. The count of inputs tried and handled goes to tests/output/fleet/hostile.json.
 Also here: the report directory (created if missing, an existing one never chmodded, '' and /
 refused, a symlink planted at a file's name replaced and not followed).
 """
@@ -70,6 +71,35 @@ def put(facts, path, value):
     return facts
 
 
+# The BMC's user and password, in the inventory of every host: the report must never show them.
+BMC_SECRETS = {"kvm_firmware_bmc_username": "bmc-user-never-shown", "kvm_firmware_bmc_password": "bmc-password-never-shown"}
+
+
+def firmware_disabled():
+    facts = put(base_facts(), ("reason",), "firmware_disabled")
+    facts["cpu"]["extension_shown"] = False
+    return facts
+
+
+def bmc_inputs():
+    """{host name: (its kvm_firmware_bmc_address, the address the report must show or None when it is no BMC)}."""
+    # Shown stripped, without what comes up to its last "@" (a user and password): "@SUM(1)" shows as "SUM(1)".
+    cases = {"bmc-%02d" % number: (payload, payload.strip().rpartition("@")[2].strip()) for number, payload in
+             enumerate(SCRIPT_PAYLOADS + FORMULAS + TEMPLATES)}
+    cases.update({
+        "bmc-credentials": ("https://root:calvin@idrac-07.mgmt.example.com", "https://idrac-07.mgmt.example.com"),
+        "bmc-huge": ("<b>" * 100_000, ("<b>" * 100_000)[:200] + "\u2026 [cut]"),
+        "bmc-list": (["<script>__pwned.push('bmc-list')</script>"], None),
+        "bmc-mapping": ({"<script>": "__pwned.push('bmc-mapping')"}, None),
+        "bmc-number": (42, None),
+        "bmc-bool": (True, None),
+    })
+    return cases
+
+
+BMC = bmc_inputs()
+
+
 def inputs():
     """(host name, facts for the cache, the verdict the report must give) for every hostile input."""
     cases = []
@@ -116,6 +146,7 @@ def inputs():
         nest["hypervisor"] = {"hypervisor": None}
         nest = nest["hypervisor"]
     cases.append(("deep-nesting", deep, "malformed"))
+    cases += [(name, firmware_disabled(), "firmware_disabled") for name in BMC]
     return cases
 
 
@@ -127,7 +158,9 @@ EXPECTED = {name: verdict for name, facts, verdict in CASES}
 def hostile_run(tmp_path_factory):
     work = tmp_path_factory.mktemp("hostile")
     factcache.write_cache(work / "facts", {name: copy.deepcopy(facts) for name, facts, verdict in CASES})
-    factcache.write_inventory(work / "inventory.yml", [name for name, facts, verdict in CASES])
+    factcache.write_inventory(work / "inventory.yml", [name for name, facts, verdict in CASES],
+                              per_host={name: {"kvm_firmware_bmc_address": address} for name, (address, shown) in BMC.items()},
+                              **BMC_SECRETS)
     out = work / "report"
     rc, output, seconds = factcache.playbook(factcache.environment(work / "facts"), "-i", work / "inventory.yml",
                                              "hypervisor.kvm.report", "-e", "kvm_report_from_cache=true",
@@ -173,9 +206,11 @@ def open_page(browser, path, filters=()):
 
     tab.route("**/*", guard)
     tab.goto(path.as_uri())
-    hosts = []
+    hosts, bmc = [], {}
     while tab.query_selector("#hosts-table"):
         hosts += tab.eval_on_selector_all("#hosts-table tbody tr", "rows => rows.map(r => r.dataset.host)")
+        bmc.update(tab.eval_on_selector_all("#hosts-table tbody tr", "rows => rows.filter(r => r.querySelector('.msg.bmc'))"
+                                            ".map(r => [r.dataset.host, r.querySelector('.msg.bmc').textContent])"))
         if tab.is_hidden("#pager") or tab.is_disabled("#next"):
             break
         tab.click("#next")
@@ -184,7 +219,9 @@ def open_page(browser, path, filters=()):
         tab.fill("#filter", word)
     tab.mouse.wheel(0, 100000)
     tab.wait_for_timeout(300)
-    seen.update(hosts=hosts, pwned=tab.evaluate("window.__pwned"), text=tab.inner_text("body"),
+    # textContent: an article of "What to do" off screen is not laid out (content-visibility), so has no innerText.
+    bmc_list = tab.eval_on_selector_all(".fix[data-bmc] .hostlist li", "items => items.map(li => li.textContent)")
+    seen.update(hosts=hosts, bmc=bmc, bmc_list=bmc_list, pwned=tab.evaluate("window.__pwned"), text=tab.inner_text("body"),
                 links=tab.eval_on_selector_all("a[href]", "links => links.map(a => a.getAttribute('href'))"))
     tab.close()
     return seen
@@ -192,7 +229,8 @@ def open_page(browser, path, filters=()):
 
 @pytest.fixture(scope="module")
 def page_seen(browser, hostile_run, report):
-    return open_page(browser, hostile_run["dir"] / "index.html", ("text-00", "text-03", "reason-", "type-", "huge", ""))
+    return open_page(browser, hostile_run["dir"] / "index.html",
+                     ("text-00", "text-03", "reason-", "type-", "huge", "kvm_firmware", ""))
 
 
 def test_the_browser_would_see_a_payload_that_ran(browser, tmp_path):
@@ -257,12 +295,37 @@ def test_every_host_has_its_row_on_the_page(page_seen, report):
 def test_count_inputs_tried_and_handled(report, page_seen):
     rows = {row["host"]: row for row in report["hosts"]}
     handled = [name for name in EXPECTED if rows[name]["verdict"] == EXPECTED[name] and name in page_seen["hosts"]]
-    kinds = ("text-", "reason-", "type-", "huge-", "deep-")
+    kinds = ("text-", "reason-", "type-", "huge-", "deep-", "bmc-")
     counts = {"tried": len(CASES), "handled": len(handled), "script_payloads_ran": len(page_seen["pwned"]),
               "by_kind": {kind: sum(1 for name in EXPECTED if name.startswith(kind)) for kind in kinds}}
     (OUTPUT / "hostile.json").write_text(json.dumps(counts, indent=2) + "\n")
     print("hostile facts: %(tried)d inputs tried, %(handled)d handled" % counts)
     assert counts["handled"] == counts["tried"]
+
+
+def test_the_bmc_address_is_shown_as_the_text_it_is_without_credentials(report, hostile_run):
+    rows = {row["host"]: row for row in report["hosts"]}
+    for name, (address, shown) in BMC.items():
+        row = rows[name]
+        assert row["verdict"] == "firmware_disabled" and row["bmc_address"] == shown, (name, row["bmc_address"])
+        assert bool(row["bmc_fix"]) is (shown is not None), row
+    assert report["bmc_fixable"] == sum(1 for address, shown in BMC.values() if shown is not None)
+    for name in ("index.html", "hosts.csv", "hosts.json"):
+        text = (hostile_run["dir"] / name).read_text()
+        assert "calvin" not in text and "never-shown" not in text, name
+    # The template in the inventory is shown, not run (Ansible itself would render it: it is the inventory's).
+    assert rows["bmc-%02d" % (len(SCRIPT_PAYLOADS) + len(FORMULAS))]["bmc_address"] == "{{ 7 * 7 }}"
+    assert not os.path.exists(TEMPLATE_MARK)
+
+
+def test_each_bmc_row_on_the_page_says_it_can_be_fixed_from_its_bmc(page_seen):
+    expected = {name: "Can be fixed from its BMC (%s) with hypervisor.kvm.kvm_firmware" % shown
+                for name, (address, shown) in BMC.items() if shown is not None}
+    assert page_seen["bmc"] == expected
+    # Under "What to do", the same hosts, each with its BMC.
+    assert sorted(page_seen["bmc_list"]) == sorted("%s: BMC %s" % (name, shown) for name, (address, shown) in BMC.items()
+                                                   if shown is not None)
+    assert "firmware_disabled hosts can be fixed from their BMC" in page_seen["text"]
 
 
 # The report directory.

@@ -54,6 +54,9 @@ def hostile_report():
         "typed": {"ansible_facts": {"kvm": dict(kvm, reason=[HOSTILE])}},
         "gone": {"kvm_report_gathered": {"unreachable": True, "msg": HOSTILE}},
         HOSTILE: {"ansible_facts": {"kvm": dict(kvm, usable=True, reason="ok")}},
+        # The BMC address comes from the inventory: as untrusted as the facts.
+        "bios-off": {"ansible_facts": {"kvm": dict(kvm, reason="firmware_disabled", cpu=dict(kvm["cpu"], extension="vmx"))},
+                     "kvm_firmware_bmc_address": HOSTILE},
     }
     return kvm_fleet_report(list(hostvars), hostvars, generated=HOSTILE)
 
@@ -68,12 +71,32 @@ def test_no_hostile_markup_reaches_the_page():
     # Two scripts, ours: the data and the code; the data still says exactly what the hosts said.
     assert [attrs.get("type") for tag, attrs in parser.tags if tag == "script"] == ["application/json", None]
     data = json.loads(parser.scripts[0])
-    assert data["columns"] == list(PAGE_COLUMNS) + ["fix"]
+    assert data["columns"] == list(PAGE_COLUMNS) + ["fix", "bmc"]
     hosts = [row[0] for row in data["rows"]]
     assert HOSTILE in hosts and {"evil", "typed", "gone"} <= set(hosts)
     evil = data["rows"][hosts.index("evil")]
     assert evil[PAGE_COLUMNS.index("cpu_model")] == evil[PAGE_COLUMNS.index("kernel")] == HOSTILE
     assert data["rows"][hosts.index("typed")][1] == "malformed"
+    bios = data["rows"][hosts.index("bios-off")]
+    assert bios[PAGE_COLUMNS.index("bmc_address")] == HOSTILE[:200] and bios[-1] is True and evil[-1] is False
+
+
+def test_the_page_says_which_hosts_can_be_fixed_from_their_bmc():
+    report = hostile_report()
+    page = kvm_fleet_files(report, TEMPLATE)["index.html"]
+    assert report["bmc_fixable"] == 1
+    assert '<strong id="bmc-fixable">1</strong> firmware_disabled host can be fixed from its BMC' in page
+    group = page.split('data-verdict="firmware_disabled"', 1)[1].split("</article>", 1)[0]
+    assert 'data-bmc="true"' in group and "hypervisor.kvm.kvm_firmware" in group and "Or at the console:" in group
+    # The address, escaped, after the host's name; the escaped form of the hostile text is what the page holds.
+    assert '<span class="h">bios-off</span>: BMC &lt;/script&gt;&lt;script&gt;window.pwned=1' in group
+    link = page.split('id="bmc-fixable"', 1)[1].split("</span>", 1)[0]
+    assert '<a href="#fix-1">how</a>' in link and 'id="fix-1" data-verdict="firmware_disabled"' in page
+
+
+def test_no_bmc_line_without_a_host_to_fix():
+    page = kvm_fleet_files(kvm_fleet_report([], {}), TEMPLATE)["index.html"]
+    assert "bmc-fixable" not in page and 'data-bmc' not in page
 
 
 @pytest.mark.parametrize("text", ["</script>", "<!--", "]]>", "\u2028", "\u2029", "&lt;", "<", ">", "&"])

@@ -15,9 +15,14 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.hypervisor.kvm.plugins.filter.kvm_fleet_csv import kvm_fleet_csv
-from ansible_collections.hypervisor.kvm.plugins.filter.kvm_fleet_report import COLUMNS, CUT, REMEDIATION, VERDICTS, kvm_fleet_report
+from ansible_collections.hypervisor.kvm.plugins.filter.kvm_fleet_report import BMC_FIX, COLUMNS, CUT, REMEDIATION, VERDICTS, kvm_fleet_report
 from ansible_collections.hypervisor.kvm.plugins.module_utils._facts import gather
 from ansible_collections.hypervisor.kvm.plugins.module_utils._reasons import LABELS, MEANINGS, REASONS
+
+try:
+    from ansible._internal._datatag._tags import TrustedAsTemplate
+except ImportError:  # ansible-core before 2.19: inventory text is plain str
+    TrustedAsTemplate = None
 
 FIXTURES = pathlib.Path(__file__).resolve().parents[2] / "fixtures"
 CASES = sorted(p.name for p in FIXTURES.iterdir() if (p / "root").is_dir())
@@ -264,3 +269,118 @@ def test_each_host_is_read_once_and_never_templated(facts):
     assert hostvars.reads == dict.fromkeys(facts, 1)
     rows = {row["host"]: row for row in report["hosts"]}
     assert rows["not-in-inventory"]["verdict"] == "no_data"
+
+
+# The firmware fixed from the BMC (role kvm_firmware).
+
+def firmware_disabled(extension="vmx", arch="x86_64"):
+    facts = dict(good_facts(), reason="firmware_disabled", arch=arch,
+                 remediation="The CPU supports it, but the firmware has it turned off. Restart the machine ...")
+    facts["cpu"] = dict(facts["cpu"], extension=extension, extension_shown=False)
+    return facts
+
+
+def bmc_row(address, facts=None, **variables):
+    hostvars = {"h": dict({"ansible_facts": {"kvm": facts or firmware_disabled()}, "kvm_firmware_bmc_address": address},
+                          **variables)}
+    report = kvm_fleet_report(["h"], hostvars)
+    return report, report["hosts"][0]
+
+
+@pytest.mark.parametrize("address, shown", [
+    ("idrac-r740-07.mgmt.example.com", "idrac-r740-07.mgmt.example.com"),
+    ("  10.0.40.21:8443\n", "10.0.40.21:8443"),
+    ("https://[fd00::21]/", "https://[fd00::21]/"),
+    # A user and password written into the address are never shown, whatever they hold.
+    ("https://root:calvin@idrac-07", "https://idrac-07"),
+    ("https://svc:p@ss/w:rd@10.0.40.21:443", "https://10.0.40.21:443"),
+    ("admin:secret@ilo-12", "ilo-12"),
+    # Shown as the inventory writes it: a template is not rendered.
+    ("{{ inventory_hostname }}-bmc.mgmt", "{{ inventory_hostname }}-bmc.mgmt"),
+    ("<script>alert(1)</script>", "<script>alert(1)</script>"),
+    ("=HYPERLINK(\"http://x\")", "=HYPERLINK(\"http://x\")"),
+])
+def test_a_firmware_disabled_host_with_a_bmc_can_be_fixed_from_it(address, shown):
+    report, row = bmc_row(address, kvm_firmware_bmc_username="SECRET-USER", kvm_firmware_bmc_password="SECRET-PASSWORD")
+    assert (row["verdict"], row["bmc_fix"], row["bmc_address"]) == ("firmware_disabled", BMC_FIX, shown)
+    assert "hypervisor.kvm.kvm_firmware" in row["bmc_fix"] and "kvm_firmware_reboot: true" in row["bmc_fix"]
+    assert report["bmc_fixable"] == 1
+    # The console steps stay: they are what to do where the BMC cannot be used.
+    assert row["remediation"].startswith("The CPU supports it")
+    assert [(g["verdict"], g["bmc_fix"], g["hosts"]) for g in report["remediations"]] == [("firmware_disabled", BMC_FIX, ["h"])]
+    text = json.dumps(report) + kvm_fleet_csv(report)
+    assert "SECRET" not in text and "calvin" not in text and "p@ss" not in text
+
+
+@pytest.mark.parametrize("address", [None, "", "   \n", 42, True, ["idrac-07"], {"host": "idrac-07"}, "root:calvin@",
+                                     "https://root:calvin@ ", "@"])
+def test_without_a_bmc_address_the_console_steps_stay(address):
+    report, row = bmc_row(address)
+    assert (row["verdict"], row["bmc_fix"], row["bmc_address"], report["bmc_fixable"]) == ("firmware_disabled", "", None, 0)
+    assert row["remediation"].startswith("The CPU supports it")
+
+
+def test_a_vaulted_address_counts_and_stays_encrypted():
+    vault = pytest.importorskip("ansible.parsing.vault")
+    if not hasattr(vault, "EncryptedString"):
+        pytest.skip("ansible-core before 2.19 has no EncryptedString")
+    encrypted = vault.EncryptedString(ciphertext="$ANSIBLE_VAULT;1.1;AES256\n6162")  # never decrypted: no secret given
+    report, row = bmc_row(encrypted)
+    assert (row["bmc_fix"], row["bmc_address"], report["bmc_fixable"]) == (BMC_FIX, None, 1)
+    json.dumps(report)
+
+
+@pytest.mark.parametrize("facts", [
+    good_facts(),  # module_not_loaded: the firmware is not the cause
+    dict(good_facts(), usable=True, reason="ok", remediation=None),
+    firmware_disabled(extension=None),  # a CPU the role cannot tell the setting of
+    firmware_disabled(extension="el2", arch="aarch64"),  # started at EL1: the boot loader, not a BIOS setting
+    dict(firmware_disabled(), usable="no"),  # malformed
+])
+def test_only_firmware_disabled_with_vt_x_or_amd_v_is_fixed_from_the_bmc(facts):
+    report, row = bmc_row("idrac-07", facts=facts)
+    assert (row["bmc_fix"], row["bmc_address"], report["bmc_fixable"]) == ("", None, 0), row
+
+
+def test_the_bmc_address_is_cut_after_the_credentials_are_taken_out():
+    report, row = bmc_row("https://root:" + "p" * 500 + "@" + "b" * 1000)
+    assert row["bmc_address"] == "https://" + "b" * (200 - len("https://")) + CUT
+    report, row = bmc_row("root:" + "p" * 500 + "@idrac-07")
+    assert row["bmc_address"] == "idrac-07"
+
+
+def test_the_bmc_address_is_plain_text_not_a_trusted_template():
+    """ansible-core 2.19 renders a trusted template it finds in a variable (the report's set_fact): the address must not be one."""
+    address = "{{ lookup('ansible.builtin.pipe', 'id') }}"
+    if TrustedAsTemplate is not None:  # as the inventory gives it
+        address = TrustedAsTemplate().tag(address)
+        assert TrustedAsTemplate.is_tagged_on(address)
+    row = bmc_row(address)[1]
+    assert row["bmc_address"] == "{{ lookup('ansible.builtin.pipe', 'id') }}"
+    assert TrustedAsTemplate is None or not TrustedAsTemplate.is_tagged_on(row["bmc_address"])
+
+
+def test_bmc_fixes_are_counted_and_grouped_apart_from_the_console_steps():
+    fixable = {"ansible_facts": {"kvm": firmware_disabled()}, "kvm_firmware_bmc_address": "bmc"}
+    console = {"ansible_facts": {"kvm": firmware_disabled()}}
+    amd = {"ansible_facts": {"kvm": firmware_disabled(extension="svm")}, "kvm_firmware_bmc_address": "bmc"}
+    hostvars = {"r1": fixable, "r2": console, "r3": amd, "r10": fixable, "blocked": {"ansible_facts": {"kvm": good_facts()}}}
+    report = kvm_fleet_report(list(hostvars), hostvars)
+    assert report["bmc_fixable"] == 3
+    assert [(g["verdict"], bool(g["bmc_fix"]), g["hosts"]) for g in report["remediations"]] == [
+        ("firmware_disabled", True, ["r1", "r3", "r10"]), ("firmware_disabled", False, ["r2"]),
+        ("module_not_loaded", False, ["blocked"])]
+    assert [c["count"] for c in report["counts"]] == [4, 1]
+    assert list(report["hosts"][0]) == list(COLUMNS)
+    rows = list(csv.DictReader(io.StringIO(kvm_fleet_csv(report))))
+    assert {r["host"]: (r["bmc_fix"] == BMC_FIX, r["bmc_address"]) for r in rows} == {
+        "blocked": (False, ""), "r1": (True, "bmc"), "r2": (False, ""), "r3": (True, "bmc"), "r10": (True, "bmc")}
+
+
+def test_the_bmc_is_read_from_the_variables_at_report_time_with_facts_from_a_cache():
+    """A sliced workflow: the facts come from the cache, the BMC from the inventory the report reads now."""
+    variables = {"kvm_report_gathered": SKIPPED, "ansible_facts": {"kvm": firmware_disabled()}, "kvm_firmware_bmc_address": "idrac-r1"}
+    hostvars = TemplatingHostVars({"r1": variables})
+    row = kvm_fleet_report(["r1"], hostvars)["hosts"][0]
+    assert (row["source"], row["bmc_address"], row["bmc_fix"]) == ("cache", "idrac-r1", BMC_FIX)
+    assert hostvars.reads == {"r1": 1}

@@ -1,0 +1,474 @@
+# -*- coding: utf-8 -*-
+# Copyright: hypervisor.kvm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Deciding from Redfish documents: which system, which BIOS attribute, what to change.
+
+Pure functions over the JSON a BMC returned (already parsed into dicts); the code that talks
+HTTP is in ``_redfish_client``. Errors are typed; the module turns them into messages.
+"""
+
+import ipaddress
+import re
+
+from urllib.parse import urlsplit
+
+from ansible_collections.hypervisor.kvm.plugins.module_utils._redfish_vendors import (
+    ATTRIBUTES,
+    DISPLAY_NAMES,
+    VENDORS,
+)
+
+SETTINGS = ("virtualization", "iommu")
+
+# Attribute names that look like a virtualization or IOMMU switch, for error messages.
+_RELATED = re.compile(r"virt|vmx|svm|vt-?d|vtx|vt-x|iommu|amd-?v|amdiovt|directedio", re.IGNORECASE)
+_ENABLED_WORDS = ("enabled", "enable", "on")
+
+# How much of a BMC-given value a message or a result shows (a BMC can send megabytes).
+CLIP_CHARS = 80
+CLIP_ITEMS = 20
+# Characters shown escaped: a BMC-given line break must not start a new line in a log.
+_CONTROL = re.compile(u"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# A DNS name or IPv4 address, as bmc_address may give it.
+_HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,251}[A-Za-z0-9])?$")
+# Base registry messages that say a property (here: a BIOS attribute) was not set. Their
+# severity is Warning, like ResetRequired, which a successful PATCH may carry: so the id decides.
+_REFUSED_IDS = (
+    "PropertyDuplicate", "PropertyUnknown", "PropertyValueTypeError", "PropertyValueFormatError",
+    "PropertyValueNotInList", "PropertyNotWritable", "PropertyValueError", "PropertyValueOutOfRange",
+    "PropertyValueIncorrect", "PropertyValueConflict", "PropertyValueResourceConflict",
+    "PropertyValueExternalConflict", "PropertyNotUpdated", "PropertyMissing",
+)
+
+
+class RedfishError(Exception):
+    """A BMC answer this collection cannot use; the message says what and what to do."""
+
+
+class NoSystemError(RedfishError):
+    """The BMC lists no computer system, or not the one asked for."""
+
+
+class NoBiosError(RedfishError):
+    """The computer system has no Bios resource: its BIOS is not managed through Redfish."""
+
+
+class AttributeNotFoundError(RedfishError):
+    """No attribute for a setting could be named; ``related`` lists what looked close."""
+
+    def __init__(self, message, related=None):
+        super(AttributeNotFoundError, self).__init__(message)
+        self.related = list(related or [])
+        self.manufacturer = None
+
+
+def clip(value, chars=CLIP_CHARS, items=CLIP_ITEMS, _depth=0):
+    """A BMC-given value made short enough to show in a message or a result.
+
+    Strings are cut to ``chars`` characters (saying how long they were) with control characters
+    escaped; lists keep ``items`` entries plus "and N more"; dicts keep ``items`` keys; a list
+    or dict inside one is shown as ``[...]``/``{...}``. Numbers, booleans and None pass unchanged.
+    """
+    if isinstance(value, bool) or value is None or isinstance(value, float):
+        return value
+    if isinstance(value, int):
+        return value if abs(value) < 10 ** 18 else clip(str(value), chars)
+    if isinstance(value, str):
+        shown = value if len(value) <= chars else "%s... (%d characters)" % (value[:chars], len(value))
+        return _CONTROL.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), shown)
+    if isinstance(value, (list, tuple)):
+        if _depth:
+            return "[...]"
+        shown = [clip(item, chars, items, 1) for item in value[:items]]
+        return shown + (["and %d more" % (len(value) - items)] if len(value) > items else [])
+    if isinstance(value, dict):
+        if _depth:
+            return "{...}"
+        keys = list(value)[:items]
+        shown = dict((clip(k, chars, items, 1) if isinstance(k, str) else k, clip(value[k], chars, items, 1)) for k in keys)
+        if len(value) > items:
+            shown["and %d more" % (len(value) - items)] = None
+        return shown
+    return clip(str(type(value).__name__), chars)
+
+
+def listing(values):
+    """BMC-given values joined for a message: each cut, at most CLIP_ITEMS, ``none`` when empty."""
+    return ", ".join(str(v) for v in clip(list(values))) or "none"
+
+
+def base_url(address, validate_certs=True):
+    """``https://host[:port]`` from a ``bmc_address``: a host name or address with an optional port,
+    or an ``https://`` URL (``http://`` only without certificate validation).
+
+    Raises RedfishError saying what is wrong with the address, before anything is sent.
+    """
+    text = address.strip() if isinstance(address, str) else ""
+    what = "bmc_address %r" % clip(text)
+    if not text:
+        raise RedfishError("bmc_address is empty: give the BMC's host name or address")
+    if re.search(r"[\x00-\x20\x7f-\x9f]", text):
+        raise RedfishError("%s holds a space or a control character: give the BMC's host name or address" % what)
+    try:
+        parts = urlsplit(text if "://" in text else "https://" + text)
+    except ValueError as exc:
+        raise RedfishError("%s is not an address (%s)" % (what, exc))
+    scheme = parts.scheme.lower()
+    if scheme not in ("https", "http"):
+        raise RedfishError("%s: Redfish is spoken over https://, not %s://" % (what, clip(parts.scheme)))
+    if scheme == "http" and validate_certs:
+        raise RedfishError(
+            "%s is plain HTTP: the BMC password would cross the network in clear; give an https:// address "
+            "(or the bare host name), or set validate_certs: false to accept that on a trusted network" % what)
+    if "@" in parts.netloc:
+        raise RedfishError("%s holds a user name: give the credentials as username and password" % what)
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise RedfishError("%s has a path: give only the host name or address and an optional :port" % what)
+    if parts.netloc.count(":") > 1 and not parts.netloc.startswith("["):
+        raise RedfishError("%s: write an IPv6 address in brackets, as [2001:db8::1]:443" % what)
+    port_text = parts.netloc.rsplit("]", 1)[-1]
+    port_text = port_text.rsplit(":", 1)[1] if ":" in port_text else ""
+    if port_text and not (re.match(r"^[0-9]{1,5}$", port_text) and 0 < int(port_text) < 65536):
+        raise RedfishError("%s: the port %r is not a number from 1 to 65535" % (what, clip(port_text)))
+    port = int(port_text) if port_text else None
+    host = parts.hostname or ""
+    if ":" in host:
+        try:
+            ipaddress.ip_address(host.split("%", 1)[0])
+        except ValueError:
+            raise RedfishError("%s is not a valid IPv6 address" % what)
+        netloc = "[%s]" % host
+    elif _HOST.match(host):
+        netloc = host
+    else:
+        raise RedfishError("%s is not a host name or address (letters, digits, '.', '-' and an optional "
+                           ":port; an IPv6 address in brackets)" % what)
+    return "%s://%s%s" % (scheme, netloc, ":%d" % port if port else "")
+
+
+def odata_id(document, key):
+    """The ``@odata.id`` that ``document[key]`` links to, or None when there is no such link."""
+    link = document.get(key) if isinstance(document, dict) else None
+    if isinstance(link, dict) and isinstance(link.get("@odata.id"), str):
+        return link["@odata.id"]
+    return None
+
+
+def member_ids(collection):
+    """The ``@odata.id`` of every member of a Redfish collection document, in order."""
+    members = collection.get("Members") if isinstance(collection, dict) else None
+    if not isinstance(members, list):
+        return []
+    return [m["@odata.id"] for m in members if isinstance(m, dict) and isinstance(m.get("@odata.id"), str)]
+
+
+def choose_system(members, systems, wanted=None):
+    """Pick the computer system: ``members`` are its URIs, ``systems`` maps URI to document.
+
+    ``wanted`` matches a system's Id, Name or URI; without it the BMC must list exactly one.
+    Returns the URI. Raises NoSystemError naming what the BMC lists.
+    """
+    listed = listing("%s (Id %s)" % (clip(uri), clip(systems.get(uri, {}).get("Id"))) for uri in members)
+    if wanted:
+        for uri in members:
+            doc = systems.get(uri, {})
+            if wanted in (doc.get("Id"), doc.get("Name"), uri, uri.rstrip("/").rsplit("/", 1)[-1]):
+                return uri
+        raise NoSystemError("the BMC has no computer system %r; it lists: %s" % (clip(wanted), listed))
+    if len(members) == 1:
+        return members[0]
+    if not members:
+        raise NoSystemError("the BMC lists no computer system under /redfish/v1/Systems")
+    raise NoSystemError("the BMC lists %d computer systems (%s); say which one with system_id" % (len(members), listed))
+
+
+def bios_uri(system):
+    """The Bios resource's URI of a ComputerSystem document; NoBiosError when it has none."""
+    uri = odata_id(system, "Bios")
+    if not uri:
+        raise NoBiosError(
+            "computer system %s (Manufacturer %r) has no Bios resource: this BMC does not expose BIOS "
+            "settings through Redfish; turn virtualization on in the firmware setup at the console, or update "
+            "the BMC firmware" % (clip(system.get("Id")), clip(system.get("Manufacturer")))
+        )
+    return uri
+
+
+def settings_uri(bios, bios_path):
+    """Where pending BIOS settings go: ``@Redfish.Settings`` SettingsObject, else ``<Bios>/Settings``."""
+    settings = bios.get("@Redfish.Settings") if isinstance(bios, dict) else None
+    uri = odata_id(settings, "SettingsObject") if isinstance(settings, dict) else None
+    return uri or bios_path.rstrip("/") + "/Settings"
+
+
+def vendor_row(manufacturer, override=None):
+    """The VENDORS row for a ComputerSystem Manufacturer (or the ``override`` vendor name), or None."""
+    if override:
+        for row in VENDORS:
+            if row["vendor"].lower() == override.lower():
+                return row
+        raise RedfishError(
+            "vendor %r is not in the table; known: %s" % (override, ", ".join(r["vendor"] for r in VENDORS))
+        )
+    text = manufacturer.strip().lower() if isinstance(manufacturer, str) else ""
+    for row in VENDORS:
+        if any(text == prefix or text.startswith(prefix + " ") or text.startswith(prefix + ",")
+               or text.startswith(prefix + "(") for prefix in row["manufacturer"]):
+            return row
+    return None
+
+
+def related_attributes(attributes, registry_entries=None):
+    """Attribute names that look like a virtualization or IOMMU switch, sorted, for messages."""
+    names = set(name for name in attributes or {} if isinstance(name, str) and _RELATED.search(name))
+    for entry in registry_entries or []:
+        name = entry.get("AttributeName")
+        if isinstance(name, str) and name and _RELATED.search("%s %s" % (name, entry.get("DisplayName", ""))):
+            names.add(name)
+    return sorted(names)
+
+
+def registry_entries(registry):
+    """The ``RegistryEntries.Attributes`` list of an attribute registry document ([] if none)."""
+    if not isinstance(registry, dict):
+        return []
+    entries = registry.get("RegistryEntries", {})
+    attributes = entries.get("Attributes") if isinstance(entries, dict) else None
+    return [a for a in attributes or [] if isinstance(a, dict)]
+
+
+def registry_location(files, attribute_registry):
+    """Which registry file to load for a Bios ``AttributeRegistry`` Id.
+
+    ``files`` maps each ``/redfish/v1/Registries`` member URI to its MessageRegistryFile document.
+    Returns the URI of the registry itself (an English ``Location`` first), or None.
+    """
+    def uri(location):
+        # HPE iLO 4 writes {"Uri": {"extref": "/rest/v1/..."}} (as community.general's redfish_utils reads it).
+        value = location.get("Uri") if isinstance(location, dict) else None
+        if isinstance(value, dict):
+            value = value.get("extref")
+        return value if isinstance(value, str) and value else None
+
+    def uri_of(doc):
+        locations = doc.get("Location")
+        locations = [loc for loc in locations if uri(loc)] if isinstance(locations, list) else []
+        english = [loc for loc in locations if loc.get("Language") in ("en", None)]
+        chosen = (english or locations or [None])[0]
+        return uri(chosen) if chosen else None
+
+    docs = [doc for doc in files.values() if isinstance(doc, dict)]
+    exact = [doc for doc in docs if attribute_registry and attribute_registry in (doc.get("Id"), doc.get("Registry"))]
+    bios = [doc for doc in docs if "bios" in ("%s %s" % (doc.get("Id"), doc.get("Registry"))).lower()]
+    for doc in exact + bios:
+        uri = uri_of(doc)
+        if uri:
+            return uri
+    return None
+
+
+def _unversioned(name):
+    """A registry name without its version, lower case: ``BiosAttributeRegistryP89.v1_0_0`` -> ``biosattributeregistryp89``."""
+    return re.sub(r"[._]?v?[0-9]+([._][0-9]+)*$", "", name.lower())
+
+
+def registry_candidates(member_uris, attribute_registry, limit=5):
+    """Which ``/redfish/v1/Registries`` members may hold the BIOS attribute registry, best first.
+
+    First those whose last URI segment holds the Bios ``AttributeRegistry`` name, then those whose
+    name without version is part of it or holds it (sushy-tools: ``...P89.v1_0_0`` in the Bios,
+    ``BiosAttributeRegistry.v1_0_0`` in the collection; Dell: ``BiosAttributeRegistry``), then any
+    named ``bios``; at most ``limit`` (iLO lists about forty registries).
+    """
+    wanted = attribute_registry.lower() if isinstance(attribute_registry, str) else ""
+    stem = _unversioned(wanted)
+    exact, close, bios = [], [], []
+    for uri in member_uris:
+        segment = uri.rstrip("/").rsplit("/", 1)[-1].lower()
+        own = _unversioned(segment)
+        if wanted and wanted in segment:
+            exact.append(uri)
+        elif len(own) >= 4 and len(stem) >= 4 and (own in stem or stem in own):
+            close.append(uri)
+        elif "bios" in segment:
+            bios.append(uri)
+    return (exact + close + bios)[:limit]
+
+
+def enabled_value(name, entries, default):
+    """The value that means Enabled for attribute ``name``: from the registry when it lists one."""
+    for entry in entries:
+        if entry.get("AttributeName") != name:
+            continue
+        if entry.get("Type") == "Boolean":
+            return True
+        values = entry.get("Value")
+        for value in values if isinstance(values, list) else []:
+            if not isinstance(value, dict):
+                continue
+            words = (str(value.get("ValueName", "")).lower(), str(value.get("ValueDisplayName", "")).lower())
+            if any(word in _ENABLED_WORDS for word in words):
+                return value.get("ValueName")
+    return default
+
+
+def _cpu_matches(row, cpu_vendor):
+    return row["cpu"] == "any" or not cpu_vendor or row["cpu"] == cpu_vendor
+
+
+def _by_display_name(setting, attributes, entries):
+    """Registry attributes whose DisplayName names ``setting`` and that the BIOS offers and accepts."""
+    wanted = DISPLAY_NAMES[setting]
+    found = []
+    for entry in entries:
+        display = re.sub(r"\s+", " ", str(entry.get("DisplayName") or "")).strip().lower()
+        name = entry.get("AttributeName")
+        if display in wanted and isinstance(name, str) and name in attributes and not entry.get("ReadOnly") and not entry.get("Immutable"):
+            found.append(name)
+    return found
+
+
+def choose_attribute(setting, attributes, entries, vendor, cpu_vendor=None, override=None):
+    """Name the BIOS attribute that turns ``setting`` on, and its enabled value.
+
+    ``attributes``: the Bios resource's current ``Attributes``; ``entries``: the registry's
+    attributes ([] when there is none); ``vendor``: a VENDORS row or None; ``cpu_vendor``:
+    ``intel``, ``amd`` or None; ``override``: an attribute name a person gave.
+    Returns ``{"setting", "attribute", "enabled", "found_by", "source"}``.
+    Raises AttributeNotFoundError listing attribute names that look related.
+    """
+    def result(name, enabled, found_by, source):
+        return {"setting": setting, "attribute": name, "enabled": enabled_value(name, entries, enabled),
+                "found_by": found_by, "source": source}
+
+    related = related_attributes(attributes, entries)
+    if override:
+        if override not in attributes:
+            raise AttributeNotFoundError(
+                "the BIOS has no attribute %r (given for %s)" % (clip(override), setting), related)
+        return result(override, "Enabled", "given", "named by the caller")
+
+    unverified = []
+    if vendor:
+        rows = [r for r in ATTRIBUTES if r["vendor"] == vendor["vendor"] and r["setting"] == setting
+                and _cpu_matches(r, cpu_vendor)]
+        for row in rows:
+            if row["attribute"] in attributes:
+                if row["verified"]:
+                    return result(row["attribute"], row["enabled"], "vendor table", row["source"])
+                unverified.append(row["attribute"])
+
+    by_display = _by_display_name(setting, attributes, entries)
+    if len(by_display) == 1:
+        return result(by_display[0], "Enabled", "registry display name", "the BMC's attribute registry")
+
+    if by_display:
+        why = "the attribute registry names several (%s)" % listing(by_display)
+    elif vendor:
+        why = "the %s rows of the table name none of its attributes" % vendor["vendor"]
+    else:
+        why = "the vendor is not in the table"
+    if not entries:
+        why += ", and the BMC offers no attribute registry to look up display names"
+    if unverified:
+        why += "; unverified candidates (check them on this BMC, then pass the name): %s" % ", ".join(unverified)
+    raise AttributeNotFoundError("cannot tell which BIOS attribute is the %s switch: %s" % (setting, why), related)
+
+
+def plan(current, pending, targets):
+    """Compare what the BIOS has with what is wanted; decide what to PATCH.
+
+    ``current``: the Bios ``Attributes``; ``pending``: the Bios/Settings ``Attributes`` ({} when
+    none); ``targets``: choose_attribute results. Returns ``{"state", "settings", "patch",
+    "reset_needed"}`` where each setting's state is ``enabled`` (on, and nothing pending turns it
+    off), ``pending`` (set, applies at the next reset) or ``to_set``; the overall state is the least
+    advanced one. A setting that is on while a different value is pending is ``to_set``: the
+    next reset would turn it off, so the enabled value is sent again. ``reset_needed`` is true
+    when a setting is not on in the running BIOS.
+    """
+    settings = []
+    patch = {}
+    for target in targets:
+        name = target["attribute"]
+        wanted = target["enabled"]
+        now = current.get(name)
+        staged = pending.get(name) if isinstance(pending, dict) else None
+        if now == wanted and (staged is None or staged == wanted):
+            state = "enabled"
+        elif staged == wanted:
+            state = "pending"
+        else:
+            state = "to_set"
+            patch[name] = wanted
+        row = dict(target)
+        row.update({"current": now, "pending": staged, "state": state})
+        settings.append(row)
+    states = [s["state"] for s in settings]
+    overall = "to_set" if "to_set" in states else "pending" if "pending" in states else "enabled"
+    reset_needed = any(s["current"] != s["enabled"] for s in settings)
+    return {"state": overall, "settings": settings, "patch": patch, "reset_needed": reset_needed}
+
+
+def patch_refusals(answer):
+    """What a BMC's answer to the PATCH of Bios/Settings says it refused: messages, [] when none.
+
+    A Redfish service may answer 200 and list, in ``@Message.ExtendedInfo`` (at the top, in
+    ``error``, or as ``<property>@Message.ExtendedInfo``), the properties it did not set. A
+    message counts when its severity is Critical, or Warning with a Base registry id that says
+    a property was not set (a plain Warning such as ResetRequired is not a refusal).
+    """
+    found = []
+    places = [answer] if isinstance(answer, dict) else []
+    for key in ("error", "Attributes"):
+        if places and isinstance(answer.get(key), dict):
+            places.append(answer[key])
+    for place in places:
+        for key, infos in place.items():
+            if not (isinstance(key, str) and key.endswith("@Message.ExtendedInfo") and isinstance(infos, list)):
+                continue
+            for info in infos:
+                if not isinstance(info, dict):
+                    continue
+                severity = info.get("MessageSeverity") or info.get("Severity")
+                message_id = info.get("MessageId") if isinstance(info.get("MessageId"), str) else ""
+                if severity == "Critical" or (severity == "Warning" and message_id.rsplit(".", 1)[-1] in _REFUSED_IDS):
+                    related = info.get("RelatedProperties")
+                    text = clip(info.get("Message") or message_id or "no message", 160)
+                    if isinstance(related, list) and related:
+                        text = "%s (%s)" % (text, listing(related))
+                    elif key != "@Message.ExtendedInfo":
+                        text = "%s (%s)" % (text, clip(key[:-len("@Message.ExtendedInfo")]))
+                    found.append(text)
+    return clip(found, 400, 5)
+
+
+def patch_body(patch, vendor):
+    """The JSON body for PATCH Bios/Settings: the attributes, plus the apply time the vendor needs."""
+    body = {"Attributes": dict(patch)}
+    if vendor and vendor.get("apply_time"):
+        body["@Redfish.SettingsApplyTime"] = {"ApplyTime": vendor["apply_time"]}
+    return body
+
+
+def reset_steps(power_state, reset):
+    """The ComputerSystem.Reset types to send, in order, to apply pending settings.
+
+    ``reset`` is ``ForceRestart`` or ``power_cycle``; a system that is off is only turned on
+    (pending settings apply at the boot).
+    """
+    if isinstance(power_state, str) and power_state.lower() == "off":
+        return ["On"]
+    if reset == "power_cycle":
+        return ["ForceOff", "On"]
+    return [reset]
+
+
+def cpu_vendor_of(system):
+    """``intel``, ``amd`` or None from ComputerSystem ProcessorSummary.Model."""
+    summary = system.get("ProcessorSummary") if isinstance(system, dict) else None
+    model = str(summary.get("Model") or "").lower() if isinstance(summary, dict) else ""
+    if "intel" in model or "xeon" in model:
+        return "intel"
+    if "amd" in model or "epyc" in model:
+        return "amd"
+    return None

@@ -1,0 +1,414 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: hypervisor.kvm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+
+DOCUMENTATION = r"""
+module: kvm_firmware_bios
+short_description: Turn VT-x/AMD-V (and VT-d/AMD-Vi) on in the BIOS through the BMC's Redfish API
+version_added: 1.1.0
+description:
+  - Reads the computer system, its C(Bios) resource, the pending C(Bios/Settings) and, where the
+    BMC offers one, the BIOS attribute registry; names the attribute that turns CPU virtualization
+    on (and, with O(iommu), the IOMMU) from the collection's vendor table, by the system's
+    C(Manufacturer), falling back to the registry's display names (C(Virtualization Technology),
+    C(SVM Mode), C(VT-x), C(VT-d)).
+  - Sets the pending value with a PATCH of C(Bios/Settings) when it is neither on nor already
+    pending, or when it is on but a different value is pending (the next reset would turn it off).
+    The PATCH carries C(If-Match) with the ETag the BMC gave for C(Bios/Settings), if any, and is
+    sent once more with a fresh ETag when the BMC answers 412 or 428. An answer that lists the
+    attribute as refused in C(@Message.ExtendedInfo) is a failure. The firmware applies it at the next reset; with O(reset=true) the module performs
+    that reset through C(ComputerSystem.Reset), waits for the system to be powered on and, with
+    O(wait_applied=true), for the BIOS to report the value applied.
+  - Runs on the controller (delegate it to C(localhost)) and talks only to the BMC. It follows no
+    HTTP redirect and no link outside the BMC's address, so the credentials go nowhere else.
+  - Values the BMC gives (names, values, messages) are cut to 80 characters and lists to 20 items
+    wherever they are shown in RV(msg) or the result.
+  - An unknown vendor or attribute stops the module before anything is changed; the message lists
+    the attribute names that look related, to pass as O(attribute) after checking them.
+author:
+  - hypervisor.kvm developers (@hypervisor-kvm)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: Reads the BMC and reports what would be set and reset; sends no PATCH and no reset.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+options:
+  bmc_address:
+    description:
+      - The BMC's host name or address, optionally with C(:port) (an IPv6 address in brackets), or
+        a C(https://) URL without a path. Checked before anything is sent.
+      - A C(http://) URL only with O(validate_certs=false); then the user name and password cross
+        the network in clear (HTTP basic authentication).
+    type: str
+    required: true
+  username:
+    description: BMC user allowed to change BIOS settings and reset the system.
+    type: str
+    required: true
+  password:
+    description: That user's password. Never logged.
+    type: str
+    required: true
+  validate_certs:
+    description:
+      - Verify the BMC's TLS certificate and host name. Set V(false) only on a trusted management
+        network; prefer O(ca_path). V(false) also allows a C(http://) O(bmc_address).
+    type: bool
+    default: true
+  ca_path:
+    description: A PEM file of CA certificates that signed the BMC's certificate.
+    type: path
+  timeout:
+    description: Seconds to wait for each HTTP answer.
+    type: int
+    default: 30
+  system_id:
+    description:
+      - The computer system's C(Id) or C(Name), when the BMC lists more than one.
+    type: str
+  vendor:
+    description:
+      - Treat the BMC as this vendor's (a row of the vendor table, for example V(Dell), V(HPE)),
+        for rebranded systems whose C(Manufacturer) the table does not know.
+    type: str
+  attribute:
+    description:
+      - The BIOS attribute that turns CPU virtualization on, when the vendor table and the registry
+        cannot name it. It must exist in the system's BIOS attributes.
+    type: str
+  iommu:
+    description: Also turn the IOMMU (Intel VT-d, AMD-Vi) on.
+    type: bool
+    default: false
+  iommu_attribute:
+    description: The BIOS attribute that turns the IOMMU on, as O(attribute).
+    type: str
+  reset:
+    description:
+      - Reset the system through the BMC to apply a pending setting. With V(false) the value stays
+        pending until someone power-cycles the server.
+    type: bool
+    default: false
+  reset_type:
+    description:
+      - How to reset. V(auto) takes the vendor table's choice (C(ForceRestart) when the vendor is
+        unknown); V(power_cycle) sends C(ForceOff), waits for C(Off), then C(On). A system that is
+        off is only turned on.
+    type: str
+    choices: [auto, ForceRestart, GracefulRestart, power_cycle]
+    default: auto
+  reset_timeout:
+    description:
+      - Seconds to wait for the system to reach each power state after a reset, and for the BIOS
+        to report the value applied (O(wait_applied)).
+    type: int
+    default: 900
+  wait_applied:
+    description:
+      - After the reset, poll the C(Bios) resource until the attributes read the enabled value
+        (the check when no operating system can confirm it).
+    type: bool
+    default: true
+  poll_interval:
+    description: Seconds between two polls of the power state or the BIOS attributes.
+    type: float
+    default: 5
+notes:
+  - The vendor table (C(plugins/module_utils/_redfish_vendors.py)) cites, row by row, where each
+    attribute name was read; rows seen only in third-party code are not used on their own, they
+    are listed in the failure message as candidates.
+  - Dell iDRAC needs C(@Redfish.SettingsApplyTime) C(OnReset) in the PATCH to create the BIOS job;
+    the module sends it for Dell.
+seealso:
+  - module: hypervisor.kvm.kvm_facts
+  - name: DMTF Redfish specification, Bios and settings resources
+    description: How pending settings and ComputerSystem.Reset work.
+    link: https://www.dmtf.org/standards/redfish
+"""
+
+EXAMPLES = r"""
+- name: Set VT-x/AMD-V pending on a Dell server's BIOS (applies at the next power cycle)
+  hypervisor.kvm.kvm_firmware_bios:
+    bmc_address: idrac-r740-07.mgmt.example.com
+    username: "{{ vault_bmc_user }}"
+    password: "{{ vault_bmc_password }}"
+    ca_path: /etc/pki/bmc-ca.pem
+  delegate_to: localhost
+
+- name: Also turn VT-d on, reset now and wait until the BIOS reports both applied
+  hypervisor.kvm.kvm_firmware_bios:
+    bmc_address: ilo-dl380-12.mgmt.example.com
+    username: "{{ vault_bmc_user }}"
+    password: "{{ vault_bmc_password }}"
+    iommu: true
+    reset: true
+  delegate_to: localhost
+  register: bios
+
+- name: A rebranded server whose BIOS names the switch differently
+  hypervisor.kvm.kvm_firmware_bios:
+    bmc_address: 10.0.40.21
+    username: "{{ vault_bmc_user }}"
+    password: "{{ vault_bmc_password }}"
+    attribute: Processors_IntelVirtualizationTechnology
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+state:
+  description:
+    - V(enabled) every setting is on in the running BIOS (when a different value was pending,
+      this run sent the enabled value again, in RV(patched)); V(pending) set and waiting for a reset
+      (this run set it, or an earlier one did); V(applied) the module reset the system and the BIOS reports
+      the value; V(reset) the module reset the system and did not poll the BIOS
+      (O(wait_applied=false)); V(would_set) check mode found something to set; V(would_reset)
+      check mode found it pending and O(reset) asked for a reset.
+  returned: success
+  type: str
+  sample: pending
+msg:
+  description: One line for people, saying what was done and what remains.
+  returned: always
+  type: str
+  sample: "ProcVirtualization=Enabled pending: needs a power cycle (reset: true applies it)"
+system:
+  description: The computer system the BMC manages.
+  returned: success
+  type: dict
+  contains:
+    uri:
+      description: Its Redfish URI.
+      type: str
+      sample: /redfish/v1/Systems/System.Embedded.1
+    manufacturer:
+      description: C(Manufacturer) as the BMC reports it (cut to 80 characters).
+      type: str
+      sample: Dell Inc.
+    vendor:
+      description: The vendor table's row that matched, or null.
+      type: str
+      sample: Dell
+    power_state:
+      description: C(PowerState) before anything was done.
+      type: str
+      sample: "On"
+registry:
+  description: The attribute registry's URI, or V(none:) and why there is none.
+  returned: success
+  type: str
+  sample: /redfish/v1/Registries/BiosAttributeRegistry.v1_0_0
+settings:
+  description: Each setting asked for, the attribute found for it and its values.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    setting:
+      description: V(virtualization) (VT-x/AMD-V) or V(iommu) (VT-d/AMD-Vi).
+      type: str
+      sample: virtualization
+    attribute:
+      description: The BIOS attribute's name.
+      type: str
+      sample: ProcVirtualization
+    enabled:
+      description: The value that turns it on.
+      type: raw
+      sample: Enabled
+    found_by:
+      description: V(vendor table), V(registry display name) or V(given).
+      type: str
+      sample: vendor table
+    source:
+      description: Where the table row's name was read, or how it was found.
+      type: str
+      sample: HewlettPackard/ilo-rest-api-docs ...
+    current:
+      description: The value the BIOS runs with, read before any change.
+      type: raw
+      sample: Disabled
+    pending:
+      description: The pending value read before any change (null when none).
+      type: raw
+      sample: null
+    state:
+      description:
+        - V(enabled), V(pending) or V(to_set), before this run changed anything.
+        - V(to_set) also when the value is on but a different one is pending.
+      type: str
+      sample: to_set
+patched:
+  description:
+    - The attributes sent in the PATCH of C(Bios/Settings) (empty when none was sent); in check
+      mode, those it would send.
+  returned: success
+  type: dict
+  sample: {"ProcVirtualization": "Enabled"}
+reset:
+  description: The C(ComputerSystem.Reset) types sent, in order (empty when none); in check mode, those it would send.
+  returned: success
+  type: list
+  elements: str
+  sample: ["ForceRestart"]
+related:
+  description:
+    - On failure to name the attribute, the BIOS attribute names that look related; at most 20,
+      then one item V(and N more).
+  returned: failure
+  type: list
+  elements: str
+  sample: ["Processors_IntelVirtualizationTechnology", "Processors_IntelVTforDirectedIOVTd"]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.hypervisor.kvm.plugins.module_utils import _redfish, _redfish_client
+from ansible_collections.hypervisor.kvm.plugins.module_utils._redfish import RedfishError
+
+
+def _pairs(rows):
+    """``attribute=value`` of each setting row, for a message (BMC-given names cut)."""
+    return _redfish.listing("%s=%s" % (_redfish.clip(r["attribute"]), _redfish.clip(r["enabled"])) for r in rows)
+
+
+def _to_set(rows):
+    """The rows to PATCH, saying which are on now but would be turned off by a pending value."""
+    return ", ".join(
+        "%s=%s" % (_redfish.clip(r["attribute"]), _redfish.clip(r["enabled"]))
+        + (" again (the pending %s would turn it off at the next reset)" % _redfish.clip(r["pending"])
+           if r["current"] == r["enabled"] else "")
+        for r in rows)
+
+
+def _shown(row):
+    """A settings row for the result, the values the BMC gave cut to a readable length."""
+    row = dict(row)
+    for key in ("attribute", "enabled", "current", "pending"):
+        row[key] = _redfish.clip(row[key])
+    return row
+
+
+def run(module, client):
+    """Read, decide, change: the module's work, returning its result dict."""
+    p = module.params
+    found = _redfish_client.read_bios(client, p["system_id"])
+    system, current = found["system"], found["bios"]["Attributes"]
+    vendor = _redfish.vendor_row(system.get("Manufacturer"), p["vendor"])
+    cpu = _redfish.cpu_vendor_of(system)
+    wanted = [("virtualization", p["attribute"])] + ([("iommu", p["iommu_attribute"])] if p["iommu"] else [])
+    try:
+        targets = [_redfish.choose_attribute(setting, current, found["registry_entries"], vendor, cpu, name)
+                   for setting, name in wanted]
+    except _redfish.AttributeNotFoundError as exc:
+        exc.manufacturer = system.get("Manufacturer")
+        raise
+    decided = _redfish.plan(current, found["pending"], targets)
+    rows, patch = decided["settings"], decided["patch"]
+    result = {
+        "changed": False, "settings": [_shown(row) for row in rows], "patched": {}, "reset": [],
+        "registry": found["registry"], "state": decided["state"],
+        "system": {"uri": _redfish.clip(found["system_uri"], 160), "manufacturer": _redfish.clip(system.get("Manufacturer")),
+                   "vendor": vendor["vendor"] if vendor else None, "power_state": _redfish.clip(system.get("PowerState"))},
+    }
+    if not patch and not decided["reset_needed"]:
+        result["msg"] = "already enabled in the BIOS: %s" % _pairs(rows)
+        return result
+    # What the running BIOS does not have on yet: only that needs a reset.
+    off = [r for r in rows if r["current"] != r["enabled"]]
+    reset_type = p["reset_type"] if p["reset_type"] != "auto" else (vendor or {}).get("reset", "ForceRestart")
+    steps = _redfish.reset_steps(system.get("PowerState"), reset_type) if off else []
+    will_reset = bool(off) and p["reset"]
+    if module.check_mode:
+        said = ["would set %s" % _to_set([r for r in rows if r["state"] == "to_set"])] if patch else []
+        staged = [r for r in rows if r["state"] == "pending"]
+        if staged:
+            said.append("%s already pending" % _pairs(staged))
+        if will_reset:
+            said.append("would reset (%s) to apply %s" % (", ".join(steps), _pairs(off)))
+        elif off:
+            said.append("%s then needs a power cycle (reset: true applies it)" % _pairs(off))
+        else:
+            said.append("no reset needed: the running BIOS has it on")
+        result.update(state="would_set" if patch else "would_reset" if will_reset else "pending",
+                      changed=bool(patch) or will_reset, patched=_redfish.clip(patch),
+                      reset=steps if will_reset else [], msg="check mode: %s" % "; ".join(said))
+        return result
+    if patch:
+        _redfish_client.set_pending(client, found["settings_uri"], _redfish.patch_body(patch, vendor), found["settings_etag"])
+        result.update(changed=True, patched=_redfish.clip(patch), state="pending")
+    if not off:
+        result.update(state="enabled", msg="already enabled in the BIOS: %s; set %s" % (
+            _pairs(rows), _to_set([r for r in rows if r["state"] == "to_set"])))
+        return result
+    result["state"] = "pending"
+    names = _pairs(off)
+    if not p["reset"]:
+        result["msg"] = "%s pending: needs a power cycle (reset: true applies it)" % names
+        return result
+    try:
+        result["reset"] = _redfish_client.reset(client, found["system_uri"], system, steps, p["reset_timeout"], p["poll_interval"])
+        result["changed"] = True
+        if p["wait_applied"]:
+            _redfish_client.wait_applied(client, found["bios_uri"], dict((t["attribute"], t["enabled"]) for t in targets),
+                                         p["reset_timeout"], p["poll_interval"])
+    except RedfishError as exc:
+        raise RedfishError("%s is pending in the BIOS, and then %s" % (names, exc))
+    if p["wait_applied"]:
+        result.update(state="applied", msg="%s applied after %s" % (names, ", ".join(steps)))
+    else:
+        result.update(state="reset", msg="%s set and the system reset (%s); the BIOS was not polled (wait_applied: false)"
+                      % (names, ", ".join(steps)))
+    return result
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "bmc_address": {"type": "str", "required": True},
+            "username": {"type": "str", "required": True},
+            "password": {"type": "str", "required": True, "no_log": True},
+            "validate_certs": {"type": "bool", "default": True},
+            "ca_path": {"type": "path"},
+            "timeout": {"type": "int", "default": 30},
+            "system_id": {"type": "str"},
+            "vendor": {"type": "str"},
+            "attribute": {"type": "str"},
+            "iommu": {"type": "bool", "default": False},
+            "iommu_attribute": {"type": "str"},
+            "reset": {"type": "bool", "default": False},
+            "reset_type": {"type": "str", "default": "auto",
+                           "choices": ["auto", "ForceRestart", "GracefulRestart", "power_cycle"]},
+            "reset_timeout": {"type": "int", "default": 900},
+            "wait_applied": {"type": "bool", "default": True},
+            "poll_interval": {"type": "float", "default": 5},
+        },
+        supports_check_mode=True,
+    )
+    p = module.params
+    try:
+        base = _redfish.base_url(p["bmc_address"], p["validate_certs"])
+        client = _redfish_client.Client(base, p["username"], p["password"], p["validate_certs"], p["ca_path"], p["timeout"])
+    except RedfishError as exc:
+        module.fail_json(msg="%s. Nothing was sent to the BMC." % exc)
+    try:
+        result = run(module, client)
+    except _redfish.AttributeNotFoundError as exc:
+        module.fail_json(msg="BMC %s (Manufacturer %r): %s. Nothing was changed. Attributes that look related: %s; "
+                             "check which one it is on this BMC and name it with attribute (iommu_attribute), "
+                             "or give vendor for a rebranded server." % (
+                                 base, _redfish.clip(exc.manufacturer), exc, _redfish.listing(exc.related)),
+                         related=_redfish.clip(exc.related))
+    except RedfishError as exc:
+        module.fail_json(msg="BMC %s: %s." % (base, exc))
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

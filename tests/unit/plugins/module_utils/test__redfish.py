@@ -1,0 +1,390 @@
+# -*- coding: utf-8 -*-
+# Copyright: hypervisor.kvm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Deciding from Redfish documents: the system, the attribute, what to PATCH, how to reset.
+
+The documents are shaped as the BMCs return them (Dell iDRAC, HPE iLO, a registry-only BMC);
+the emulator tests (tests/redfish) cover the HTTP side and the role.
+"""
+
+import re
+
+import pytest
+
+from ansible_collections.hypervisor.kvm.plugins.module_utils import _redfish
+from ansible_collections.hypervisor.kvm.plugins.module_utils._redfish_vendors import ATTRIBUTES, DISPLAY_NAMES, VENDORS
+
+DELL = _redfish.vendor_row("Dell Inc.")
+HPE = _redfish.vendor_row("HPE")
+
+
+def registry_entry(name, display, values=("Enabled", "Disabled"), **extra):
+    entry = {"AttributeName": name, "DisplayName": display, "Type": "Enumeration", "ReadOnly": False,
+             "Value": [{"ValueName": v, "ValueDisplayName": v} for v in values]}
+    entry.update(extra)
+    return entry
+
+
+# -- the vendor table itself ------------------------------------------------------------------
+
+def test_every_row_cites_its_source_and_names_a_known_vendor():
+    vendors = {row["vendor"] for row in VENDORS}
+    for row in VENDORS + ATTRIBUTES:
+        assert len(row["source"]) > 20, row
+    for row in ATTRIBUTES:
+        assert row["vendor"] in vendors and row["setting"] in _redfish.SETTINGS, row
+        assert row["cpu"] in ("any", "intel", "amd") and isinstance(row["verified"], bool), row
+        assert re.match(r"^[A-Za-z][A-Za-z0-9_]+$", row["attribute"]), row
+    for row in VENDORS:
+        assert row["reset"] in ("ForceRestart", "power_cycle") and row["manufacturer"], row
+
+
+def test_unverified_rows_say_so_in_their_source():
+    for row in ATTRIBUTES:
+        assert row["verified"] or "third-party" in row["source"] or "unverified" in row["source"], row
+
+
+@pytest.mark.parametrize("manufacturer, vendor", [
+    ("Dell Inc.", "Dell"), ("DELL", "Dell"), ("HPE", "HPE"), ("HP", "HPE"), ("Lenovo", "Lenovo"),
+    ("Hewlett Packard Enterprise", None), ("Dellwood Systems", None), ("Supermicro", None), ("", None), (None, None),
+])
+def test_vendor_row_by_manufacturer(manufacturer, vendor):
+    row = _redfish.vendor_row(manufacturer)
+    assert (row["vendor"] if row else None) == vendor
+
+
+def test_vendor_override_and_unknown_override():
+    assert _redfish.vendor_row("Sushy Emulator", "hpe")["vendor"] == "HPE"
+    with pytest.raises(_redfish.RedfishError, match="known: Dell, HPE, Lenovo"):
+        _redfish.vendor_row("x", "Acme")
+
+
+# -- finding the system and its Bios ----------------------------------------------------------
+
+def test_the_only_system_is_chosen_and_several_need_a_name():
+    one = ["/redfish/v1/Systems/System.Embedded.1"]
+    assert _redfish.choose_system(one, {}) == one[0]
+    two = ["/redfish/v1/Systems/1", "/redfish/v1/Systems/2"]
+    docs = {two[0]: {"Id": "1", "Name": "blade-a"}, two[1]: {"Id": "2", "Name": "blade-b"}}
+    with pytest.raises(_redfish.NoSystemError, match="lists 2 computer systems"):
+        _redfish.choose_system(two, docs)
+    assert _redfish.choose_system(two, docs, "blade-b") == two[1]
+    assert _redfish.choose_system(two, docs, "1") == two[0]
+    with pytest.raises(_redfish.NoSystemError, match="no computer system 'c'"):
+        _redfish.choose_system(two, docs, "c")
+    with pytest.raises(_redfish.NoSystemError, match="lists no computer system"):
+        _redfish.choose_system([], {})
+
+
+def test_a_system_without_bios_is_a_clear_error():
+    with pytest.raises(_redfish.NoBiosError, match="has no Bios resource.*console"):
+        _redfish.bios_uri({"Id": "1", "Manufacturer": "Acme"})
+    assert _redfish.bios_uri({"Bios": {"@odata.id": "/redfish/v1/Systems/1/Bios"}}) == "/redfish/v1/Systems/1/Bios"
+
+
+def test_settings_object_is_followed_or_defaulted():
+    bios = {"@Redfish.Settings": {"SettingsObject": {"@odata.id": "/redfish/v1/systems/1/bios/settings/"}}}
+    assert _redfish.settings_uri(bios, "/redfish/v1/systems/1/bios/") == "/redfish/v1/systems/1/bios/settings/"
+    assert _redfish.settings_uri({}, "/redfish/v1/Systems/1/Bios/") == "/redfish/v1/Systems/1/Bios/Settings"
+
+
+def test_registry_location_by_id_then_by_bios_name():
+    files = {
+        "/redfish/v1/Registries/Messages": {"Id": "Messages", "Location": [{"Uri": "/m"}]},
+        "/redfish/v1/Registries/BiosAttributeRegistry.v1_0_0": {
+            "Id": "BiosAttributeRegistry.v1_0_0", "Registry": "BiosAttributeRegistry1.0",
+            "Location": [{"Language": "ja", "Uri": "/ja"}, {"Language": "en", "Uri": "/en"}]},
+    }
+    # sushy-tools: the Bios names "...P89.v1_0_0", the file is "BiosAttributeRegistry.v1_0_0".
+    assert _redfish.registry_location(files, "BiosAttributeRegistryP89.v1_0_0") == "/en"
+    assert _redfish.registry_location(files, "BiosAttributeRegistry.v1_0_0") == "/en"
+    assert _redfish.registry_location({"/m": files["/redfish/v1/Registries/Messages"]}, "X") is None
+
+
+# -- choosing the attribute -------------------------------------------------------------------
+
+DELL_ATTRIBUTES = {"ProcVirtualization": "Disabled", "LogicalProc": "Enabled", "SriovGlobalEnable": "Disabled"}
+HPE_ATTRIBUTES = {"ProcVirtualization": "Disabled", "IntelProcVtd": "Disabled", "ProcHyperthreading": "Enabled"}
+HPE_AMD_ATTRIBUTES = {"ProcVirtualization": "Enabled", "ProcAmdIoVt": "Disabled"}
+LENOVO_ATTRIBUTES = {"Processors_IntelVirtualizationTechnology": "Disabled", "Processors_HyperThreading": "Enabled"}
+
+
+def test_the_vendor_table_names_the_attribute():
+    found = _redfish.choose_attribute("virtualization", DELL_ATTRIBUTES, [], DELL)
+    assert (found["attribute"], found["enabled"], found["found_by"]) == ("ProcVirtualization", "Enabled", "vendor table")
+    assert "dell" in found["source"].lower()
+    iommu = _redfish.choose_attribute("iommu", HPE_ATTRIBUTES, [], HPE, "intel")
+    assert iommu["attribute"] == "IntelProcVtd"
+
+
+def test_an_unverified_row_is_offered_not_used():
+    with pytest.raises(_redfish.AttributeNotFoundError) as error:
+        _redfish.choose_attribute("iommu", HPE_AMD_ATTRIBUTES, [], HPE, "amd")
+    assert "unverified candidates" in str(error.value) and "ProcAmdIoVt" in str(error.value)
+    assert error.value.related == ["ProcAmdIoVt", "ProcVirtualization"]
+
+
+def test_registry_display_names_name_the_attribute_of_an_unknown_vendor():
+    attributes = {"VMX": "Disabled", "VTdSupport": "Disabled", "Turbo": "Enabled"}
+    entries = [registry_entry("VMX", "Intel Virtualization Technology", values=("Enable", "Disable")),
+               registry_entry("VTdSupport", "Intel VT for Directed I/O"),
+               registry_entry("Turbo", "Turbo Mode")]
+    found = _redfish.choose_attribute("virtualization", attributes, entries, None)
+    # The registry's own spelling of the enabled value wins over "Enabled".
+    assert (found["attribute"], found["enabled"], found["found_by"]) == ("VMX", "Enable", "registry display name")
+    assert _redfish.choose_attribute("iommu", attributes, entries, None)["attribute"] == "VTdSupport"
+
+
+def test_a_boolean_attribute_is_turned_on_with_true():
+    entries = [registry_entry("SvmEnable", "SVM Mode", Type="Boolean", Value=[])]
+    found = _redfish.choose_attribute("virtualization", {"SvmEnable": False}, entries, None)
+    assert found["enabled"] is True
+
+
+def test_read_only_and_ambiguous_registry_entries_are_not_guessed():
+    attributes = {"A": "Disabled", "B": "Disabled"}
+    read_only = [registry_entry("A", "SVM Mode", ReadOnly=True)]
+    with pytest.raises(_redfish.AttributeNotFoundError, match="vendor is not in the table"):
+        _redfish.choose_attribute("virtualization", attributes, read_only, None)
+    twice = [registry_entry("A", "SVM Mode"), registry_entry("B", "VT-x")]
+    with pytest.raises(_redfish.AttributeNotFoundError, match=r"names several \(A, B\)"):
+        _redfish.choose_attribute("virtualization", attributes, twice, None)
+
+
+def test_unknown_vendor_without_registry_lists_related_names():
+    with pytest.raises(_redfish.AttributeNotFoundError) as error:
+        _redfish.choose_attribute("virtualization", LENOVO_ATTRIBUTES, [], None)
+    message = str(error.value)
+    assert "vendor is not in the table" in message and "offers no attribute registry" in message
+    assert error.value.related == ["Processors_IntelVirtualizationTechnology"]
+
+
+def test_a_given_name_must_exist():
+    found = _redfish.choose_attribute("virtualization", LENOVO_ATTRIBUTES, [], None,
+                                      override="Processors_IntelVirtualizationTechnology")
+    assert found["found_by"] == "given"
+    with pytest.raises(_redfish.AttributeNotFoundError, match="no attribute 'Nope'"):
+        _redfish.choose_attribute("virtualization", LENOVO_ATTRIBUTES, [], None, override="Nope")
+
+
+def test_display_name_table_is_lower_case():
+    for names in DISPLAY_NAMES.values():
+        assert all(name == name.lower().strip() for name in names)
+
+
+# -- deciding what to change ------------------------------------------------------------------
+
+TARGET = {"setting": "virtualization", "attribute": "ProcVirtualization", "enabled": "Enabled"}
+IOMMU = {"setting": "iommu", "attribute": "IntelProcVtd", "enabled": "Enabled"}
+
+
+@pytest.mark.parametrize("current, pending, state, patch", [
+    ({"ProcVirtualization": "Disabled"}, {}, "to_set", {"ProcVirtualization": "Enabled"}),
+    # Dell lists only pending attributes in Bios/Settings; iLO lists all of them.
+    ({"ProcVirtualization": "Disabled"}, {"ProcVirtualization": "Enabled"}, "pending", {}),
+    ({"ProcVirtualization": "Disabled"}, {"ProcVirtualization": "Disabled", "X": 1}, "to_set",
+     {"ProcVirtualization": "Enabled"}),
+    ({"ProcVirtualization": "Enabled"}, {}, "enabled", {}),
+    # iLO lists every attribute in Bios/Settings: the same value there is nothing pending.
+    ({"ProcVirtualization": "Enabled"}, {"ProcVirtualization": "Enabled"}, "enabled", {}),
+    # Someone staged Disabled on an enabled BIOS: the next reset would turn it off, so send Enabled again.
+    ({"ProcVirtualization": "Enabled"}, {"ProcVirtualization": "Disabled"}, "to_set", {"ProcVirtualization": "Enabled"}),
+])
+def test_plan_one_setting(current, pending, state, patch):
+    decided = _redfish.plan(current, pending, [TARGET])
+    assert decided["state"] == state and decided["patch"] == patch
+    assert decided["settings"][0]["current"] == current["ProcVirtualization"]
+    # Only a value the running BIOS does not have needs a reset.
+    assert decided["reset_needed"] == (current["ProcVirtualization"] != "Enabled")
+
+
+def test_plan_takes_the_least_advanced_state():
+    current = {"ProcVirtualization": "Enabled", "IntelProcVtd": "Disabled"}
+    assert _redfish.plan(current, {"IntelProcVtd": "Enabled"}, [TARGET, IOMMU])["state"] == "pending"
+    decided = _redfish.plan(current, {}, [TARGET, IOMMU])
+    assert decided["state"] == "to_set" and decided["patch"] == {"IntelProcVtd": "Enabled"}
+    assert [s["state"] for s in decided["settings"]] == ["enabled", "to_set"]
+
+
+def test_patch_body_carries_the_apply_time_dell_needs():
+    assert _redfish.patch_body({"ProcVirtualization": "Enabled"}, DELL) == {
+        "Attributes": {"ProcVirtualization": "Enabled"}, "@Redfish.SettingsApplyTime": {"ApplyTime": "OnReset"}}
+    assert _redfish.patch_body({"A": "Enabled"}, HPE) == {"Attributes": {"A": "Enabled"}}
+    assert _redfish.patch_body({"A": "Enabled"}, None) == {"Attributes": {"A": "Enabled"}}
+
+
+@pytest.mark.parametrize("power, reset, steps", [
+    ("On", "ForceRestart", ["ForceRestart"]),
+    ("On", "power_cycle", ["ForceOff", "On"]),
+    ("Off", "ForceRestart", ["On"]),
+    ("Off", "power_cycle", ["On"]),
+    (None, "GracefulRestart", ["GracefulRestart"]),
+])
+def test_reset_steps(power, reset, steps):
+    assert _redfish.reset_steps(power, reset) == steps
+
+
+@pytest.mark.parametrize("model, cpu", [
+    ("Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz", "intel"), ("AMD EPYC 7763 64-Core Processor", "amd"),
+    ("", None), (None, None),
+])
+def test_cpu_vendor_of(model, cpu):
+    assert _redfish.cpu_vendor_of({"ProcessorSummary": {"Model": model}}) == cpu
+
+
+def test_related_attributes_ignore_the_rest():
+    names = _redfish.related_attributes({"ProcVirtualization": 1, "LogicalProc": 1, "SvmMode": 1, "IommuSupport": 1,
+                                         "BootMode": 1}, [registry_entry("VTd", "Intel VT-d")])
+    assert names == ["IommuSupport", "ProcVirtualization", "SvmMode", "VTd"]
+
+
+# -- what a BMC may send that is not what the standard says -----------------------------------
+
+def test_registry_location_reads_ilo4_extref_and_skips_what_is_not_a_string():
+    files = {"/redfish/v1/Registries/HpBiosAttributeRegistryP89.1.1.00/": {
+        "Id": "HpBiosAttributeRegistryP89.1.1.00",
+        "Location": [{"Language": "en", "Uri": {"extref": "/redfish/v1/registrystore/registries/en/hpbios"}}]}}
+    assert _redfish.registry_location(files, "HpBiosAttributeRegistryP89.1.1.00") == \
+        "/redfish/v1/registrystore/registries/en/hpbios"
+    odd = {"/r/1": {"Id": "BiosAttributeRegistry", "Location": [
+        {"Uri": {"href": "/x"}}, {"Uri": ["/y"]}, {"Uri": 7}, "text", {"Language": "en", "Uri": "/z"}]}}
+    assert _redfish.registry_location(odd, "BiosAttributeRegistry") == "/z"
+    assert _redfish.registry_location({"/r/2": {"Id": "Bios", "Location": "/a"}}, "Bios") is None
+
+
+def test_registry_candidates_name_the_bios_registry_first_and_few():
+    base = "/redfish/v1/Registries/"
+    members = [base + name for name in ["Base.1.0", "iLO.2.14", "iLOEvents.2.1", "HpCommon.0.10", "Messages"]
+               + ["Other%d.1.0" % n for n in range(35)] + ["BiosAttributeRegistryU32.v1_2_10/", "BiosMessages.1.0"]]
+    assert _redfish.registry_candidates(members, "BiosAttributeRegistryU32.v1_2_10") == [
+        base + "BiosAttributeRegistryU32.v1_2_10/", base + "BiosMessages.1.0"]
+    # sushy-tools and Dell name the file without the Bios' suffix or version.
+    assert _redfish.registry_candidates([base + "Messages", base + "BiosAttributeRegistry.v1_0_0"],
+                                        "BiosAttributeRegistryP89.v1_0_0") == [base + "BiosAttributeRegistry.v1_0_0"]
+    assert _redfish.registry_candidates([base + "BiosAttributeRegistry"], "BiosAttributeRegistry.v1_0_3") == \
+        [base + "BiosAttributeRegistry"]
+    assert _redfish.registry_candidates([base + "1.0", base + "Base"], "Bios") == []
+    assert len(_redfish.registry_candidates([base + "Bios%d" % n for n in range(40)], "X")) == 5
+
+
+def test_registry_values_and_names_of_the_wrong_type_are_skipped():
+    entries = [
+        {"AttributeName": ["VMX"], "DisplayName": "Intel Virtualization Technology", "Value": ["Enabled"]},
+        {"AttributeName": "VMX", "DisplayName": "Intel Virtualization Technology",
+         "Value": ["Enabled", {"ValueName": "On", "ValueDisplayName": "Enabled"}]},
+        {"AttributeName": "Other", "DisplayName": "VT-d", "Value": "Enabled"},
+    ]
+    attributes = {"VMX": "Off", "Other": "Disabled"}
+    found = _redfish.choose_attribute("virtualization", attributes, entries, None)
+    assert (found["attribute"], found["enabled"]) == ("VMX", "On")
+    assert _redfish.enabled_value("Other", entries, "Enabled") == "Enabled"
+    assert _redfish.related_attributes({"VMX": 1}, entries) == ["Other", "VMX"]
+
+
+@pytest.mark.parametrize("document", [
+    {"ProcessorSummary": "Intel Xeon"}, {"ProcessorSummary": ["AMD EPYC"]}, "x", None,
+])
+def test_cpu_vendor_of_odd_documents(document):
+    assert _redfish.cpu_vendor_of(document) is None
+
+
+@pytest.mark.parametrize("manufacturer", [["Dell"], {"Name": "Dell"}, 42])
+def test_vendor_row_of_a_manufacturer_that_is_not_a_string(manufacturer):
+    assert _redfish.vendor_row(manufacturer) is None
+
+
+@pytest.mark.parametrize("collection", [{"Members": "abc"}, {"Members": 3}, {"Members": {"@odata.id": "/x"}}, []])
+def test_member_ids_of_odd_collections(collection):
+    assert _redfish.member_ids(collection) == []
+
+
+def test_reset_steps_of_a_power_state_that_is_not_a_string():
+    assert _redfish.reset_steps(["Off"], "ForceRestart") == ["ForceRestart"]
+
+
+# -- the BMC's address --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("address, validate, base", [
+    ("bmc-7.mgmt.example.com", True, "https://bmc-7.mgmt.example.com"),
+    ("10.0.40.21:8443", True, "https://10.0.40.21:8443"),
+    ("https://BMC.example.com/", True, "https://bmc.example.com"),
+    ("[2001:db8::7]:443", True, "https://[2001:db8::7]:443"),
+    (" bmc ", True, "https://bmc"),
+    ("http://127.0.0.1:8000", False, "http://127.0.0.1:8000"),
+])
+def test_base_url(address, validate, base):
+    assert _redfish.base_url(address, validate) == base
+
+
+@pytest.mark.parametrize("address, validate, says", [
+    ("host:abc", True, "port 'abc' is not a number"),
+    ("host:70000", True, "not a number from 1 to 65535"),
+    ("bmc host", True, "space or a control character"),
+    ("bmc\nhost", True, "space or a control character"),
+    ("http://bmc", True, "in clear"),
+    ("ftp://bmc", True, "not ftp://"),
+    ("https://bmc/redfish/v1", True, "has a path"),
+    ("https://root:calvin@bmc", True, "user name"),
+    ("2001:db8::7", True, "in brackets"),
+    ("[2001:db8::zz]", True, "IPv6"),
+    ("bmc_/x", True, "has a path"),
+    ("b\u00e4r", True, "not a host name"),
+    ("", True, "empty"),
+])
+def test_base_url_refuses_with_a_reason(address, validate, says):
+    with pytest.raises(_redfish.RedfishError, match=re.escape(says)):
+        _redfish.base_url(address, validate)
+
+
+# -- what is shown of a BMC's values --------------------------------------------------------------
+
+def test_clip_cuts_strings_lists_and_dicts():
+    assert _redfish.clip("x" * 80) == "x" * 80
+    assert _redfish.clip("x" * 5000) == "x" * 80 + "... (5000 characters)"
+    assert _redfish.clip("Dell\nInc.\x1b[31m") == "Dell\\nInc.\\x1b[31m"
+    shown = _redfish.clip(["n%d" % i for i in range(45)])
+    assert shown[:20] == ["n%d" % i for i in range(20)] and shown[20:] == ["and 25 more"]
+    assert _redfish.clip([[1, [2]], {"a": 1}]) == ["[...]", "{...}"]
+    assert _redfish.clip({"k" * 100: ["v"]}) == {"k" * 80 + "... (100 characters)": "[...]"}
+    assert _redfish.clip(True) is True and _redfish.clip(None) is None and _redfish.clip(7) == 7
+    assert _redfish.listing([]) == "none"
+    assert _redfish.listing(["a" * 200] * 30).count("... (200 characters)") == 20
+
+
+def test_messages_of_many_long_systems_and_names_are_capped():
+    members = ["/redfish/v1/Systems/" + "s" * 500 + str(n) for n in range(300)]
+    with pytest.raises(_redfish.NoSystemError) as error:
+        _redfish.choose_system(members, {})
+    assert len(str(error.value)) < 3000 and "and 280 more" in str(error.value)
+    with pytest.raises(_redfish.NoBiosError) as error:
+        _redfish.bios_uri({"Id": "1", "Manufacturer": "M" * 100000})
+    assert len(str(error.value)) < 500
+    entries = [registry_entry("Virt%d" % n + "x" * 300, "SVM Mode") for n in range(50)]
+    with pytest.raises(_redfish.AttributeNotFoundError) as error:
+        _redfish.choose_attribute("virtualization", dict((e["AttributeName"], "Disabled") for e in entries), entries, None)
+    assert len(str(error.value)) < 3000 and "and 30 more" in str(error.value)
+
+
+# -- the answer to the PATCH ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("answer, refused", [
+    (None, []),
+    ({"@Message.ExtendedInfo": [{"MessageId": "Base.1.8.Success", "Severity": "OK"}]}, []),
+    # iLO: a successful PATCH says a reset applies it; a Warning that is no refusal.
+    ({"error": {"code": "iLO.0.10.ExtendedInfo", "@Message.ExtendedInfo": [
+        {"MessageId": "iLO.2.14.SystemResetRequired"}]}}, []),
+    ({"@Message.ExtendedInfo": [{"MessageId": "Base.1.8.ResetRequired", "MessageSeverity": "Warning"}]}, []),
+    ({"@Message.ExtendedInfo": [{"MessageId": "Base.1.8.PropertyValueNotInList", "Severity": "Warning",
+                                 "Message": "The value Enabled for ProcVirtualization is not in the list",
+                                 "RelatedProperties": ["#/Attributes/ProcVirtualization"]}]},
+     ["The value Enabled for ProcVirtualization is not in the list (#/Attributes/ProcVirtualization)"]),
+    ({"Attributes": {"ProcVirtualization@Message.ExtendedInfo": [
+        {"MessageId": "Base.1.0.PropertyNotWritable", "Severity": "Warning"}]}},
+     ["Base.1.0.PropertyNotWritable (ProcVirtualization)"]),
+    ({"error": {"@Message.ExtendedInfo": [{"MessageSeverity": "Critical", "Message": "m" * 1000}]}},
+     ["m" * 160 + "... (1000 characters)"]),
+    ({"@Message.ExtendedInfo": "Critical"}, []),
+    ({"@Message.ExtendedInfo": [{"Severity": "Critical"}] * 9}, ["no message"] * 5 + ["and 4 more"]),
+])
+def test_patch_refusals(answer, refused):
+    assert _redfish.patch_refusals(answer) == refused
