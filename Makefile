@@ -35,6 +35,7 @@ venv: $(BIN)/.installed
 # sushy-tools' Redfish emulator in a venv of its own (tests/redfish/requirements.txt): what it
 # needs to build stays out of .venv, which `make run` uses. The tests find it through SUSHY_EMULATOR.
 REDFISH := $(CURDIR)/.cache/redfish
+export SUSHY_EMULATOR := $(REDFISH)/bin/sushy-emulator
 $(REDFISH)/.installed: tests/redfish/requirements.txt
 	$(PYTHON) -m venv $(REDFISH)
 	$(REDFISH)/bin/pip install --quiet --upgrade pip
@@ -82,7 +83,6 @@ test-hostile: install
 
 # kvm_firmware through ansible-playbook against sushy-tools' Redfish emulator on 127.0.0.1 over
 # TLS, one emulator per test, two tests at a time.
-test-redfish: export SUSHY_EMULATOR := $(REDFISH)/bin/sushy-emulator
 test-redfish: packages install $(REDFISH)/.installed
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 tests/redfish
 
@@ -131,7 +131,6 @@ bench-fleet: packages install
 SCENARIOS ?=
 # ansible's ssh connection keeps its control sockets in ~/.ansible/cp unless told otherwise.
 test-vm: export ANSIBLE_SSH_CONTROL_PATH_DIR := $(CURDIR)/.cache/ansible/cp
-test-vm: export SUSHY_EMULATOR := $(REDFISH)/bin/sushy-emulator
 test-vm: packages install $(REDFISH)/.installed
 	$(if $(SCENARIOS),$(foreach s,$(SCENARIOS),$(BIN)/molecule test -s $(s) &&) true,$(BIN)/molecule test --all)
 
