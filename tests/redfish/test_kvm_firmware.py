@@ -15,6 +15,8 @@ from __future__ import annotations
 import sys
 import time
 
+import pytest
+
 import emulator
 from conftest import FIXTURES, PASSWORD, ROOT, USER, closed_port, firmware_disabled_root, os_host, pre_os_host
 
@@ -318,3 +320,46 @@ def test_bios_on_while_the_host_says_firmware_disabled_asks_for_a_cold_start(bmc
     message = run.failure("node1")
     assert message.startswith("node1: the BIOS already reports ProcVirtualization enabled")
     assert "cold start" in message and not requests(emu, PATCH) and not requests(emu, RESET)
+
+
+# Fleet runs ignore failures: at the play (ignore_errors, ignore_unreachable) or around the role
+# in a block. A host whose verdict this run could not read must still reach no BMC, even forced
+# and allowed to reboot, and even when an earlier play left firmware_disabled in its facts.
+IGNORING = ["site_ignore_errors.yml", "site_block_ignore_errors.yml"]
+
+
+def _no_verdict_hosts(emu, tmp_path):
+    earlier = str(firmware_disabled_root(tmp_path / "earlier"))
+    allowed = {"kvm_firmware_force": True, "kvm_firmware_reboot": True, "kvm_firmware_reboot_timeout": 30}
+    unreachable = pre_os_host(emu, "node1", kvm_firmware_probe_os=True, **allowed)
+    broken_python = os_host(emu, "node2", "qemu-tcg-nosvm-libvirt", **allowed)
+    broken_python["ansible_python_interpreter"] = "/nonexistent/bin/python3"
+    # The facts module fails (its snapshot root does not exist) after an earlier play read
+    # firmware_disabled: that stale verdict must not stand in for this run's.
+    facts_fail = os_host(emu, "node3", str(tmp_path / "no-such-root"), kvm_firmware_reboot=True,
+                         kvm_firmware_reboot_timeout=30, kvm_test_earlier_root=earlier)
+    return {"unreachable": unreachable, "broken_python": broken_python, "facts_fail": facts_fail}
+
+
+@pytest.mark.parametrize("playbook", IGNORING)
+def test_ignored_failures_never_reach_the_bmc(bmc, run_role, tmp_path, playbook):
+    systems = {"node1": {"bios": DISABLED}, "node2": {"bios": DISABLED}, "node3": {"bios": DISABLED}}
+    emu = bmc(systems)
+    hosts = _no_verdict_hosts(emu, tmp_path)
+    before = emu.log()
+    run = run_role(hosts, playbook=playbook)
+    assert run.rc == 0, run.output[-4000:]  # every failure was ignored, as the play asked
+    assert emu.log() == before, "the BMC was asked something:\n" + emu.log()[len(before):]
+    for name in hosts:
+        sent = [r for r in run.tasks(name, "Set virtualization on in the BIOS") if r["status"] != "skipped"]
+        assert not sent, sent
+        assert emu.bios(hosts[name]["kvm_firmware_system_id"], USER, PASSWORD) == DISABLED
+        shown = run.tasks(name, "Show what the role published")
+        assert shown and shown[-1]["result"]["kvm_firmware_result"]["state"] == "stopped", shown
+        assert not run.tasks(name, "Say why the firmware is left alone", status="ok")
+    said = dict((name, run.failure(name)) for name in hosts)
+    assert said["unreachable"].startswith("unreachable: its operating system does not answer"), said
+    assert said["broken_python"].startswith("broken_python: its operating system does not answer"), said
+    assert "/nonexistent/bin/python3" in said["broken_python"] or "python" in said["broken_python"].lower(), said
+    assert said["facts_fail"].startswith("facts_fail: its operating system answers but its KVM verdict could not"), said
+    assert_quiet(run)
