@@ -130,6 +130,7 @@ def test_wrong_credentials_fail_naming_the_host(bmc, run_role):
     assert "not the password" not in run.output
 
 
+@pytest.mark.hostile
 def test_a_running_server_that_does_not_answer_is_never_reset(bmc, run_role):
     """The BMC answers, the operating system does not (a broken key, sshd down): even forced and
     allowed to reboot, the role stops for that host and the BMC sees no PATCH and no reset."""
@@ -341,6 +342,7 @@ def _no_verdict_hosts(emu, tmp_path):
     return {"unreachable": unreachable, "broken_python": broken_python, "facts_fail": facts_fail}
 
 
+@pytest.mark.hostile
 @pytest.mark.parametrize("playbook", IGNORING)
 def test_ignored_failures_never_reach_the_bmc(bmc, run_role, tmp_path, playbook):
     systems = {"node1": {"bios": DISABLED}, "node2": {"bios": DISABLED}, "node3": {"bios": DISABLED}}
