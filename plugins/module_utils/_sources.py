@@ -6,10 +6,11 @@
 ``HostFiles`` reads text under a root (``/`` for the live host, or a captured snapshot).
 A snapshot is data someone sent: every path in it is resolved inside its root without
 following a symbolic link (``openat2`` with ``RESOLVE_IN_ROOT`` where the kernel has it,
-else one ``O_NOFOLLOW`` directory at a time), and only regular files are read. On either
-kind of root a read never blocks (``O_NONBLOCK``, a FIFO or device is refused before it is
-opened) and is capped. The live probes (``/dev/kvm`` ioctls, ``/dev/kmsg``, CPUID and MSR
-devices) only run on the live host; none of them loads a module, writes or starts a process.
+else one ``O_NOFOLLOW`` directory at a time), and only regular files of a single name are
+read (a hard link's other name may be outside the root). On either kind of root a read never
+blocks (``O_NONBLOCK``, a FIFO or device is refused before it is opened) and is capped. The
+live probes (``/dev/kvm`` ioctls, ``/dev/kmsg``, CPUID and MSR devices) only run on the live
+host; none of them loads a module, writes or starts a process.
 """
 
 import errno
@@ -268,8 +269,9 @@ def _kind(name, dir_fd):
 def _read_file(dir_fd, name, limit, tail):
     """Bytes of a regular file, looked at before it is opened so no FIFO or device is opened.
 
-    With ``dir_fd`` (a snapshot), ``name`` is one name in that directory and a link there is
-    refused; without (the live host), ``name`` is a path whose links the kernel made.
+    With ``dir_fd`` (a snapshot), ``name`` is one name in that directory and a link there,
+    symbolic or hard (a file of more than one name, counted on the opened file), is refused;
+    without (the live host), ``name`` is a path whose links the kernel made.
     """
     if dir_fd is None:
         before = os.stat(name)
@@ -286,6 +288,8 @@ def _read_file(dir_fd, name, limit, tail):
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode) or (info.st_dev, info.st_ino) != (before.st_dev, before.st_ino):
             raise _Refused("changed while it was opened")
+        if dir_fd is not None and info.st_nlink > 1:
+            raise _Refused(_hard_link(info.st_nlink))
         if tail and info.st_size > limit:
             os.lseek(fd, info.st_size - limit, os.SEEK_SET)
         # procfs says size 0 and sysfs a page: read in steps until the end or the cap.
@@ -301,6 +305,12 @@ def _read_file(dir_fd, name, limit, tail):
     finally:
         os.close(fd)
     return b"".join(chunks)
+
+
+def _hard_link(links):
+    # Another name of the file may be outside the root (ln /etc/shadow root/proc/cpuinfo), and
+    # finding every name would mean walking the whole filesystem: capture-host writes copies.
+    return "a hard link (%d links), refused: a snapshot's files must be plain copies" % links
 
 
 def _not_regular(mode):
