@@ -171,7 +171,7 @@ class HostFiles(object):
     def link_name(self, path):
         """Last component of a symlink's target (a driver or IOMMU group), or None.
 
-        The link is read, never followed.
+        The link is read, never followed; in a snapshot, not when it has more than one name.
         """
         try:
             if self.live:
@@ -179,7 +179,7 @@ class HostFiles(object):
             else:
                 parent, name = self._parent(path)
                 try:
-                    target = os.readlink(name, dir_fd=parent)
+                    target = _read_link(parent, name)
                 finally:
                     os.close(parent)
         except (_Refused, OSError, ValueError):
@@ -305,6 +305,24 @@ def _read_file(dir_fd, name, limit, tail):
     finally:
         os.close(fd)
     return b"".join(chunks)
+
+
+def _read_link(dir_fd, name):
+    """Target of the symbolic link ``name`` in a snapshot directory, read through its own fd.
+
+    A symbolic link can be hard-linked too (its other name outside the root): the count of
+    names is taken from the link itself, opened with ``O_PATH``, and the target read from it.
+    """
+    fd = os.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dir_fd)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISLNK(info.st_mode):
+            raise _Refused("not a symbolic link")
+        if info.st_nlink > 1:
+            raise _Refused(_hard_link(info.st_nlink))
+        return os.readlink("", dir_fd=fd)
+    finally:
+        os.close(fd)
 
 
 def _hard_link(links):
