@@ -136,6 +136,15 @@ def _hard_out(root, ctx, *paths):
         _hard(root, path, ctx.bait("dir/hard-" + path.replace("/", "-")))
 
 
+def _hard_symlink_out(root, ctx, path):
+    """A hard link at ``path`` to a symbolic link outside the root, whose target holds a token."""
+    token = secrets.token_hex(16)
+    ctx.tokens.append(token)
+    outside = os.path.join(ctx.dir, "link-%d" % len(ctx.tokens))
+    os.symlink("../../bus/pci/drivers/" + token, outside)
+    os.link(outside, _replace(root, path), follow_symlinks=False)
+
+
 def _fifo(root, path):
     os.mkfifo(_replace(root, path))
 
@@ -274,6 +283,9 @@ CASES = {
     "dmesg and kern.log hard-linked to each other inside the root": Case(
         lambda r, c: _hard(r, "var/log/kern.log", os.path.join(r, "var/log/dmesg")),
         r"/var/log/dmesg " + _HARD + r"; /var/log/kern.log " + _HARD),
+    "pci driver link hard-linked to an outside symlink": Case(
+        lambda r, c: _hard_symlink_out(r, c, "sys/bus/pci/devices/0000:00:02.0/driver"), r'"driver": null',
+        says_in=("kvm_facts",)),
     "FIFO at proc/cpuinfo": Case(
         lambda r, c: _fifo(r, "proc/cpuinfo"), r"/proc/cpuinfo.*not a regular file \(fifo\)"),
     "FIFO at var/log/dmesg and kern.log": Case(

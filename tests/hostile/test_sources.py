@@ -109,7 +109,7 @@ def test_refusals_say_what_they_refused(hostile, resolver, monkeypatch):
 
 @pytest.mark.parametrize("resolver", ["openat2", "walk"])
 def test_a_hard_link_is_refused_even_when_every_name_is_inside(tmp_path, resolver, monkeypatch):
-    """The count of names is all the opened file tells; a file of one name again reads again."""
+    """The count of names is all the opened file (or link) tells; one name again reads again."""
     if resolver == "walk":
         monkeypatch.setattr(_sources, "_openat2", False)
     (tmp_path / "proc").mkdir()
@@ -124,6 +124,10 @@ def test_a_hard_link_is_refused_even_when_every_name_is_inside(tmp_path, resolve
     os.unlink(str(tmp_path / "third"))
     os.unlink(str(tmp_path / "proc" / "cpuinfo.copy"))
     assert files.read("/proc/cpuinfo") == ("processor\t: 0\n", None)
+    os.symlink("../../drivers/i915", str(tmp_path / "proc" / "driver"))
+    assert files.link_name("/proc/driver") == "i915"
+    os.link(str(tmp_path / "proc" / "driver"), str(tmp_path / "proc" / "driver.copy"), follow_symlinks=False)
+    assert files.link_name("/proc/driver") is None and files.link_name("/proc/driver.copy") is None
 
 
 def test_the_live_host_still_reads_a_file_of_several_names(tmp_path):
