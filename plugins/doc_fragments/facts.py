@@ -19,9 +19,13 @@ options:
         written by the collection's C(tools/capture-host)); live probes are skipped
         there and RV(hypervisor.kvm.kvm_facts#module:ansible_facts.kvm.probed) is V(false).
       - A snapshot is data someone sent, read and never followed. Every path is resolved inside
-        it and no symbolic link in it is followed; only regular files are read, each read is
-        capped, and anything else (a link, a FIFO, a device node) is named in the evidence. A root
+        it and no symbolic link in it is followed; only regular files of a single name are read,
+        each read is capped, and anything else (a symbolic link, a hard link whose other name
+        could be outside the snapshot, a FIFO, a device node) is named in the evidence. A root
         that is itself a symbolic link is refused.
+      - A snapshot's files must be plain copies, as C(tools/capture-host) writes them; a tree
+        whose identical files were merged into hard links (C(cp -l), C(rsync --link-dest), a
+        deduplicating tool) is read without those files.
       - An empty value is an error, not this host, so that an empty inventory variable cannot
         report the controller under another host's name.
     type: path

@@ -6,10 +6,11 @@
 ``HostFiles`` reads text under a root (``/`` for the live host, or a captured snapshot).
 A snapshot is data someone sent: every path in it is resolved inside its root without
 following a symbolic link (``openat2`` with ``RESOLVE_IN_ROOT`` where the kernel has it,
-else one ``O_NOFOLLOW`` directory at a time), and only regular files are read. On either
-kind of root a read never blocks (``O_NONBLOCK``, a FIFO or device is refused before it is
-opened) and is capped. The live probes (``/dev/kvm`` ioctls, ``/dev/kmsg``, CPUID and MSR
-devices) only run on the live host; none of them loads a module, writes or starts a process.
+else one ``O_NOFOLLOW`` directory at a time), and only regular files of a single name are
+read (a hard link's other name may be outside the root). On either kind of root a read never
+blocks (``O_NONBLOCK``, a FIFO or device is refused before it is opened) and is capped. The
+live probes (``/dev/kvm`` ioctls, ``/dev/kmsg``, CPUID and MSR devices) only run on the live
+host; none of them loads a module, writes or starts a process.
 """
 
 import errno
@@ -170,7 +171,7 @@ class HostFiles(object):
     def link_name(self, path):
         """Last component of a symlink's target (a driver or IOMMU group), or None.
 
-        The link is read, never followed.
+        The link is read, never followed; in a snapshot, not when it has more than one name.
         """
         try:
             if self.live:
@@ -178,7 +179,7 @@ class HostFiles(object):
             else:
                 parent, name = self._parent(path)
                 try:
-                    target = os.readlink(name, dir_fd=parent)
+                    target = _read_link(parent, name)
                 finally:
                     os.close(parent)
         except (_Refused, OSError, ValueError):
@@ -268,8 +269,9 @@ def _kind(name, dir_fd):
 def _read_file(dir_fd, name, limit, tail):
     """Bytes of a regular file, looked at before it is opened so no FIFO or device is opened.
 
-    With ``dir_fd`` (a snapshot), ``name`` is one name in that directory and a link there is
-    refused; without (the live host), ``name`` is a path whose links the kernel made.
+    With ``dir_fd`` (a snapshot), ``name`` is one name in that directory and a link there,
+    symbolic or hard (a file of more than one name, counted on the opened file), is refused;
+    without (the live host), ``name`` is a path whose links the kernel made.
     """
     if dir_fd is None:
         before = os.stat(name)
@@ -286,6 +288,8 @@ def _read_file(dir_fd, name, limit, tail):
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode) or (info.st_dev, info.st_ino) != (before.st_dev, before.st_ino):
             raise _Refused("changed while it was opened")
+        if dir_fd is not None and info.st_nlink > 1:
+            raise _Refused(_hard_link(info.st_nlink))
         if tail and info.st_size > limit:
             os.lseek(fd, info.st_size - limit, os.SEEK_SET)
         # procfs says size 0 and sysfs a page: read in steps until the end or the cap.
@@ -301,6 +305,30 @@ def _read_file(dir_fd, name, limit, tail):
     finally:
         os.close(fd)
     return b"".join(chunks)
+
+
+def _read_link(dir_fd, name):
+    """Target of the symbolic link ``name`` in a snapshot directory, read through its own fd.
+
+    A symbolic link can be hard-linked too (its other name outside the root): the count of
+    names is taken from the link itself, opened with ``O_PATH``, and the target read from it.
+    """
+    fd = os.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dir_fd)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISLNK(info.st_mode):
+            raise _Refused("not a symbolic link")
+        if info.st_nlink > 1:
+            raise _Refused(_hard_link(info.st_nlink))
+        return os.readlink("", dir_fd=fd)
+    finally:
+        os.close(fd)
+
+
+def _hard_link(links):
+    # Another name of the file may be outside the root (ln /etc/shadow root/proc/cpuinfo), and
+    # finding every name would mean walking the whole filesystem: capture-host writes copies.
+    return "a hard link (%d links), refused: a snapshot's files must be plain copies" % links
 
 
 def _not_regular(mode):

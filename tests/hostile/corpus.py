@@ -125,6 +125,26 @@ def _relative(root, path, target):
     os.symlink(os.path.relpath(target, os.path.dirname(full)), full)
 
 
+def _hard(root, path, target):
+    """A hard link at ``path`` to the file ``target``: another name of the same file."""
+    os.link(target, _replace(root, path))
+
+
+def _hard_out(root, ctx, *paths):
+    """Each of ``paths`` a hard link to a bait file of its own outside the root (2 links each)."""
+    for path in paths:
+        _hard(root, path, ctx.bait("dir/hard-" + path.replace("/", "-")))
+
+
+def _hard_symlink_out(root, ctx, path):
+    """A hard link at ``path`` to a symbolic link outside the root, whose target holds a token."""
+    token = secrets.token_hex(16)
+    ctx.tokens.append(token)
+    outside = os.path.join(ctx.dir, "link-%d" % len(ctx.tokens))
+    os.symlink("../../bus/pci/drivers/" + token, outside)
+    os.link(outside, _replace(root, path), follow_symlinks=False)
+
+
 def _fifo(root, path):
     os.mkfifo(_replace(root, path))
 
@@ -213,6 +233,7 @@ class Case(object):
 
 
 _LINKED = r"a symbolic link, not followed"
+_HARD = r"a hard link \(2 links\), refused: a snapshot's files must be plain copies"
 
 CASES = {
     "osrelease -> /etc/shadow": Case(
@@ -252,6 +273,19 @@ CASES = {
         says_in=("kvm_facts",)),
     "pci device directory -> outside dir": Case(
         lambda r, c: _link(r, "sys/bus/pci/devices/0000:00:02.0", c.dir), r"0000:00:02.0.*" + _LINKED),
+    "proc/cpuinfo hard-linked to an outside file": Case(
+        lambda r, c: _hard_out(r, c, "proc/cpuinfo"), r'"/proc/cpuinfo", "observation": "not readable \(' + _HARD),
+    "osrelease, nested, modprobe.d, dmesg, cgroup hard-linked out": Case(
+        lambda r, c: _hard_out(r, c, "proc/sys/kernel/osrelease", "sys/module/kvm_intel/parameters/nested",
+                               "etc/modprobe.d/evil.conf", "var/log/dmesg", "proc/1/cgroup"),
+        r"/proc/sys/kernel/osrelease.*not read \(" + _HARD + r".*/var/log/dmesg " + _HARD +
+        r".*/sys/module/kvm_intel/parameters/nested.*not readable \(" + _HARD),
+    "dmesg and kern.log hard-linked to each other inside the root": Case(
+        lambda r, c: _hard(r, "var/log/kern.log", os.path.join(r, "var/log/dmesg")),
+        r"/var/log/dmesg " + _HARD + r"; /var/log/kern.log " + _HARD),
+    "pci driver link hard-linked to an outside symlink": Case(
+        lambda r, c: _hard_symlink_out(r, c, "sys/bus/pci/devices/0000:00:02.0/driver"), r'"driver": null',
+        says_in=("kvm_facts",)),
     "FIFO at proc/cpuinfo": Case(
         lambda r, c: _fifo(r, "proc/cpuinfo"), r"/proc/cpuinfo.*not a regular file \(fifo\)"),
     "FIFO at var/log/dmesg and kern.log": Case(

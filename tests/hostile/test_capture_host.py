@@ -23,7 +23,7 @@ def capture(dest):
 
 
 def test_a_new_dest_is_a_snapshot_only_its_owner_reads(tmp_path):
-    """DEST is made 0700, every file 0600 (umask 077), and the facts read it as a host."""
+    """DEST is made 0700, every file 0600 (umask 077) and a copy of one name, read as a host."""
     dest = tmp_path / "host"
     proc = capture(dest)
     assert proc.returncode == 0, proc.stderr
@@ -31,6 +31,9 @@ def test_a_new_dest_is_a_snapshot_only_its_owner_reads(tmp_path):
     for path in (dest / "root").rglob("*"):
         if not path.is_symlink():
             assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path
+        if not path.is_dir() or path.is_symlink():
+            # The facts refuse a hard link in a snapshot: the capture must never make one.
+            assert path.lstat().st_nlink == 1, path
     facts = gather(str(dest / "root"))
     assert facts["arch"] == os.uname()[4] and facts["cpu"]["count"]
 

@@ -33,6 +33,8 @@ PATHS = sorted(set(corpus.BASE) | set(corpus.BASE_LINKS) | {
     "sys/class/dmi/id", "sys/kernel/mm/hugepages", "sys/kernel/iommu_groups", "/", "..", "../../etc/passwd",
     "proc/../../../etc/passwd", "proc/./cpuinfo", "sys/bus/pci/devices/0000:00:02.0"})
 
+HARD_LINK = "a hard link (%d links), refused: a snapshot's files must be plain copies"
+
 
 def _answers(root):
     """Everything HostFiles says about the PATHS of one root."""
@@ -95,12 +97,44 @@ def test_refusals_say_what_they_refused(hostile, resolver, monkeypatch):
             "/sys/module/kvm_intel is a symbolic link, not followed",
         ("device node /dev/zero at proc/cpuinfo", "/proc/cpuinfo"): "not a regular file (character device)",
         ("block device loop0 at var/log/kern.log", "/var/log/kern.log"): "not a regular file (block device)",
+        ("proc/cpuinfo hard-linked to an outside file", "/proc/cpuinfo"): HARD_LINK % 2,
+        ("dmesg and kern.log hard-linked to each other inside the root", "/var/log/kern.log"): HARD_LINK % 2,
     }
     for (name, path), why in expected.items():
         if roots[name]:
             assert HostFiles(roots[name]).read(path) == (None, why), (name, path)
     assert HostFiles(roots["etc/modprobe.d -> outside dir"]).readdir("/etc/modprobe.d") == (
         [], "/etc/modprobe.d is a symbolic link, not followed")
+
+
+@pytest.mark.parametrize("resolver", ["openat2", "walk"])
+def test_a_hard_link_is_refused_even_when_every_name_is_inside(tmp_path, resolver, monkeypatch):
+    """The count of names is all the opened file (or link) tells; one name again reads again."""
+    if resolver == "walk":
+        monkeypatch.setattr(_sources, "_openat2", False)
+    (tmp_path / "proc").mkdir()
+    (tmp_path / "proc" / "cpuinfo").write_text("processor\t: 0\n", encoding="ascii")
+    os.link(str(tmp_path / "proc" / "cpuinfo"), str(tmp_path / "proc" / "cpuinfo.copy"))
+    files = HostFiles(str(tmp_path))
+    assert files.read("/proc/cpuinfo") == (None, HARD_LINK % 2)
+    assert files.read("/proc/cpuinfo.copy") == (None, HARD_LINK % 2)
+    os.link(str(tmp_path / "proc" / "cpuinfo"), str(tmp_path / "third"))
+    assert files.read("/proc/cpuinfo") == (None, HARD_LINK % 3)
+    assert files.exists("/proc/cpuinfo") and files.listdir("/proc") == ["cpuinfo", "cpuinfo.copy"]
+    os.unlink(str(tmp_path / "third"))
+    os.unlink(str(tmp_path / "proc" / "cpuinfo.copy"))
+    assert files.read("/proc/cpuinfo") == ("processor\t: 0\n", None)
+    os.symlink("../../drivers/i915", str(tmp_path / "proc" / "driver"))
+    assert files.link_name("/proc/driver") == "i915"
+    os.link(str(tmp_path / "proc" / "driver"), str(tmp_path / "proc" / "driver.copy"), follow_symlinks=False)
+    assert files.link_name("/proc/driver") is None and files.link_name("/proc/driver.copy") is None
+
+
+def test_the_live_host_still_reads_a_file_of_several_names(tmp_path):
+    """The live host is trusted: its files are read whatever their count of names."""
+    (tmp_path / "one").write_text("live\n", encoding="ascii")
+    os.link(str(tmp_path / "one"), str(tmp_path / "two"))
+    assert HostFiles("/").read(str(tmp_path / "two")) == ("live\n", None)
 
 
 def test_names_that_are_not_utf8_become_replacement_characters(hostile):
