@@ -339,6 +339,27 @@ FAKE_VIRSH = textwrap.dedent("""\
 PREFLIGHT_STOP = "Stop when the host cannot become a KVM host"
 
 
+def _links():
+    """A directory outside /tmp (which the role refuses as a whole) with to-etc -> /etc and to-images."""
+    links = ROOT / ".cache" / "kvm_host_test_links"
+    (links / "images").mkdir(parents=True, exist_ok=True)
+    for name, target in (("to-etc", pathlib.Path("/etc")), ("to-images", links / "images")):
+        if not (links / name).is_symlink():
+            (links / name).symlink_to(target)
+    return str(links)
+
+
+def _with_links(value):
+    """The value of distributions.yml with "@LINKS@" replaced by the links' directory."""
+    if isinstance(value, str):
+        return value.replace("@LINKS@", _links())
+    if isinstance(value, list):
+        return [_with_links(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _with_links(item) for key, item in value.items()}
+    return value
+
+
 def _stub_collection(work):
     """The checkout as hypervisor.kvm, each entry a link to it but kvm_facts, which is the stub."""
     collection = work / "collections" / "ansible_collections" / "hypervisor" / "kvm"
@@ -377,7 +398,7 @@ def preflight(tmp_path_factory):
     preflight_hosts = {}
     for index, case in enumerate(MATRIX["preflight"]):
         host_vars = {"kvm_host_default_network": False}
-        host_vars.update(case["vars"])
+        host_vars.update(_with_links(case["vars"]))
         host_vars.update({
             "ansible_connection": "local",
             "recorded": SYSTEMS[case["system"]]["facts"],
@@ -386,7 +407,7 @@ def preflight(tmp_path_factory):
         preflight_hosts["preflight-%d" % index] = host_vars
     pool_hosts = {}
     for index, case in enumerate(MATRIX["existing_pool"]):
-        pool_hosts["pool-%d" % index] = {"ansible_connection": "local", "existing_pool_path": case["path"], "fake_bin": str(fake_bin)}
+        pool_hosts["pool-%d" % index] = {"ansible_connection": "local", "existing_pool_path": _with_links(case["path"]), "fake_bin": str(fake_bin)}
     inventory = work / "inventory.yml"
     inventory.write_text(yaml.safe_dump({"preflight": {"hosts": preflight_hosts}, "pools": {"hosts": pool_hosts}}), encoding="utf-8")
     playbook = work / "playbook.yml"
@@ -429,7 +450,7 @@ def test_preflight_refuses_the_value_naming_it_and_changes_nothing(preflight, ho
     assert got["failed_task"] == PREFLIGHT_STOP, got
     message = got["message"]
     assert "nothing was changed. %d problem(s):" % case.get("problems", 1) in message, message
-    for words in case["refused"]:
+    for words in _with_links(case["refused"]):
         assert words in message, message
     assert "What to do:" in message
     assert changed[host] == 0
@@ -449,7 +470,7 @@ def test_preflight_accepts_the_value(preflight, host, case):
 def test_existing_pool_in_a_system_directory_is_warned_about_not_relabelled(preflight, host, case):
     outcome, changed = preflight
     got = outcome[host]
-    assert got["path"] == (case["path"].rstrip("/") or "/")
+    assert got["path"] == (_with_links(case["path"]).rstrip("/") or "/")
     if "refused" in case:
         assert case["refused"] in got["refusal"]
         assert got["labels"] is False
