@@ -9,14 +9,22 @@ role's own roles/kvm_host/tasks/set_vars.yml and reports what it resolved: the p
 install step asks for, the libvirt daemon set `auto` picks, its units, and the problems that
 stop the role. The test compares them with the expected values of distributions.yml, each of
 which names the packaging it was checked against.
+
+A second run (issue 17) takes the role's whole preflight through the values distributions.yml
+lists under `preflight`, with hypervisor.kvm.kvm_facts replaced by a stub that says KVM is
+usable (a copy of the collection whose module is the stub), and the pool phase against an
+existing pool (`existing_pool`) with a fake virsh first on PATH. Preflight only reads the
+host; the pool phase is given a pool that is running and autostarted, so it defines nothing.
 """
 
 import json
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 import sys
+import textwrap
 
 import pytest
 import yaml
@@ -210,3 +218,263 @@ def test_every_supported_row_of_the_role_table_is_in_the_matrix():
     tested = {row["facts"]["distribution"] for row in MATRIX["systems"]}
     for support in table["__kvm_host_os_support"]:
         assert set(support["distributions"]) & tested, support["label"]
+
+
+# --- Preflight and the pool phase (issue 17) ----------------------------------------------
+
+SYSTEMS = {row["name"]: row for row in MATRIX["systems"]}
+
+PREFLIGHT_PLAYBOOK = """
+- name: Run the role's preflight on each case
+  hosts: preflight
+  gather_facts: false
+  strategy: ansible.builtin.free
+  module_defaults:
+    # The stub's one option: the architecture it reports, the recorded system's.
+    hypervisor.kvm.kvm_facts:
+      arch: "{{ recorded['architecture'] }}"
+  tasks:
+    - name: Take the recorded setup facts of this system
+      ansible.builtin.set_fact:
+        distribution: "{{ recorded['distribution'] }}"
+        distribution_version: "{{ recorded['distribution_version'] }}"
+        distribution_major_version: "{{ recorded['distribution_major_version'] }}"
+        os_family: "{{ recorded['os_family'] }}"
+        pkg_mgr: "{{ recorded['pkg_mgr'] }}"
+        service_mgr: "{{ recorded['service_mgr'] }}"
+        architecture: "{{ recorded['architecture'] }}"
+        cacheable: true
+
+    - name: Run preflight and keep its verdict
+      block:
+        - name: Run the role's preflight
+          ansible.builtin.include_role:
+            name: hypervisor.kvm.kvm_host
+            tasks_from: preflight.yml
+
+        - name: Keep what preflight decided
+          ansible.builtin.set_fact:
+            outcome:
+              failed_task: null
+              message: null
+              problems: "{{ __kvm_host_problems }}"
+              found: "{{ __kvm_host_users_found }}"
+      rescue:
+        - name: Keep the failure
+          ansible.builtin.set_fact:
+            outcome:
+              failed_task: "{{ ansible_failed_task['name'] }}"
+              message: "{{ ansible_failed_result['msg'] }}"
+              problems: "{{ __kvm_host_problems | default(none) }}"
+              found: null
+
+- name: Run the role's pool phase against an existing default pool
+  hosts: pools
+  gather_facts: false
+  strategy: ansible.builtin.free
+  environment:
+    PATH: "{{ fake_bin }}:{{ lookup('ansible.builtin.env', 'PATH') }}"
+    KVM_HOST_TEST_POOL_PATH: "{{ existing_pool_path }}"
+  tasks:
+    - name: Run the role's pool phase
+      ansible.builtin.include_role:
+        name: hypervisor.kvm.kvm_host
+        tasks_from: pool.yml
+
+    - name: Keep what it decided
+      ansible.builtin.set_fact:
+        outcome:
+          path: "{{ __kvm_host_pool_path }}"
+          refusal: "{{ __kvm_host_pool_path_refusal }}"
+          # The SELinux and AppArmor steps begin by looking for them.
+          labels: "{{ __kvm_host_lsm is not skipped }}"
+
+- name: Write every case's result where the test reads it
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Write the results
+      ansible.builtin.copy:
+        content: >-
+          {{ dict((groups['preflight'] + groups['pools'])
+                  | zip((groups['preflight'] + groups['pools']) | map('extract', hostvars, 'outcome'))) | to_nice_json }}
+        dest: "{{ results_file }}"
+        mode: "0644"
+"""
+
+# What kvm_facts says on a host where KVM works; only the architecture changes.
+STUB_KVM_FACTS = textwrap.dedent("""\
+    #!/usr/bin/python
+    # A stand-in for hypervisor.kvm.kvm_facts: KVM usable, nothing read from this machine.
+    from ansible.module_utils.basic import AnsibleModule
+
+
+    def main():
+        module = AnsibleModule(argument_spec={"arch": {"type": "str", "default": "x86_64"}}, supports_check_mode=True)
+        arch = module.params["arch"]
+        vendor = "kvm_intel" if arch in ("x86_64", "i386", "i686") else None
+        module.exit_json(changed=False, ansible_facts={"kvm": {
+            "usable": True, "reason": "ok", "arch": arch, "vendor_module": vendor,
+            "modules": ["kvm"] + ([vendor] if vendor else []), "remediation": "", "evidence": [],
+        }})
+
+
+    if __name__ == "__main__":
+        main()
+    """)
+
+# virsh for a `default` pool that exists, runs and autostarts, in the directory
+# $KVM_HOST_TEST_POOL_PATH; any other command fails, so a change would show.
+FAKE_VIRSH = textwrap.dedent("""\
+    #!/bin/sh
+    shift 2  # --connect qemu:///system
+    case "$1 $2" in
+      "pool-info default") printf 'Name:           default\\nState:          running\\nAutostart:      yes\\n' ;;
+      "pool-dumpxml default") printf '<pool type="dir">\\n  <name>default</name>\\n  <target>\\n    <path>%s</path>\\n  </target>\\n</pool>\\n' "$KVM_HOST_TEST_POOL_PATH" ;;
+      *) echo "fake virsh: unexpected $*" >&2; exit 3 ;;
+    esac
+    """)
+
+# The failure preflight ends with, when it found problems.
+PREFLIGHT_STOP = "Stop when the host cannot become a KVM host"
+
+
+def _links():
+    """A directory outside /tmp (which the role refuses as a whole) with to-etc -> /etc and to-images."""
+    links = ROOT / ".cache" / "kvm_host_test_links"
+    (links / "images").mkdir(parents=True, exist_ok=True)
+    for name, target in (("to-etc", pathlib.Path("/etc")), ("to-images", links / "images")):
+        if not (links / name).is_symlink():
+            (links / name).symlink_to(target)
+    return str(links)
+
+
+def _with_links(value):
+    """The value of distributions.yml with "@LINKS@" replaced by the links' directory."""
+    if isinstance(value, str):
+        return value.replace("@LINKS@", _links())
+    if isinstance(value, list):
+        return [_with_links(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _with_links(item) for key, item in value.items()}
+    return value
+
+
+def _stub_collection(work):
+    """The checkout as hypervisor.kvm, each entry a link to it but kvm_facts, which is the stub."""
+    collection = work / "collections" / "ansible_collections" / "hypervisor" / "kvm"
+    modules = collection / "plugins" / "modules"
+    modules.mkdir(parents=True)
+    for entry in ROOT.iterdir():
+        if entry.name not in ("plugins", ".git", ".venv", ".cache"):
+            (collection / entry.name).symlink_to(entry)
+    for entry in (ROOT / "plugins").iterdir():
+        if entry.name != "modules":
+            (collection / "plugins" / entry.name).symlink_to(entry)
+    for entry in (ROOT / "plugins" / "modules").iterdir():
+        if entry.name != "kvm_facts.py":
+            (modules / entry.name).symlink_to(entry)
+    (modules / "kvm_facts.py").write_text(STUB_KVM_FACTS, encoding="utf-8")
+    return work / "collections"
+
+
+@pytest.fixture(scope="module")
+def preflight(tmp_path_factory):
+    """Run every preflight and existing-pool case; return ({host: outcome}, {host: changed count})."""
+    ansible_playbook = shutil.which("ansible-playbook", path=os.pathsep.join([str(pathlib.Path(sys.executable).parent), os.environ.get("PATH", "")]))
+    if ansible_playbook is None:
+        pytest.skip("ansible-playbook is not installed next to this Python or on PATH")
+    work = tmp_path_factory.mktemp("preflight")
+    collections = _stub_collection(work)
+    fake_bin = work / "bin"
+    fake_bin.mkdir()
+    (fake_bin / "virsh").write_text(FAKE_VIRSH, encoding="utf-8")
+    (fake_bin / "virsh").chmod(0o755)
+    # openSUSE and Arch need community.general on the controller: a stand-in for it.
+    general = work / "with_general" / "ansible_collections" / "community" / "general"
+    general.mkdir(parents=True)
+    (general / "MANIFEST.json").write_text("{}", encoding="utf-8")
+
+    preflight_hosts = {}
+    for index, case in enumerate(MATRIX["preflight"]):
+        host_vars = {"kvm_host_default_network": False}
+        host_vars.update(_with_links(case["vars"]))
+        host_vars.update({
+            "ansible_connection": "local",
+            "recorded": SYSTEMS[case["system"]]["facts"],
+            "__kvm_host_collection_paths": [str(work / "with_general")],
+        })
+        preflight_hosts["preflight-%d" % index] = host_vars
+    pool_hosts = {}
+    for index, case in enumerate(MATRIX["existing_pool"]):
+        pool_hosts["pool-%d" % index] = {"ansible_connection": "local", "existing_pool_path": _with_links(case["path"]), "fake_bin": str(fake_bin)}
+    inventory = work / "inventory.yml"
+    inventory.write_text(yaml.safe_dump({"preflight": {"hosts": preflight_hosts}, "pools": {"hosts": pool_hosts}}), encoding="utf-8")
+    playbook = work / "playbook.yml"
+    playbook.write_text(PREFLIGHT_PLAYBOOK, encoding="utf-8")
+    results_file = work / "results.json"
+
+    env = dict(os.environ)
+    env.update({
+        "ANSIBLE_COLLECTIONS_PATH": str(collections),
+        "ANSIBLE_LOCALHOST_WARNING": "false",
+        "ANSIBLE_FORKS": "50",
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_DISPLAY_SKIPPED_HOSTS": "false",
+        "ANSIBLE_PIPELINING": "1",
+    })
+    completed = subprocess.run(
+        [ansible_playbook, "-i", str(inventory), str(playbook),
+         "-e", "ansible_python_interpreter=%s" % sys.executable,
+         "-e", "results_file=%s" % results_file],
+        cwd=str(work), env=env, capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-4000:]
+    # PLAY RECAP: "preflight-3 : ok=17 changed=0 unreachable=0 failed=0 ...".
+    changed = {host: int(count) for host, count in re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", completed.stdout, re.M)}
+    return json.loads(results_file.read_text(encoding="utf-8")), changed
+
+
+def _case_id(case):
+    return case["name"] if "name" in case else case["path"]
+
+
+PREFLIGHT_CASES = [("preflight-%d" % i, case) for i, case in enumerate(MATRIX["preflight"])]
+POOL_CASES = [("pool-%d" % i, case) for i, case in enumerate(MATRIX["existing_pool"])]
+
+
+@pytest.mark.parametrize("host,case", [c for c in PREFLIGHT_CASES if "refused" in c[1]], ids=lambda v: v if isinstance(v, str) else _case_id(v))
+def test_preflight_refuses_the_value_naming_it_and_changes_nothing(preflight, host, case):
+    outcome, changed = preflight
+    got = outcome[host]
+    assert got["failed_task"] == PREFLIGHT_STOP, got
+    message = got["message"]
+    assert "nothing was changed. %d problem(s):" % case.get("problems", 1) in message, message
+    for words in _with_links(case["refused"]):
+        assert words in message, message
+    assert "What to do:" in message
+    assert changed[host] == 0
+
+
+@pytest.mark.parametrize("host,case", [c for c in PREFLIGHT_CASES if "refused" not in c[1]], ids=lambda v: v if isinstance(v, str) else _case_id(v))
+def test_preflight_accepts_the_value(preflight, host, case):
+    outcome, changed = preflight
+    got = outcome[host]
+    assert got["failed_task"] is None, got["message"]
+    assert got["problems"] == []
+    assert got["found"] == case.get("found", [])
+    assert changed[host] == 0
+
+
+@pytest.mark.parametrize("host,case", POOL_CASES, ids=lambda v: v if isinstance(v, str) else _case_id(v))
+def test_existing_pool_in_a_system_directory_is_warned_about_not_relabelled(preflight, host, case):
+    outcome, changed = preflight
+    got = outcome[host]
+    assert got["path"] == (_with_links(case["path"]).rstrip("/") or "/")
+    if "refused" in case:
+        assert case["refused"] in got["refusal"]
+        assert got["labels"] is False
+    else:
+        assert got["refusal"] == ""
+        assert got["labels"] is case["labels"]
+    assert changed[host] == 0
