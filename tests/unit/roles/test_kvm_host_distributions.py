@@ -17,6 +17,7 @@ existing pool (`existing_pool`) with a fake virsh first on PATH. Preflight only 
 host; the pool phase is given a pool that is running and autostarted, so it defines nothing.
 """
 
+import atexit
 import json
 import os
 import pathlib
@@ -24,6 +25,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 
 import pytest
@@ -339,14 +341,20 @@ FAKE_VIRSH = textwrap.dedent("""\
 PREFLIGHT_STOP = "Stop when the host cannot become a KVM host"
 
 
+_LINKS = []
+
+
 def _links():
-    """A directory outside /tmp (which the role refuses as a whole) with to-etc -> /etc and to-images."""
-    links = ROOT / ".cache" / "kvm_host_test_links"
-    (links / "images").mkdir(parents=True, exist_ok=True)
-    for name, target in (("to-etc", pathlib.Path("/etc")), ("to-images", links / "images")):
-        if not (links / name).is_symlink():
-            (links / name).symlink_to(target)
-    return str(links)
+    """A directory with to-etc -> /etc and to-images, where no system directory holds it: under
+    /srv (the role refuses /tmp as a whole, and a checkout may be anywhere), removed at exit."""
+    if not _LINKS:
+        links = pathlib.Path(tempfile.mkdtemp(prefix="hypervisor-kvm-test-links.", dir="/srv"))
+        atexit.register(shutil.rmtree, str(links), True)
+        (links / "images").mkdir()
+        (links / "to-etc").symlink_to(pathlib.Path("/etc"))
+        (links / "to-images").symlink_to(links / "images")
+        _LINKS.append(str(links))
+    return _LINKS[0]
 
 
 def _with_links(value):
@@ -443,6 +451,7 @@ PREFLIGHT_CASES = [("preflight-%d" % i, case) for i, case in enumerate(MATRIX["p
 POOL_CASES = [("pool-%d" % i, case) for i, case in enumerate(MATRIX["existing_pool"])]
 
 
+@pytest.mark.hostile
 @pytest.mark.parametrize("host,case", [c for c in PREFLIGHT_CASES if "refused" in c[1]], ids=lambda v: v if isinstance(v, str) else _case_id(v))
 def test_preflight_refuses_the_value_naming_it_and_changes_nothing(preflight, host, case):
     outcome, changed = preflight
@@ -466,6 +475,7 @@ def test_preflight_accepts_the_value(preflight, host, case):
     assert changed[host] == 0
 
 
+@pytest.mark.hostile
 @pytest.mark.parametrize("host,case", POOL_CASES, ids=lambda v: v if isinstance(v, str) else _case_id(v))
 def test_existing_pool_in_a_system_directory_is_warned_about_not_relabelled(preflight, host, case):
     outcome, changed = preflight
