@@ -128,7 +128,7 @@ def elsewhere():
 def run_module(tmp_path, bmc, check_mode=False, **args):
     """Run the module as Ansible does; its JSON result (a traceback fails the test)."""
     args = dict({"bmc_address": bmc.url if bmc else "bmc", "username": "admin", "password": PASSWORD,
-                 "validate_certs": False, "timeout": 5, "poll_interval": 0.01, "reset_timeout": 5}, **args)
+                 "validate_certs": False, "timeout": 5, "poll_interval": 1, "reset_timeout": 10}, **args)
     path = tmp_path / "args.json"
     path.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": dict(args, _ansible_check_mode=check_mode)}))
     proc = subprocess.run([sys.executable, str(MODULE), str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -254,7 +254,7 @@ class _Module(object):
 
     def __init__(self, **params):
         self.params = dict({"system_id": None, "vendor": None, "attribute": None, "iommu": True,
-                            "iommu_attribute": None, "reset": True, "reset_type": "auto", "reset_timeout": 0,
+                            "iommu_attribute": None, "reset": True, "reset_type": "auto", "reset_timeout": 2,
                             "wait_applied": False, "poll_interval": 0.01}, **params)
         self.check_mode = False
 
