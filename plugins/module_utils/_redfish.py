@@ -410,7 +410,7 @@ def enabled_value(name, entries, default):
                 % (listing(values), clip(name)))
         if not certain(enabled[0].get("ValueName")):
             raise UncertainValueError(
-                "the attribute registry's enabled value for %s has the ValueName %s (%s): not a value to send"
+                "the attribute registry's enabled value for %s has the ValueName %r (%s): not a value to send"
                 % (clip(name), clip(enabled[0].get("ValueName")), clip(enabled[0])))
         found.append(enabled[0]["ValueName"])
     if len(set(repr(v) for v in found)) > 1:
@@ -431,7 +431,8 @@ def _by_display_name(setting, attributes, entries):
         display = re.sub(r"\s+", " ", str(entry.get("DisplayName") or "")).strip().lower()
         name = entry.get("AttributeName")
         if display in wanted and isinstance(name, str) and name in attributes and not entry.get("ReadOnly") and not entry.get("Immutable"):
-            found.append(name)
+            if name not in found:
+                found.append(name)
     return found
 
 
@@ -504,7 +505,7 @@ def plan(current, pending, targets):
         # A value that cannot be compared decides nothing: no PATCH, no reset (null pending is none).
         for what, value in (("value to set", wanted), ("current value", now), ("pending value", staged)):
             if not certain(value) and not (what == "pending value" and value is None):
-                raise UncertainValueError("the %s of %s is %s (%s), not a plain value that can be compared"
+                raise UncertainValueError("the %s of %s is %r (%s), not a plain value that can be compared"
                                           % (what, clip(name), clip(value), type(value).__name__))
         if now == wanted and (staged is None or staged == wanted):
             state = "enabled"

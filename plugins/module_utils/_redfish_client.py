@@ -168,6 +168,7 @@ class Client(object):
         self.base = base.rstrip("/")
         self.timeout = timeout
         self.deadline = None
+        self.allowed = None
         self.requests = 0
         self.secrets = secrets_of(username, password)
         token = base64.b64encode(("%s:%s" % (username, password)).encode("utf-8")).decode("ascii")
@@ -185,6 +186,7 @@ class Client(object):
 
     def until(self, seconds):
         """Every request from now on ends within ``seconds``; returns the deadline."""
+        self.allowed = seconds
         self.deadline = time.monotonic() + seconds
         return self.deadline
 
@@ -231,7 +233,7 @@ class Client(object):
         started = time.monotonic()
         end = started + self.timeout if self.deadline is None else min(started + self.timeout, self.deadline)
         if end - started <= 0:
-            raise UnreachableError("%s was not sent: the time this step of the run allows had passed" % where)
+            raise UnreachableError("%s was not sent: the %s s this part of the run allows had passed" % (where, self.allowed))
         connection = self._connection(end - started)
         connection.response_class = lambda sock, *args, **kwargs: HTTPResponse(_DeadlineSocket(sock, end), *args, **kwargs)
         connected = False
@@ -253,19 +255,24 @@ class Client(object):
                                 "Redfish document this module reads; look at the BMC's firmware"
                                 % (where, exc, MAX_BYTES[kind], kind.replace("_", " ")))
         except (OSError, HTTPException, ValueError) as exc:
-            raise self._failure(exc, where, method, connected, time.monotonic() - started, end)
+            raise self._failure(exc, where, method, connected, end)
         finally:
             connection.close()
         return self._answer(status, raw, answer_headers, where)
 
-    def _failure(self, exc, where, method, connected, elapsed, end):
+    def _failure(self, exc, where, method, connected, end):
         """The typed error for a request that got no complete answer."""
         late = time.monotonic() >= end or isinstance(exc, socket.timeout)
-        why = "no complete answer within %.0f s" % elapsed if late else "%s: %s" % (type(exc).__name__, clip(str(exc), 120))
+        cut = self.deadline is not None and end >= self.deadline
+        if late and cut:
+            why = "no complete answer before the end of the %s s this part of the run allows" % self.allowed
+        elif late:
+            why = "no complete answer within %s s" % self.timeout
+        else:
+            why = "%s: %s" % (type(exc).__name__, clip(str(exc), 120))
         if connected and method != "GET":
             return OutcomeUnknownError(
-                "%s was sent and %s: sent, outcome unknown" % (where, "no complete answer came within %.0f s" % elapsed
-                                                                if late else "the connection failed (%s)" % why))
+                "%s was sent and %s: sent, outcome unknown" % (where, why if late else "the connection failed (%s)" % why))
         if isinstance(exc, (ssl.SSLError, ssl.CertificateError)) and not late:
             return UnreachableError(
                 "TLS failed on %s (%s): give the BMC certificate's CA with ca_path, or fix the BMC's "
