@@ -152,8 +152,12 @@ def run_measured(tmp_path, bmc, check_mode=False, env=None, **args):
     started = time.monotonic()
     with out.open("wb") as stdout, err.open("wb") as stderr:
         proc = subprocess.Popen([sys.executable, str(MODULE), str(path)], stdout=stdout, stderr=stderr, env=environment)
+    # A module that never ends is killed, and the test fails on its missing answer.
+    watchdog = threading.Timer(120, proc.kill)
+    watchdog.start()
     # wait4: this child's own peak resident memory, not that of every child of the test run.
     usage = os.wait4(proc.pid, 0)[2]
+    watchdog.cancel()
     proc.returncode = 0
     elapsed = time.monotonic() - started
     printed = out.read_text()
