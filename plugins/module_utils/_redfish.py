@@ -117,14 +117,15 @@ def check_options(params):
 
 
 def address_secrets(address):
-    """What a ``bmc_address`` holds before its last ``@`` (``user:password``, the password, each also
-    percent-decoded): to be masked wherever the address would be shown. [] when it holds no ``@``."""
+    """What a ``bmc_address`` holds before its last ``@`` when that is ``user:password``: it and the
+    password, each also percent-decoded, to be masked wherever the address would be shown.
+    [] when it holds no password (a user name alone is no secret)."""
     text = address if isinstance(address, str) else ""
-    if "@" not in text:
+    userinfo = text.split("://", 1)[-1].rsplit("@", 1)[0] if "@" in text else ""
+    if ":" not in userinfo:
         return []
-    userinfo = text.split("://", 1)[-1].rsplit("@", 1)[0]
     found = set()
-    for part in (userinfo, userinfo.split(":", 1)[1] if ":" in userinfo else ""):
+    for part in (userinfo, userinfo.split(":", 1)[1]):
         found.update((part, unquote(part)))
     return sorted((s for s in found if s), key=len, reverse=True)
 

@@ -160,7 +160,7 @@ class Client(object):
     """One BMC: ``base`` is ``https://host[:port]``; requests carry HTTP basic authentication.
 
     ``deadline`` (time.monotonic(), None for none) bounds every request besides ``timeout``: the
-    caller sets it per phase of its work with ``until()``. ``requests`` counts what was sent.
+    caller sets it per phase of its work with ``until()``.
     """
 
     def __init__(self, base, username, password, validate_certs=True, ca_path=None, timeout=30):
@@ -169,7 +169,6 @@ class Client(object):
         self.timeout = timeout
         self.deadline = None
         self.allowed = None
-        self.requests = 0
         self.secrets = secrets_of(username, password)
         token = base64.b64encode(("%s:%s" % (username, password)).encode("utf-8")).decode("ascii")
         self._auth = "Basic " + token
@@ -240,7 +239,6 @@ class Client(object):
         try:
             connection.connect()
             connected = True
-            self.requests += 1
             connection.sock.settimeout(max(end - time.monotonic(), 0.001))
             connection.request(method, url[len(self.base):], data, sending)
             response = connection.getresponse()

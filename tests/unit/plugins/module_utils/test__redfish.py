@@ -457,7 +457,7 @@ def test_check_options_names_the_option_and_its_range(name, value):
     ("bmc.example.com", []),
     ("https://root:calvin@bmc", ["root:calvin", "calvin"]),
     ("root:p%40ss@bmc", ["root:p%40ss", "root:p@ss", "p%40ss", "p@ss"]),
-    ("https://root@bmc", ["root"]),
+    ("https://root@bmc", []),
     ("https://root:a@b@bmc", ["root:a@b", "a@b"]),
     (None, []),
 ])
