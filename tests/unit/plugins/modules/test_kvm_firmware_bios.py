@@ -15,6 +15,7 @@ import json
 import os
 import pathlib
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -61,7 +62,7 @@ class BMC(object):
     """A Redfish service on 127.0.0.1: ``documents`` by path, ``answers`` queued per (method, path),
     every request recorded as ``(method, path, headers, body)``."""
 
-    def __init__(self, documents=None):
+    def __init__(self, documents=None, tls=None):
         self.documents = copy.deepcopy(TREE if documents is None else documents)
         self.headers = {}
         self.answers = {}
@@ -102,6 +103,11 @@ class BMC(object):
 
         self.server = _Server(("127.0.0.1", 0), Handler)
         self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        if tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+            self.url = "https" + self.url[4:]
         threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
 
     def on(self, method, path, *answers):
@@ -479,8 +485,9 @@ def test_a_slow_loris_bmc_ends_within_timeout(tmp_path, bmc, answer):
     assert run.elapsed < 2 + START, run.elapsed
 
 
-def test_a_wedged_bmc_ends_within_timeout(tmp_path, wedged):
-    run = run_measured(tmp_path, None, bmc_address=wedged, timeout=2)
+@pytest.mark.parametrize("scheme", ["http", "https"], ids=["answer", "tls-handshake"])
+def test_a_wedged_bmc_ends_within_timeout(tmp_path, wedged, scheme):
+    run = run_measured(tmp_path, None, bmc_address=scheme + wedged[4:], timeout=2)
     assert run.result["failed"] and "does not answer (no complete answer within 2 s on GET" in run.result["msg"]
     assert run.elapsed < 2 + START, run.elapsed
 
@@ -749,3 +756,31 @@ def test_the_documented_bounds_are_the_checked_ones():
     options = yaml.safe_load(kvm_firmware_bios.DOCUMENTATION)["options"]
     for name, low, high, why in _redfish.OPTION_BOUNDS:
         assert "From V(%s) to V(%s)." % (low, high) in " ".join(options[name]["description"]), name
+
+
+# -- TLS: certificates checked, ca_path used ------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    """A self-signed certificate for 127.0.0.1 and its key (openssl: tests/debian-packages.txt)."""
+    directory = tmp_path_factory.mktemp("pki")
+    cert, key = directory / "bmc.crt", directory / "bmc.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    return str(cert), str(key)
+
+
+def test_tls_is_verified_against_ca_path(tmp_path, pki):
+    server = BMC(tls=pki)
+    try:
+        refused = run_module(tmp_path, server, validate_certs=True)
+        assert refused["failed"] and "TLS failed" in refused["msg"] and "ca_path" in refused["msg"], refused["msg"]
+        assert server.requests == []
+        assert run_module(tmp_path, server, validate_certs=True, ca_path=pki[0])["state"] == "pending"
+        assert run_module(tmp_path, server, validate_certs=False)["state"] == "pending"
+        server.on("GET", "/redfish/v1/", trickle(b"HTTP/1.1 200 OK\r\n" + b"x" * 100))
+        run = run_measured(tmp_path, server, validate_certs=True, ca_path=pki[0], timeout=2)
+        assert run.result["failed"] and "no complete answer within 2 s" in run.result["msg"] and run.elapsed < 2 + START
+    finally:
+        server.close()
