@@ -131,6 +131,27 @@ class _DeadlineSocket(object):
         return io.BufferedReader(_DeadlineReader(self._sock, self._end), CHUNK)
 
 
+def _connect_before(end):
+    """socket.create_connection for http.client that tries the host's addresses only until ``end``
+    (the stdlib gives each address the whole timeout)."""
+    def connect(address, timeout=None, source_address=None, *args, **kwargs):
+        error = socket.timeout("timed out")
+        for family, kind, proto, _name, where in socket.getaddrinfo(address[0], address[1], 0, socket.SOCK_STREAM):
+            left = end - time.monotonic()
+            if left <= 0:
+                break
+            sock = socket.socket(family, kind, proto)
+            try:
+                sock.settimeout(left)
+                sock.connect(where)
+                return sock
+            except OSError as exc:
+                error = exc
+                sock.close()
+        raise error
+    return connect
+
+
 def _read_capped(response, cap):
     """The body, read in chunks; TooLargeError past ``cap`` bytes (a Content-Length says so early)."""
     length = response.getheader("Content-Length")
@@ -234,6 +255,7 @@ class Client(object):
         if end - started <= 0:
             raise UnreachableError("%s was not sent: the %s s this part of the run allows had passed" % (where, self.allowed))
         connection = self._connection(end - started)
+        connection._create_connection = _connect_before(end)
         connection.response_class = lambda sock, *args, **kwargs: HTTPResponse(_DeadlineSocket(sock, end), *args, **kwargs)
         connected = False
         try:
@@ -489,14 +511,18 @@ def reset(client, system_uri, system, steps, timeout, poll=5.0):
             raise OutcomeUnknownError(
                 "ComputerSystem.Reset %s: %s: check the server's power state before resetting again" % (step, exc))
         wanted = "Off" if step in ("ForceOff", "GracefulShutdown") else "On"
+        seen = False
         while True:
             try:
                 state = _poll(client, system_uri, "system", deadline, poll).get("PowerState")
+                seen = True
             except (TransientError, UnreachableError) as exc:
-                raise RedfishError(
-                    "after %s (sent) the BMC did not answer the power state polls within %d s (%s): check the "
-                    "server's power state before resetting again" % (step, timeout, exc))
-            if state == wanted:
+                # A poll cut off by the deadline after an answer: the state last read is the news.
+                if not seen:
+                    raise RedfishError(
+                        "after %s (sent) the BMC did not answer the power state polls within %d s (%s): check the "
+                        "server's power state before resetting again" % (step, timeout, exc))
+            if seen and state == wanted:
                 break
             left = deadline - time.monotonic()
             if left <= 0:
@@ -514,12 +540,14 @@ def wait_applied(client, bios_uri, names_values, timeout, poll=5.0):
     Raises RedfishError naming what is still not applied when the time has passed.
     """
     deadline = client.until(timeout)
+    current = None
     while True:
         try:
             current = _poll(client, bios_uri, "bios", deadline, poll).get("Attributes")
         except (TransientError, UnreachableError) as exc:
-            raise RedfishError("the BMC did not answer the polls of the BIOS attributes within %d s after the reset "
-                               "(%s): look at the BMC, then run again" % (timeout, exc))
+            if current is None:
+                raise RedfishError("the BMC did not answer the polls of the BIOS attributes within %d s after the "
+                                   "reset (%s): look at the BMC, then run again" % (timeout, exc))
         current = current if isinstance(current, dict) else {}
         missing = dict((k, current.get(k)) for k, v in names_values.items() if current.get(k) != v)
         if not missing:

@@ -521,6 +521,23 @@ def test_a_503_while_polling_the_power_state_and_the_bios_is_survived(tmp_path, 
     assert len(bmc.sent("POST")) == 1 and len(bmc.sent("GET", SYSTEM)) == 3
 
 
+def test_a_reset_that_does_not_come_back_ends_within_reset_timeout(tmp_path, bmc):
+    """The power state never comes back On, and each poll takes most of timeout: the reset phase
+    still ends at reset_timeout."""
+    def off(handler, body):
+        bmc.documents[SYSTEM]["PowerState"] = "Off"
+        return 204, {}, None
+
+    def slow(handler, body):
+        time.sleep(3)
+        return 200, {}, bmc.documents[SYSTEM]
+    bmc.on("POST", RESET, off)
+    bmc.on("GET", SYSTEM, (200, {}, copy.deepcopy(bmc.documents[SYSTEM])), *[slow] * 20)
+    run = run_measured(tmp_path, bmc, reset=True, reset_timeout=10, timeout=5)
+    assert run.result["failed"] and "PowerState is Off, not On, 10 s later" in run.result["msg"], run.result["msg"]
+    assert run.elapsed < 1 + 10 + START, run.elapsed
+
+
 def test_a_reset_that_times_out_is_sent_with_an_unknown_outcome(tmp_path, bmc):
     bmc.on("POST", RESET, silence(5))
     run = run_measured(tmp_path, bmc, reset=True, timeout=2)
