@@ -619,8 +619,10 @@ def streamed(size, announce):
                 handler.send_header("Content-Length", str(size + 2))
             handler.end_headers()
             handler.wfile.write(b'"')
-            for _ in range(size // (1 << 20)):
+            left = size
+            while left > 0:
                 handler.wfile.write(b"x" * (1 << 20))
+                left -= 1 << 20
             handler.wfile.write(b'"')
         except OSError:
             pass
