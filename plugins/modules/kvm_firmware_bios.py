@@ -139,12 +139,12 @@ notes:
     C(10 * timeout + reset_timeout), and with O(wait_applied=true) too within C(10 * timeout + 2 * reset_timeout)
     (a second or two more to start Python). Set an Ansible task C(timeout:) above that; with the defaults:
     300, 1200 and 2100 seconds."
-  - "Worst case per run, which matters with many forks on the controller: at most 49 requests to read and
-    set (C(/redfish/v1/), C(Systems), up to 32 systems when O(system_id) is an Id or Name rather than
-    the last part of the system's URI, the system, C(Bios), C(Bios/Settings), C(Registries), up to 5
-    registry files, the registry, and up to 3 for the PATCH), then with O(reset) 2 resets and about
-    C(reset_timeout / poll_interval) polls, as many again with O(wait_applied). A BMC listing more
-    systems fails naming O(system_id)."
+  - "Worst case per run, which matters with many forks on the controller: at most 46 requests to read and
+    set (C(/redfish/v1/), C(Systems), the system, or up to 32 systems when O(system_id) is an Id or Name
+    rather than the last part of the system's URI, C(Bios), C(Bios/Settings), C(Registries), up to 5
+    registry files, the registry, and up to 3 for the PATCH), then with O(reset) at most 2 resets and
+    C(reset_timeout / poll_interval + 2) polls, as many polls again with O(wait_applied). A BMC listing
+    more than 32 systems fails naming O(system_id) unless it is the last part of a system's URI."
   - "Memory: only the fields used are kept of each document, and each is read up to a cap by its kind (1 MiB
     for a collection or a system, 2 MiB for C(Bios) and C(Bios/Settings), 256 KiB for a registry file or an
     answer, 64 KiB of an error, 8 MiB for the attribute registry); a larger answer fails, or for the registry
