@@ -10,7 +10,7 @@ HTTP is in ``_redfish_client``. Errors are typed; the module turns them into mes
 import ipaddress
 import re
 
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from ansible_collections.hypervisor.kvm.plugins.module_utils._redfish_vendors import (
     ATTRIBUTES,
@@ -31,6 +31,12 @@ CLIP_ITEMS = 20
 _CONTROL = re.compile(u"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # A DNS name or IPv4 address, as bmc_address may give it.
 _HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,251}[A-Za-z0-9])?$")
+# What the numeric options may be, checked before anything is sent: (lowest, highest, why).
+OPTION_BOUNDS = (
+    ("timeout", 1, 300, "seconds for one request, connection to last byte"),
+    ("poll_interval", 1, 60, "seconds between two polls; below 1 a BMC is flooded"),
+    ("reset_timeout", 10, 3600, "seconds for the reset, and again for the BIOS to report the value"),
+)
 # Base registry messages that say a property (here: a BIOS attribute) was not set. Their
 # severity is Warning, like ResetRequired, which a successful PATCH may carry: so the id decides.
 _REFUSED_IDS = (
@@ -51,6 +57,11 @@ class NoSystemError(RedfishError):
 
 class NoBiosError(RedfishError):
     """The computer system has no Bios resource: its BIOS is not managed through Redfish."""
+
+
+class UncertainValueError(RedfishError):
+    """A value the decision needs (the one to set, the current or the pending one) is not a plain
+    value the module can compare: nothing is sent."""
 
 
 class AttributeNotFoundError(RedfishError):
@@ -97,6 +108,28 @@ def listing(values):
     return ", ".join(str(v) for v in clip(list(values))) or "none"
 
 
+def check_options(params):
+    """Raise RedfishError naming the first numeric option outside OPTION_BOUNDS (NaN included)."""
+    for name, lowest, highest, why in OPTION_BOUNDS:
+        value = params.get(name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not lowest <= value <= highest:
+            raise RedfishError("%s is %s: it must be from %s to %s (%s)" % (name, clip(value), lowest, highest, why))
+
+
+def address_secrets(address):
+    """What a ``bmc_address`` holds before its last ``@`` when that is ``user:password``: it and the
+    password, each also percent-decoded, to be masked wherever the address would be shown.
+    [] when it holds no password (a user name alone is no secret)."""
+    text = address if isinstance(address, str) else ""
+    userinfo = text.split("://", 1)[-1].rsplit("@", 1)[0] if "@" in text else ""
+    if ":" not in userinfo:
+        return []
+    found = set()
+    for part in (userinfo, userinfo.split(":", 1)[1]):
+        found.update((part, unquote(part)))
+    return sorted((s for s in found if s), key=len, reverse=True)
+
+
 def base_url(address, validate_certs=True):
     """``https://host[:port]`` from a ``bmc_address``: a host name or address with an optional port,
     or an ``https://`` URL (``http://`` only without certificate validation).
@@ -107,6 +140,11 @@ def base_url(address, validate_certs=True):
     what = "bmc_address %r" % clip(text)
     if not text:
         raise RedfishError("bmc_address is empty: give the BMC's host name or address")
+    # Before any message that shows the address: what precedes an '@' may be a password.
+    if "@" in text:
+        raise RedfishError(
+            "bmc_address holds '@', a user name and maybe a password, so it is not shown here: give only the "
+            "BMC's host name or address, and the credentials as username and password")
     if re.search(r"[\x00-\x20\x7f-\x9f]", text):
         raise RedfishError("%s holds a space or a control character: give the BMC's host name or address" % what)
     try:
@@ -120,8 +158,6 @@ def base_url(address, validate_certs=True):
         raise RedfishError(
             "%s is plain HTTP: the BMC password would cross the network in clear; give an https:// address "
             "(or the bare host name), or set validate_certs: false to accept that on a trusted network" % what)
-    if "@" in parts.netloc:
-        raise RedfishError("%s holds a user name: give the credentials as username and password" % what)
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         raise RedfishError("%s has a path: give only the host name or address and an optional :port" % what)
     if parts.netloc.count(":") > 1 and not parts.netloc.startswith("["):
@@ -162,24 +198,72 @@ def member_ids(collection):
     return [m["@odata.id"] for m in members if isinstance(m, dict) and isinstance(m.get("@odata.id"), str)]
 
 
+def system_by_uri(members, wanted):
+    """The member URI that ``wanted`` names as the URI or its last segment, or None (nothing read)."""
+    for uri in members:
+        if wanted in (uri, uri.rstrip("/").rsplit("/", 1)[-1]):
+            return uri
+    return None
+
+
 def choose_system(members, systems, wanted=None):
-    """Pick the computer system: ``members`` are its URIs, ``systems`` maps URI to document.
+    """Pick the computer system: ``members`` are its URIs, ``systems`` maps the URIs read to their
+    documents (those not read are listed by URI alone).
 
     ``wanted`` matches a system's Id, Name or URI; without it the BMC must list exactly one.
     Returns the URI. Raises NoSystemError naming what the BMC lists.
     """
-    listed = listing("%s (Id %s)" % (clip(uri), clip(systems.get(uri, {}).get("Id"))) for uri in members)
+    def shown(uri):
+        return "%s (Id %s)" % (clip(uri), clip(systems[uri].get("Id"))) if uri in systems else clip(uri)
+
     if wanted:
+        found = system_by_uri(members, wanted)
+        if found:
+            return found
         for uri in members:
-            doc = systems.get(uri, {})
-            if wanted in (doc.get("Id"), doc.get("Name"), uri, uri.rstrip("/").rsplit("/", 1)[-1]):
+            if wanted in (systems.get(uri, {}).get("Id"), systems.get(uri, {}).get("Name")):
                 return uri
-        raise NoSystemError("the BMC has no computer system %r; it lists: %s" % (clip(wanted), listed))
+        raise NoSystemError("the BMC has no computer system %r; it lists: %s" % (clip(wanted), listing(shown(u) for u in members)))
     if len(members) == 1:
         return members[0]
     if not members:
         raise NoSystemError("the BMC lists no computer system under /redfish/v1/Systems")
-    raise NoSystemError("the BMC lists %d computer systems (%s); say which one with system_id" % (len(members), listed))
+    raise NoSystemError("the BMC lists %d computer systems (%s); say which one with system_id"
+                        % (len(members), listing(shown(u) for u in members)))
+
+
+def _kept(document, keys):
+    """Only ``keys`` of a document (a dict); {} for anything else."""
+    return dict((k, document[k]) for k in keys if k in document) if isinstance(document, dict) else {}
+
+
+def system_summary(system):
+    """What is used of a ComputerSystem document (Id, Name, Manufacturer, PowerState,
+    ProcessorSummary.Model, the Bios link, the Reset action's target); the rest is dropped."""
+    kept = _kept(system, ("Id", "Name", "Manufacturer", "PowerState", "ProcessorSummary", "Bios", "Actions"))
+    for key, inner in (("ProcessorSummary", ("Model",)), ("Bios", ("@odata.id",))):
+        if isinstance(kept.get(key), dict):
+            kept[key] = _kept(kept[key], inner)
+    actions = kept.get("Actions")
+    if isinstance(actions, dict):
+        action = actions.get("#ComputerSystem.Reset")
+        kept["Actions"] = {"#ComputerSystem.Reset": _kept(action, ("target",)) if isinstance(action, dict) else action}
+    return kept
+
+
+def bios_summary(bios):
+    """What is used of a Bios document: Attributes, AttributeRegistry, @Redfish.Settings."""
+    return _kept(bios, ("Attributes", "AttributeRegistry", "@Redfish.Settings"))
+
+
+def settings_summary(settings):
+    """What is used of a Bios/Settings document: Attributes and @odata.etag."""
+    return _kept(settings, ("Attributes", "@odata.etag"))
+
+
+def registry_file_summary(document):
+    """What is used of a MessageRegistryFile document: Id, Registry, Location."""
+    return _kept(document, ("Id", "Registry", "Location"))
 
 
 def bios_uri(system):
@@ -234,7 +318,8 @@ def registry_entries(registry):
         return []
     entries = registry.get("RegistryEntries", {})
     attributes = entries.get("Attributes") if isinstance(entries, dict) else None
-    return [a for a in attributes or [] if isinstance(a, dict)]
+    kept = ("AttributeName", "DisplayName", "Type", "ReadOnly", "Immutable", "Value")
+    return [_kept(a, kept) for a in attributes if isinstance(a, dict)] if isinstance(attributes, list) else []
 
 
 def registry_location(files, attribute_registry):
@@ -295,21 +380,44 @@ def registry_candidates(member_uris, attribute_registry, limit=5):
     return (exact + close + bios)[:limit]
 
 
+def certain(value):
+    """Whether a BIOS value is one the module can send and compare: a non-empty string, a boolean
+    or an integer (not None, a list, a dict or a float)."""
+    return (isinstance(value, str) and value != "") or isinstance(value, (bool, int))
+
+
 def enabled_value(name, entries, default):
-    """The value that means Enabled for attribute ``name``: from the registry when it lists one."""
+    """The value that means Enabled for attribute ``name``: from the registry when it lists one,
+    else ``default``.
+
+    Raises UncertainValueError when the registry's entry lists values but none that reads as
+    enabled with a usable ``ValueName``, or when two entries for ``name`` disagree.
+    """
+    found = []
     for entry in entries:
         if entry.get("AttributeName") != name:
             continue
         if entry.get("Type") == "Boolean":
-            return True
+            found.append(True)
+            continue
         values = entry.get("Value")
-        for value in values if isinstance(values, list) else []:
-            if not isinstance(value, dict):
-                continue
-            words = (str(value.get("ValueName", "")).lower(), str(value.get("ValueDisplayName", "")).lower())
-            if any(word in _ENABLED_WORDS for word in words):
-                return value.get("ValueName")
-    return default
+        if not isinstance(values, list) or not values:
+            continue
+        enabled = [v for v in values if isinstance(v, dict) and any(
+            str(v.get(key, "")).strip().lower() in _ENABLED_WORDS for key in ("ValueName", "ValueDisplayName"))]
+        if not enabled:
+            raise UncertainValueError(
+                "the attribute registry lists the values %s for %s, none of which reads as enabled"
+                % (listing(values), clip(name)))
+        if not certain(enabled[0].get("ValueName")):
+            raise UncertainValueError(
+                "the attribute registry's enabled value for %s has the ValueName %r (%s): not a value to send"
+                % (clip(name), clip(enabled[0].get("ValueName")), clip(enabled[0])))
+        found.append(enabled[0]["ValueName"])
+    if len(set(repr(v) for v in found)) > 1:
+        raise UncertainValueError("the attribute registry gives %s different enabled values: %s"
+                                  % (clip(name), listing(found)))
+    return found[0] if found else default
 
 
 def _cpu_matches(row, cpu_vendor):
@@ -324,7 +432,8 @@ def _by_display_name(setting, attributes, entries):
         display = re.sub(r"\s+", " ", str(entry.get("DisplayName") or "")).strip().lower()
         name = entry.get("AttributeName")
         if display in wanted and isinstance(name, str) and name in attributes and not entry.get("ReadOnly") and not entry.get("Immutable"):
-            found.append(name)
+            if name not in found:
+                found.append(name)
     return found
 
 
@@ -384,7 +493,8 @@ def plan(current, pending, targets):
     off), ``pending`` (set, applies at the next reset) or ``to_set``; the overall state is the least
     advanced one. A setting that is on while a different value is pending is ``to_set``: the
     next reset would turn it off, so the enabled value is sent again. ``reset_needed`` is true
-    when a setting is not on in the running BIOS.
+    when a setting is not on in the running BIOS. Raises UncertainValueError when the value to set,
+    the current or the pending value is not ``certain()`` (a null pending value is none).
     """
     settings = []
     patch = {}
@@ -393,6 +503,11 @@ def plan(current, pending, targets):
         wanted = target["enabled"]
         now = current.get(name)
         staged = pending.get(name) if isinstance(pending, dict) else None
+        # A value that cannot be compared decides nothing: no PATCH, no reset (null pending is none).
+        for what, value in (("value to set", wanted), ("current value", now), ("pending value", staged)):
+            if not certain(value) and not (what == "pending value" and value is None):
+                raise UncertainValueError("the %s of %s is %r (%s), not a plain value that can be compared"
+                                          % (what, clip(name), clip(value), type(value).__name__))
         if now == wanted and (staged is None or staged == wanted):
             state = "enabled"
         elif staged == wanted:

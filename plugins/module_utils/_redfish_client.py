@@ -3,11 +3,14 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Talking to a BMC's Redfish service over HTTPS: GET, PATCH, POST with basic authentication.
 
-Stdlib only (urllib, ssl). Every failure is a typed exception whose message says what a
-person does next; the password never appears in one.
+Stdlib only (http.client, ssl): no proxy from the environment, no redirect followed. Every
+request has one deadline (connection, headers and body); every answer a size cap by the kind of
+document asked for. Every failure is a typed exception whose message says what a person does
+next; the credentials never appear in one (``Client.scrub``).
 """
 
 import base64
+import io
 import json
 import re
 import socket
@@ -17,16 +20,35 @@ import time
 from ansible_collections.hypervisor.kvm.plugins.module_utils import _redfish
 from ansible_collections.hypervisor.kvm.plugins.module_utils._redfish import RedfishError, clip
 
-from http.client import HTTPException, InvalidURL
-from urllib.error import HTTPError, URLError
-from urllib.request import HTTPRedirectHandler, HTTPSHandler, HTTPHandler, Request, build_opener
+from http.client import HTTPConnection, HTTPException, HTTPResponse, HTTPSConnection, InvalidURL
+from urllib.parse import quote, urlsplit
 
-# A BMC answers a BIOS read in well under a megabyte; more is not a Redfish document.
-MAX_BODY = 16 * 1024 * 1024
+# Bytes read of each kind of document before it is refused: systems, Bios and settings are a few
+# KB to a few hundred KB on real BMCs; attribute registries are the big ones (a few MB).
+MAX_BYTES = {
+    "collection": 1 << 20,
+    "system": 1 << 20,
+    "bios": 2 << 20,
+    "settings": 2 << 20,
+    "registry_file": 256 << 10,
+    "registry": 8 << 20,
+    "answer": 256 << 10,
+}
+# Of an error answer only the message is shown: the rest is not read.
+MAX_ERROR_BODY = 64 << 10
+# How a body is read: chunk by chunk, the deadline checked before each.
+CHUNK = 64 << 10
+# Members of /redfish/v1/Systems read to find system_id by Id or Name (a URI segment needs none).
+MAX_SYSTEMS = 32
+# Reading the BMC and sending the PATCH: at most this many times ``timeout`` in all.
+READ_TIMEOUTS = 10
+# Longest wait between two polls after a transient error (503, no answer).
+MAX_BACKOFF = 60
 # What a URL this client sends may hold: printable ASCII, no space (a BMC-given path is checked).
 _URL_CHARS = re.compile(r"^[\x21-\x7e]+$")
 # An ETag worth sending back in If-Match: printable ASCII, short.
 _ETAG = re.compile(r"^[\x20-\x7e]{1,256}$")
+_MASK = "********"
 
 
 class AuthError(RedfishError):
@@ -37,6 +59,14 @@ class UnreachableError(RedfishError):
     """No answer: connection refused, timed out, name not resolved, or TLS not trusted."""
 
 
+class TransientError(RedfishError):
+    """HTTP 429 or 5xx: the BMC is busy or restarting; a poll may try again."""
+
+
+class OutcomeUnknownError(RedfishError):
+    """A PATCH or POST reached the BMC (or may have) and no complete answer came back."""
+
+
 class NotFoundError(RedfishError):
     """HTTP 404 for a resource the BMC linked or the standard names."""
 
@@ -45,11 +75,8 @@ class PreconditionError(RedfishError):
     """HTTP 412 or 428: the BMC wants an If-Match with the resource's current ETag."""
 
 
-class _NoRedirect(HTTPRedirectHandler):
-    """Follow no redirect: urllib's would carry the Authorization header to wherever it points."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
+class TooLargeError(RedfishError):
+    """An answer larger than MAX_BYTES allows for its kind of document."""
 
 
 def _error_text(body):
@@ -70,15 +97,104 @@ def _error_text(body):
     return ": ".join(p for p in parts if p)
 
 
+class _DeadlineReader(io.RawIOBase):
+    """A socket's reads, each allowed only the time left before ``end`` (time.monotonic()): a BMC
+    that trickles its headers or body a byte at a time still ends at the deadline."""
+
+    def __init__(self, sock, end):
+        super(_DeadlineReader, self).__init__()
+        # The socket's own file keeps it open after http.client closes the connection.
+        self._sock, self._raw, self._end = sock, sock.makefile("rb", buffering=0), end
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        left = self._end - time.monotonic()
+        if left <= 0:
+            raise socket.timeout("timed out")
+        self._sock.settimeout(left)
+        return self._raw.readinto(buffer)
+
+    def close(self):
+        self._raw.close()
+        super(_DeadlineReader, self).close()
+
+
+class _DeadlineSocket(object):
+    """What http.client's response reads a socket through: makefile() with the deadline."""
+
+    def __init__(self, sock, end):
+        self._sock, self._end = sock, end
+
+    def makefile(self, mode, *args, **kwargs):
+        return io.BufferedReader(_DeadlineReader(self._sock, self._end), CHUNK)
+
+
+def _connect_before(end):
+    """socket.create_connection for http.client that tries the host's addresses only until ``end``
+    (the stdlib gives each address the whole timeout)."""
+    def connect(address, timeout=None, source_address=None, *args, **kwargs):
+        error = socket.timeout("timed out")
+        for family, kind, proto, _name, where in socket.getaddrinfo(address[0], address[1], 0, socket.SOCK_STREAM):
+            left = end - time.monotonic()
+            if left <= 0:
+                break
+            sock = socket.socket(family, kind, proto)
+            try:
+                sock.settimeout(left)
+                sock.connect(where)
+                return sock
+            except OSError as exc:
+                error = exc
+                sock.close()
+        raise error
+    return connect
+
+
+def _read_capped(response, cap):
+    """The body, read in chunks; TooLargeError past ``cap`` bytes (a Content-Length says so early)."""
+    length = response.getheader("Content-Length")
+    if length and length.strip().isdigit() and int(length) > cap:
+        raise TooLargeError("announces %s bytes" % length.strip())
+    chunks, size = [], 0
+    while True:
+        chunk = response.read(min(CHUNK, cap + 1 - size))
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > cap:
+            raise TooLargeError("sends more than %d bytes" % cap)
+
+
+def secrets_of(username, password):
+    """The forms of the credentials a BMC may echo: the password, ``user:password``, their
+    percent-encoded forms and the basic-auth token; longest first, empty ones left out."""
+    pair = "%s:%s" % (username, password)
+    token = base64.b64encode(pair.encode("utf-8")).decode("ascii")
+    found = set([password, pair, token, quote(password, safe=""), quote(pair, safe=":")])
+    return sorted((s for s in found if s), key=len, reverse=True)
+
+
 class Client(object):
-    """One BMC: ``base`` is ``https://host[:port]``; requests carry HTTP basic authentication."""
+    """One BMC: ``base`` is ``https://host[:port]``; requests carry HTTP basic authentication.
+
+    ``deadline`` (time.monotonic(), None for none) bounds every request besides ``timeout``: the
+    caller sets it per phase of its work with ``until()``.
+    """
 
     def __init__(self, base, username, password, validate_certs=True, ca_path=None, timeout=30):
         """``base`` as ``_redfish.base_url`` returns it; ``http://`` only when the caller allowed it."""
         self.base = base.rstrip("/")
         self.timeout = timeout
+        self.deadline = None
+        self.allowed = None
+        self.secrets = secrets_of(username, password)
         token = base64.b64encode(("%s:%s" % (username, password)).encode("utf-8")).decode("ascii")
         self._auth = "Basic " + token
+        self._netloc = urlsplit(self.base).netloc
+        self._context = None
         if self.base.startswith("https://"):
             try:
                 context = ssl.create_default_context(cafile=ca_path) if validate_certs else ssl._create_unverified_context()
@@ -86,9 +202,19 @@ class Client(object):
                 raise RedfishError("cannot read ca_path %r (%s): give a PEM file of CA certificates" % (ca_path, exc))
             if not validate_certs:
                 context.check_hostname = False
-            self._opener = build_opener(HTTPSHandler(context=context), _NoRedirect())
-        else:
-            self._opener = build_opener(HTTPHandler(), _NoRedirect())
+            self._context = context
+
+    def until(self, seconds):
+        """Every request from now on ends within ``seconds``; returns the deadline."""
+        self.allowed = seconds
+        self.deadline = time.monotonic() + seconds
+        return self.deadline
+
+    def scrub(self, text):
+        """``text`` with every form of the credentials masked."""
+        for secret in self.secrets:
+            text = text.replace(secret, _MASK)
+        return text
 
     def url(self, path):
         """The URL for a path the standard names or the BMC gave: on this BMC, or RedfishError."""
@@ -106,73 +232,102 @@ class Client(object):
                 "path; look at the BMC's firmware" % clip(path, 120))
         return url
 
-    def request(self, method, path, body=None, headers=None):
+    def _connection(self, left):
+        # http.client reads no proxy from the environment and follows no redirect.
+        if self._context is not None:
+            return HTTPSConnection(self._netloc, timeout=left, context=self._context)
+        return HTTPConnection(self._netloc, timeout=left)
+
+    def request(self, method, path, body=None, headers=None, kind="answer"):
         """Send one request; returns ``(status, document or None, headers)`` with header names in
-        lower case. Follows no redirect. Raises typed errors."""
+        lower case. Connection, sending and the whole answer end within ``timeout`` (and before
+        ``deadline``); the body is refused past MAX_BYTES[kind]. Follows no redirect. Raises
+        typed errors: a PATCH or POST cut off after it was sent is OutcomeUnknownError."""
         url = self.url(path)
         data = json.dumps(body).encode("utf-8") if body is not None else None
-        req = Request(url, data=data, method=method)
-        req.add_header("Authorization", self._auth)
-        req.add_header("Accept", "application/json")
-        req.add_header("OData-Version", "4.0")
+        sending = {"Authorization": self._auth, "Accept": "application/json", "OData-Version": "4.0"}
         if data is not None:
-            req.add_header("Content-Type", "application/json")
-        for name, value in (headers or {}).items():
-            req.add_header(name, value)
+            sending["Content-Type"] = "application/json"
+        sending.update(headers or {})
         where = "%s %s" % (method, clip(url, 160))
+        started = time.monotonic()
+        end = started + self.timeout if self.deadline is None else min(started + self.timeout, self.deadline)
+        if end - started <= 0:
+            raise UnreachableError("%s was not sent: the %s s this part of the run allows had passed" % (where, self.allowed))
+        connection = self._connection(end - started)
+        connection._create_connection = _connect_before(end)
+        connection.response_class = lambda sock, *args, **kwargs: HTTPResponse(_DeadlineSocket(sock, end), *args, **kwargs)
+        connected = False
         try:
-            response = self._opener.open(req, timeout=self.timeout)
-            status = response.getcode()
-            raw = response.read(MAX_BODY + 1)
-            headers = dict((k.lower(), v) for k, v in response.headers.items())
-        except HTTPError as exc:
-            try:
-                detail = _error_text(exc.read(65536))
-            except (OSError, HTTPException, ValueError):
-                detail = ""
-            if 300 <= exc.code < 400:
-                raise RedfishError(
-                    "the BMC answered %s with a redirect (HTTP %d) to %r, which was not followed, so the "
-                    "credentials go nowhere else: give that address as bmc_address if it is the BMC"
-                    % (where, exc.code, clip((exc.headers or {}).get("Location") or "nowhere", 120)))
-            if exc.code in (412, 428):
-                raise PreconditionError("HTTP %d on %s%s" % (exc.code, where, ": " + detail if detail else ""))
-            if exc.code in (401, 403):
+            connection.connect()
+            connected = True
+            connection.sock.settimeout(max(end - time.monotonic(), 0.001))
+            connection.request(method, url[len(self.base):], data, sending)
+            response = connection.getresponse()
+            status = response.status
+            answer_headers = dict((k.lower(), v) for k, v in response.getheaders())
+            if status >= 300:
+                raw = response.read(MAX_ERROR_BODY) if status >= 400 else b""
+            else:
+                raw = _read_capped(response, MAX_BYTES[kind])
+        except TooLargeError as exc:
+            raise TooLargeError("the answer to %s %s, more than the %d bytes a %s document may have here: not a "
+                                "Redfish document this module reads; look at the BMC's firmware"
+                                % (where, exc, MAX_BYTES[kind], kind.replace("_", " ")))
+        except (OSError, HTTPException, ValueError) as exc:
+            raise self._failure(exc, where, method, connected, end)
+        finally:
+            connection.close()
+        return self._answer(status, raw, answer_headers, where)
+
+    def _failure(self, exc, where, method, connected, end):
+        """The typed error for a request that got no complete answer."""
+        late = time.monotonic() >= end or isinstance(exc, socket.timeout)
+        cut = self.deadline is not None and end >= self.deadline
+        if late and cut:
+            why = "no complete answer before the end of the %s s this part of the run allows" % self.allowed
+        elif late:
+            why = "no complete answer within %s s" % self.timeout
+        else:
+            why = "%s: %s" % (type(exc).__name__, clip(str(exc), 120))
+        if connected and method != "GET":
+            return OutcomeUnknownError(
+                "%s was sent and %s: sent, outcome unknown" % (where, why if late else "the connection failed (%s)" % why))
+        if isinstance(exc, (ssl.SSLError, ssl.CertificateError)) and not late:
+            return UnreachableError(
+                "TLS failed on %s (%s): give the BMC certificate's CA with ca_path, or fix the BMC's "
+                "certificate; validate_certs=false only where the network is trusted" % (where, clip(str(exc), 160)))
+        if isinstance(exc, InvalidURL) or (isinstance(exc, ValueError) and not isinstance(exc, OSError)):
+            return RedfishError("cannot send %s (%s): check bmc_address" % (where, clip(str(exc), 120)))
+        if isinstance(exc, HTTPException) and not late:
+            return UnreachableError(
+                "the answer to %s is not HTTP (%s): check that bmc_address names the BMC's Redfish "
+                "(HTTPS) port, and the BMC itself" % (where, why))
+        return UnreachableError(
+            "the BMC does not answer (%s on %s, timeout %s s): check the BMC address, that it is powered and on "
+            "the management network, and that HTTPS (443) is reachable from the controller" % (why, where, self.timeout))
+
+    def _answer(self, status, raw, headers, where):
+        """``(status, document or None, headers)`` of a complete answer, or its typed error."""
+        if 300 <= status < 400:
+            raise RedfishError(
+                "the BMC answered %s with a redirect (HTTP %d) to %r, which was not followed, so the "
+                "credentials go nowhere else: give that address as bmc_address if it is the BMC"
+                % (where, status, clip(headers.get("location") or "nowhere", 120)))
+        if status >= 400:
+            detail = self.scrub(_error_text(raw))
+            said = "HTTP %d on %s%s" % (status, where, ": " + detail if detail else "")
+            if status in (412, 428):
+                raise PreconditionError(said)
+            if status in (401, 403):
                 raise AuthError(
-                    "the BMC refused the credentials (HTTP %d on %s%s): check the BMC user name and password, "
-                    "and that the account may change BIOS settings (Administrator or Operator role)"
-                    % (exc.code, where, ": " + detail if detail else ""))
-            if exc.code == 404:
-                raise NotFoundError("HTTP 404 on %s%s" % (where, ": " + detail if detail else ""))
-            raise RedfishError("HTTP %d on %s%s" % (exc.code, where, ": " + detail if detail else ""))
-        except URLError as exc:
-            reason = exc.reason
-            if isinstance(reason, ssl.SSLError):
-                raise UnreachableError(
-                    "TLS failed on %s (%s): give the BMC certificate's CA with ca_path, or fix the BMC's "
-                    "certificate; validate_certs=false only where the network is trusted" % (where, reason))
-            raise UnreachableError(
-                "the BMC does not answer (%s on %s): check the BMC address, that it is powered and on the "
-                "management network, and that HTTPS (443) is reachable from the controller" % (reason, where))
-        except (socket.timeout, OSError) as exc:
-            raise UnreachableError(
-                "the BMC does not answer (%s on %s after %ss): check the BMC address and the management "
-                "network" % (exc, where, self.timeout))
-        except InvalidURL as exc:
-            raise RedfishError("cannot send %s (%s): check bmc_address" % (where, clip(str(exc), 120)))
-        except HTTPException as exc:
-            raise UnreachableError(
-                "the answer to %s is not HTTP (%s: %s): check that bmc_address names the BMC's Redfish "
-                "(HTTPS) port, and the BMC itself" % (where, type(exc).__name__, clip(str(exc), 120)))
-        except ValueError as exc:
-            # ssl.CertificateError is a ValueError on Python 3.6; the rest is a URL urllib refuses.
-            if isinstance(exc, ssl.CertificateError):
-                raise UnreachableError(
-                    "TLS failed on %s (%s): give the BMC certificate's CA with ca_path, or fix the BMC's "
-                    "certificate; validate_certs=false only where the network is trusted" % (where, exc))
-            raise RedfishError("cannot send %s (%s): check bmc_address" % (where, clip(str(exc), 120)))
-        if len(raw) > MAX_BODY:
-            raise RedfishError("the answer to %s is larger than %d bytes: not a Redfish document" % (where, MAX_BODY))
+                    "the BMC refused the credentials (%s): check the BMC user name and password, and that the "
+                    "account may change BIOS settings (Administrator or Operator role)" % said)
+            if status == 404:
+                raise NotFoundError(said)
+            if status == 429 or status >= 500:
+                raise TransientError(said)
+            raise RedfishError(said)
         if not raw.strip():
             return status, None, headers
         try:
@@ -181,14 +336,14 @@ class Client(object):
             raise RedfishError("the answer to %s is not JSON: is this a Redfish service?" % where)
         return status, document, headers
 
-    def get(self, path):
-        """GET a Redfish resource; its JSON document (a dict)."""
-        return self.get_with_etag(path)[0]
+    def get(self, path, kind):
+        """GET a Redfish resource of a kind of MAX_BYTES; its JSON document (a dict)."""
+        return self.get_with_etag(path, kind)[0]
 
-    def get_with_etag(self, path):
+    def get_with_etag(self, path, kind):
         """GET a Redfish resource; ``(document, etag)``, the ETag from the header, else the
         document's ``@odata.etag``, None when neither is a plain short string."""
-        status, document, headers = self.request("GET", path)
+        status, document, headers = self.request("GET", path, kind=kind)
         if not isinstance(document, dict):
             raise RedfishError("GET %s returned no JSON object" % clip(self.url(path), 160))
         etag = headers.get("etag") or document.get("@odata.etag")
@@ -205,25 +360,55 @@ class Client(object):
         return self.request("POST", path, body)[0]
 
 
+def _poll(client, path, kind, deadline, poll):
+    """GET ``path`` as a poll: a transient error (HTTP 429/5xx, no answer) is tried again after a
+    growing wait (``poll`` doubled, at most MAX_BACKOFF s) until ``deadline``, then raised."""
+    wait = poll
+    while True:
+        try:
+            return client.get(path, kind)
+        except (TransientError, UnreachableError):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise
+            time.sleep(min(wait, left))
+            wait = min(wait * 2, MAX_BACKOFF)
+
+
+def _find_system(client, members, system_id):
+    """``(uri, summary or None)`` of the computer system to use: ``system_id`` as a URI (segment) reads
+    nothing; as an Id or Name it reads members one by one, at most MAX_SYSTEMS, until one matches."""
+    if not system_id or _redfish.system_by_uri(members, system_id):
+        return _redfish.choose_system(members, {}, system_id), None
+    if len(members) > MAX_SYSTEMS:
+        raise _redfish.NoSystemError(
+            "the BMC lists %d computer systems and none whose URI ends in system_id %r; finding it by Id or Name "
+            "would read more than the %d systems this module reads: give system_id as the last part of its URI "
+            "(%s)" % (len(members), clip(system_id), MAX_SYSTEMS, _redfish.listing(members)))
+    systems = {}
+    for uri in members:
+        systems[uri] = _redfish.system_summary(client.get(uri, "system"))
+        if system_id in (systems[uri].get("Id"), systems[uri].get("Name")):
+            return uri, systems[uri]
+    return _redfish.choose_system(members, systems, system_id), None
+
+
 def read_bios(client, system_id=None):
     """Read what deciding needs: the system, its Bios, pending settings and attribute registry.
 
     Returns ``{"system_uri", "system", "bios_uri", "bios", "settings_uri", "pending",
-    "registry_entries", "registry"}``; ``registry`` says where the registry came from or why
-    there is none. Raises typed errors (no Bios resource: NoBiosError).
+    "settings_etag", "registry_entries", "registry"}``, each document cut to the fields used;
+    ``registry`` says where the registry came from or why there is none. At most MAX_SYSTEMS + 11
+    requests. Raises typed errors (no Bios resource: NoBiosError).
     """
-    root = client.get("/redfish/v1/")
+    root = client.get("/redfish/v1/", "collection")
     systems_uri = _redfish.odata_id(root, "Systems") or "/redfish/v1/Systems"
-    members = _redfish.member_ids(client.get(systems_uri))
-    # Only read every system when one must be found by Id or Name among several.
-    systems = {}
-    if system_id or len(members) > 1:
-        for uri in members:
-            systems[uri] = client.get(uri)
-    system_uri = _redfish.choose_system(members, systems, system_id)
-    system = systems.get(system_uri) or client.get(system_uri)
+    registries_uri = _redfish.odata_id(root, "Registries") or "/redfish/v1/Registries"
+    members = _redfish.member_ids(client.get(systems_uri, "collection"))
+    system_uri, system = _find_system(client, members, system_id)
+    system = system or _redfish.system_summary(client.get(system_uri, "system"))
     bios_uri = _redfish.bios_uri(system)
-    bios = client.get(bios_uri)
+    bios = _redfish.bios_summary(client.get(bios_uri, "bios"))
     if not isinstance(bios.get("Attributes"), dict):
         raise RedfishError(
             "the Bios resource %s has no Attributes object: this BMC does not expose BIOS settings through "
@@ -231,14 +416,14 @@ def read_bios(client, system_id=None):
             % clip(bios_uri, 120))
     settings_uri = _redfish.settings_uri(bios, bios_uri)
     try:
-        settings, etag = client.get_with_etag(settings_uri)
-        pending = settings.get("Attributes")
+        settings, etag = client.get_with_etag(settings_uri, "settings")
+        pending = _redfish.settings_summary(settings).get("Attributes")
     except NotFoundError:
         pending, etag = {}, None
     entries, registry = [], "none: the Bios resource names no AttributeRegistry"
     name = bios.get("AttributeRegistry")
     if isinstance(name, str) and name:
-        entries, registry = _read_registry(client, root, name)
+        entries, registry = _read_registry(client, registries_uri, name)
     return {
         "system_uri": system_uri, "system": system, "bios_uri": bios_uri, "bios": bios,
         "settings_uri": settings_uri, "pending": pending if isinstance(pending, dict) else {},
@@ -246,18 +431,17 @@ def read_bios(client, system_id=None):
     }
 
 
-def _read_registry(client, root, name):
+def _read_registry(client, registries_uri, name):
     """The attribute registry's entries and a word on where they came from (best effort).
 
     Reads only the registry files whose name matches the Bios ``AttributeRegistry`` (or says
-    ``bios``); a file that fails to load is skipped.
+    ``bios``), at most five; a file that fails to load is skipped, a registry too large is none.
     """
-    registries_uri = _redfish.odata_id(root, "Registries") or "/redfish/v1/Registries"
     try:
         files = {}
-        for uri in _redfish.registry_candidates(_redfish.member_ids(client.get(registries_uri)), name):
+        for uri in _redfish.registry_candidates(_redfish.member_ids(client.get(registries_uri, "collection")), name):
             try:
-                files[uri] = client.get(uri)
+                files[uri] = _redfish.registry_file_summary(client.get(uri, "registry_file"))
             except UnreachableError:
                 raise
             except RedfishError:
@@ -265,7 +449,7 @@ def _read_registry(client, root, name):
         location = _redfish.registry_location(files, name)
         if not location:
             return [], "none: %s is not among the BMC's registries" % clip(name)
-        return _redfish.registry_entries(client.get(location)), clip(location, 160)
+        return _redfish.registry_entries(client.get(location, "registry")), clip(location, 160)
     except (AuthError, UnreachableError):
         raise
     except RedfishError as exc:
@@ -277,18 +461,24 @@ def set_pending(client, settings_uri, body, etag=None):
 
     On 412 or 428 (stale or missing If-Match) reads the ETag again and tries once more (with
     ``*`` when the BMC still gives none). Raises RedfishError when the BMC answers with success
-    but lists the attributes it refused (``_redfish.patch_refusals``).
+    but lists the attributes it refused (``_redfish.patch_refusals``); OutcomeUnknownError when the
+    PATCH was sent and no answer came (it may be pending).
     """
     try:
-        status, answer = client.patch(settings_uri, body, etag)
-    except PreconditionError:
-        fresh = client.get_with_etag(settings_uri)[1]
         try:
-            status, answer = client.patch(settings_uri, body, fresh or "*")
-        except PreconditionError as exc:
-            raise RedfishError(
-                "%s, again with the ETag read just before: another change to the BIOS settings may be under "
-                "way; look at the BMC's job queue, then run again" % exc)
+            status, answer = client.patch(settings_uri, body, etag)
+        except PreconditionError:
+            fresh = client.get_with_etag(settings_uri, "settings")[1]
+            try:
+                status, answer = client.patch(settings_uri, body, fresh or "*")
+            except PreconditionError as exc:
+                raise RedfishError(
+                    "%s, again with the ETag read just before: another change to the BIOS settings may be under "
+                    "way; look at the BMC's job queue, then run again" % exc)
+    except OutcomeUnknownError as exc:
+        raise OutcomeUnknownError(
+            "%s: the value may or may not be pending; nothing was reset. Read Bios/Settings on the BMC "
+            "(or run again in check mode) before resetting" % exc)
     refused = _redfish.patch_refusals(answer)
     if refused:
         raise RedfishError(
@@ -297,48 +487,75 @@ def set_pending(client, settings_uri, body, etag=None):
     return status
 
 
-def reset(client, system_uri, system, steps, timeout, poll=5.0):
-    """Send ComputerSystem.Reset for each step, waiting for the power state each one leads to.
-
-    Returns the list of steps sent. Raises RedfishError when the system does not reach the
-    state within ``timeout`` seconds in total.
-    """
+def reset_target(system_uri, system):
+    """Where ComputerSystem.Reset is POSTed: the action's target, else the standard path."""
     actions = system.get("Actions")
     action = actions.get("#ComputerSystem.Reset") if isinstance(actions, dict) else None
     target = action.get("target") if isinstance(action, dict) else None
-    if not isinstance(target, str) or not target:
-        target = system_uri.rstrip("/") + "/Actions/ComputerSystem.Reset"
-    deadline = time.time() + timeout
+    return target if isinstance(target, str) and target else system_uri.rstrip("/") + "/Actions/ComputerSystem.Reset"
+
+
+def reset(client, system_uri, system, steps, timeout, poll=5.0):
+    """Send ComputerSystem.Reset for each step, waiting for the power state each one leads to.
+
+    Everything (the POSTs and the polls) ends within ``timeout`` seconds; a poll survives
+    transient errors (``_poll``). Returns the list of steps sent. Raises RedfishError when the
+    system does not reach the state in time; OutcomeUnknownError when a POST got no answer.
+    """
+    target = reset_target(system_uri, system)
+    deadline = client.until(timeout)
     for step in steps:
-        client.post(target, {"ResetType": step})
+        try:
+            client.post(target, {"ResetType": step})
+        except OutcomeUnknownError as exc:
+            raise OutcomeUnknownError(
+                "ComputerSystem.Reset %s: %s: check the server's power state before resetting again" % (step, exc))
         wanted = "Off" if step in ("ForceOff", "GracefulShutdown") else "On"
+        seen = False
         while True:
-            state = client.get(system_uri).get("PowerState")
-            if state == wanted:
+            try:
+                state = _poll(client, system_uri, "system", deadline, poll).get("PowerState")
+                seen = True
+            except (TransientError, UnreachableError) as exc:
+                # A poll cut off by the deadline after an answer: the state last read is the news.
+                if not seen:
+                    raise RedfishError(
+                        "after %s (sent) the BMC did not answer the power state polls within %d s (%s): check the "
+                        "server's power state before resetting again" % (step, timeout, exc))
+            if seen and state == wanted:
                 break
-            if time.time() >= deadline:
+            left = deadline - time.monotonic()
+            if left <= 0:
                 raise RedfishError(
                     "after %s the system's PowerState is %s, not %s, %d s later: the reset did not come back; "
                     "look at the BMC's console and event log" % (step, clip(state), wanted, timeout))
-            time.sleep(poll)
+            time.sleep(min(poll, left))
     return steps
 
 
 def wait_applied(client, bios_uri, names_values, timeout, poll=5.0):
     """Poll the Bios resource until every attribute has its wanted value; returns the attributes.
 
-    Raises RedfishError naming what is still not applied when ``timeout`` seconds pass.
+    Everything ends within ``timeout`` seconds; a poll survives transient errors (``_poll``).
+    Raises RedfishError naming what is still not applied when the time has passed.
     """
-    deadline = time.time() + timeout
+    deadline = client.until(timeout)
+    current = None
     while True:
-        current = client.get(bios_uri).get("Attributes")
+        try:
+            current = _poll(client, bios_uri, "bios", deadline, poll).get("Attributes")
+        except (TransientError, UnreachableError) as exc:
+            if current is None:
+                raise RedfishError("the BMC did not answer the polls of the BIOS attributes within %d s after the "
+                                   "reset (%s): look at the BMC, then run again" % (timeout, exc))
         current = current if isinstance(current, dict) else {}
         missing = dict((k, current.get(k)) for k, v in names_values.items() if current.get(k) != v)
         if not missing:
             return current
-        if time.time() >= deadline:
+        left = deadline - time.monotonic()
+        if left <= 0:
             raise RedfishError(
                 "%d s after the reset the BIOS still reports %s: the firmware did not apply the pending "
                 "setting; look at the BMC's job queue or event log, or power-cycle the server"
                 % (timeout, _redfish.listing("%s=%s" % (clip(k), clip(v)) for k, v in sorted(missing.items()))))
-        time.sleep(poll)
+        time.sleep(min(poll, left))

@@ -22,7 +22,15 @@ description:
     that reset through C(ComputerSystem.Reset), waits for the system to be powered on and, with
     O(wait_applied=true), for the BIOS to report the value applied.
   - Runs on the controller (delegate it to C(localhost)) and talks only to the BMC. It follows no
-    HTTP redirect and no link outside the BMC's address, so the credentials go nowhere else.
+    HTTP redirect and no link outside the BMC's address, and uses no proxy (C(http_proxy),
+    C(https_proxy), C(all_proxy) in the environment are ignored), so the credentials go nowhere else.
+  - The credentials never appear in the result or a message, in any form a BMC may echo them in
+    (the password, C(user:password), the basic-auth token); a O(bmc_address) that holds C(@) is
+    refused without being shown.
+  - When the value to set, the current or the pending value cannot be read with certainty (null,
+    a list, an object; a registry entry whose enabled value has no C(ValueName); entries that
+    disagree), the module stops and says what it found; it sends no PATCH and no reset. It never resets after
+    a PATCH it could not send.
   - Values the BMC gives (names, values, messages) are cut to 80 characters and lists to 20 items
     wherever they are shown in RV(msg) or the result.
   - An unknown vendor or attribute stops the module before anything is changed; the message lists
@@ -66,7 +74,10 @@ options:
     description: A PEM file of CA certificates that signed the BMC's certificate.
     type: path
   timeout:
-    description: Seconds to wait for each HTTP answer.
+    description:
+      - Seconds for each HTTP request, from connecting to the answer's last byte (a BMC that sends a
+        byte at a time ends there too). From V(1) to V(300).
+      - Reading the BMC and sending the PATCH take at most 10 times O(timeout) in all.
     type: int
     default: 30
   system_id:
@@ -106,8 +117,8 @@ options:
     default: auto
   reset_timeout:
     description:
-      - Seconds to wait for the system to reach each power state after a reset, and for the BIOS
-        to report the value applied (O(wait_applied)).
+      - Seconds for the reset, in total (the reset requests and every power state they lead to), and
+        as many again for the BIOS to report the value applied (O(wait_applied)). From V(10) to V(3600).
     type: int
     default: 900
   wait_applied:
@@ -117,10 +128,28 @@ options:
     type: bool
     default: true
   poll_interval:
-    description: Seconds between two polls of the power state or the BIOS attributes.
+    description:
+      - Seconds between two polls of the power state or the BIOS attributes. From V(1) to V(60).
+      - After a poll that failed for a passing reason (HTTP 503 or 429, no answer) the wait doubles,
+        up to 60 seconds, until O(reset_timeout) has passed.
     type: float
     default: 5
 notes:
+  - "Whole run: the module ends within C(10 * timeout) seconds without O(reset); with O(reset=true) within
+    C(10 * timeout + reset_timeout), and with O(wait_applied=true) too within C(10 * timeout + 2 * reset_timeout)
+    (a second or two more to start Python). Set an Ansible task C(timeout:) above that; with the defaults:
+    300, 1200 and 2100 seconds."
+  - "Worst case per run, which matters with many forks on the controller: at most 46 requests to read and
+    set (C(/redfish/v1/), C(Systems), the system, or up to 32 systems when O(system_id) is an Id or Name
+    rather than the last part of the system's URI, C(Bios), C(Bios/Settings), C(Registries), up to 5
+    registry files, the registry, and up to 3 for the PATCH), then with O(reset) at most 2 resets and
+    C(reset_timeout / poll_interval + 2) polls, as many polls again with O(wait_applied). A BMC listing
+    more than 32 systems fails naming O(system_id) unless it is the last part of a system's URI."
+  - "Memory: only the fields used are kept of each document, and each is read up to a cap by its kind (1 MiB
+    for a collection or a system, 2 MiB for C(Bios) and C(Bios/Settings), 256 KiB for a registry file or an
+    answer, 64 KiB of an error, 8 MiB for the attribute registry); a larger answer fails, or for the registry
+    is read as none. With the largest registry allowed the process peaks at about 90 MiB (Python and
+    Ansible alone take about 35 MiB); the unit tests hold it under 150 MiB."
   - The vendor table (C(plugins/module_utils/_redfish_vendors.py)) cites, row by row, where each
     attribute name was read; rows seen only in third-party code are not used on their own, they
     are listed in the failure message as candidates.
@@ -298,6 +327,7 @@ def _shown(row):
 def run(module, client):
     """Read, decide, change: the module's work, returning its result dict."""
     p = module.params
+    client.until(_redfish_client.READ_TIMEOUTS * client.timeout)
     found = _redfish_client.read_bios(client, p["system_id"])
     system, current = found["system"], found["bios"]["Attributes"]
     vendor = _redfish.vendor_row(system.get("Manufacturer"), p["vendor"])
@@ -340,8 +370,10 @@ def run(module, client):
                       changed=bool(patch) or will_reset, patched=_redfish.clip(patch),
                       reset=steps if will_reset else [], msg="check mode: %s" % "; ".join(said))
         return result
+    sent = {}
     if patch:
         _redfish_client.set_pending(client, found["settings_uri"], _redfish.patch_body(patch, vendor), found["settings_etag"])
+        sent = patch
         result.update(changed=True, patched=_redfish.clip(patch), state="pending")
     if not off:
         result.update(state="enabled", msg="already enabled in the BIOS: %s; set %s" % (
@@ -352,6 +384,10 @@ def run(module, client):
     if not p["reset"]:
         result["msg"] = "%s pending: needs a power cycle (reset: true applies it)" % names
         return result
+    # A reset applies only what is pending: never one for a value this run had to send and did not.
+    unsent = [r["attribute"] for r in off if r["state"] != "pending" and r["attribute"] not in sent]
+    if unsent:
+        raise RedfishError("%s was not sent, so the system was not reset" % _redfish.listing(unsent))
     try:
         result["reset"] = _redfish_client.reset(client, found["system_uri"], system, steps, p["reset_timeout"], p["poll_interval"])
         result["changed"] = True
@@ -392,7 +428,11 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
+    # AnsibleModule masks these in the whole result, the invocation included.
+    module.no_log_values.update(_redfish.address_secrets(p["bmc_address"]))
+    module.no_log_values.update(_redfish_client.secrets_of(p["username"], p["password"]))
     try:
+        _redfish.check_options(p)
         base = _redfish.base_url(p["bmc_address"], p["validate_certs"])
         client = _redfish_client.Client(base, p["username"], p["password"], p["validate_certs"], p["ca_path"], p["timeout"])
     except RedfishError as exc:
@@ -400,13 +440,16 @@ def main():
     try:
         result = run(module, client)
     except _redfish.AttributeNotFoundError as exc:
-        module.fail_json(msg="BMC %s (Manufacturer %r): %s. Nothing was changed. Attributes that look related: %s; "
-                             "check which one it is on this BMC and name it with attribute (iommu_attribute), "
-                             "or give vendor for a rebranded server." % (
-                                 base, _redfish.clip(exc.manufacturer), exc, _redfish.listing(exc.related)),
-                         related=_redfish.clip(exc.related))
+        module.fail_json(msg=client.scrub(
+            "BMC %s (Manufacturer %r): %s. Nothing was changed. Attributes that look related: %s; check which one "
+            "it is on this BMC and name it with attribute (iommu_attribute), or give vendor for a rebranded server."
+            % (base, _redfish.clip(exc.manufacturer), exc, _redfish.listing(exc.related))), related=_redfish.clip(exc.related))
+    except _redfish.UncertainValueError as exc:
+        module.fail_json(msg=client.scrub(
+            "BMC %s: %s. Nothing was changed: no PATCH and no reset were sent; look at the attribute and its "
+            "registry entry on this BMC, and set it at the console if the BMC cannot say it." % (base, exc)))
     except RedfishError as exc:
-        module.fail_json(msg="BMC %s: %s." % (base, exc))
+        module.fail_json(msg=client.scrub("BMC %s: %s." % (base, exc)))
     module.exit_json(**result)
 
 

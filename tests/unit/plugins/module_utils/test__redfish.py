@@ -388,3 +388,107 @@ def test_messages_of_many_long_systems_and_names_are_capped():
 ])
 def test_patch_refusals(answer, refused):
     assert _redfish.patch_refusals(answer) == refused
+
+
+# -- issue 17: values read with certainty, bounds, addresses, what is kept --------------------------
+
+@pytest.mark.parametrize("values, says", [
+    ([{"ValueDisplayName": "Enabled"}], "ValueName None"),
+    ([{"ValueName": "", "ValueDisplayName": "Enabled"}], "ValueName ''"),
+    ([{"ValueName": ["On"], "ValueDisplayName": "Enabled"}], "ValueName ['On']"),
+    ([{"ValueName": 1.0, "ValueDisplayName": "Enabled"}], "ValueName 1.0"),
+    ([{"ValueName": "Yes"}, {"ValueName": "No"}], "none of which reads as enabled"),
+])
+def test_a_registry_entry_without_a_usable_enabled_value_is_uncertain(values, says):
+    entries = [registry_entry("VMX", "VT-x", Value=values)]
+    with pytest.raises(_redfish.UncertainValueError, match=re.escape(says)):
+        _redfish.choose_attribute("virtualization", {"VMX": "Disabled"}, entries, None)
+
+
+def test_registry_entries_that_disagree_are_uncertain_and_one_without_values_is_the_default():
+    with pytest.raises(_redfish.UncertainValueError, match="different enabled values"):
+        _redfish.enabled_value("VMX", [registry_entry("VMX", "x"), registry_entry("VMX", "x", values=("On",))], "Enabled")
+    assert _redfish.enabled_value("VMX", [registry_entry("VMX", "x", Value=[])], "Enabled") == "Enabled"
+    assert _redfish.enabled_value("VMX", [registry_entry("VMX", "x"), registry_entry("VMX", "y")], "On") == "Enabled"
+
+
+@pytest.mark.parametrize("enabled, current, pending, says", [
+    (None, "Disabled", {}, "value to set of ProcVirtualization is None"),
+    (["Enabled"], "Disabled", {}, "value to set"),
+    ("Enabled", None, {}, "current value of ProcVirtualization is None"),
+    ("Enabled", {"v": 1}, {}, "current value"),
+    ("Enabled", "", {}, "current value"),
+    ("Enabled", "Disabled", {"ProcVirtualization": ["Enabled"]}, "pending value"),
+    ("Enabled", "Disabled", {"ProcVirtualization": 2.0}, "pending value"),
+])
+def test_plan_refuses_values_it_cannot_compare(enabled, current, pending, says):
+    target = dict(TARGET, enabled=enabled)
+    with pytest.raises(_redfish.UncertainValueError, match=re.escape(says)):
+        _redfish.plan({"ProcVirtualization": current}, pending, [target])
+
+
+def test_a_null_pending_value_is_none_pending():
+    decided = _redfish.plan({"ProcVirtualization": "Disabled"}, {"ProcVirtualization": None}, [TARGET])
+    assert decided["state"] == "to_set" and decided["patch"] == {"ProcVirtualization": "Enabled"}
+
+
+@pytest.mark.parametrize("value, certain", [
+    ("Enabled", True), (True, True), (False, True), (0, True), ("", False), (None, False), ([], False),
+    ({}, False), (1.0, False),
+])
+def test_certain(value, certain):
+    assert _redfish.certain(value) is certain
+
+
+@pytest.mark.parametrize("name, value", [
+    ("timeout", 0), ("timeout", 301), ("timeout", -1), ("timeout", None), ("timeout", True),
+    ("poll_interval", 0.99), ("poll_interval", 60.5), ("poll_interval", float("nan")), ("poll_interval", float("inf")),
+    ("reset_timeout", 9), ("reset_timeout", 3601), ("reset_timeout", "900"),
+])
+def test_check_options_names_the_option_and_its_range(name, value):
+    params = {"timeout": 30, "poll_interval": 5.0, "reset_timeout": 900}
+    _redfish.check_options(params)
+    params[name] = value
+    with pytest.raises(_redfish.RedfishError, match=r"^%s is .*: it must be from \d+ to \d+ \(" % name):
+        _redfish.check_options(params)
+
+
+@pytest.mark.parametrize("address, secrets", [
+    ("bmc.example.com", []),
+    ("https://root:calvin@bmc", ["root:calvin", "calvin"]),
+    ("root:p%40ss@bmc", ["root:p%40ss", "root:p@ss", "p%40ss", "p@ss"]),
+    ("https://root@bmc", []),
+    ("https://root:a@b@bmc", ["root:a@b", "a@b"]),
+    (None, []),
+])
+def test_address_secrets(address, secrets):
+    assert sorted(_redfish.address_secrets(address)) == sorted(secrets)
+
+
+@pytest.mark.parametrize("address", ["https://root:calvin@bmc", "http://root:calvin@bmc", "root:calvin@bmc x",
+                                     "https://root:calvin@bmc/path", "root:calvin@"])
+def test_base_url_refuses_a_user_without_showing_the_address(address):
+    with pytest.raises(_redfish.RedfishError) as error:
+        _redfish.base_url(address, True)
+    assert "holds '@'" in str(error.value) and "calvin" not in str(error.value) and "root" not in str(error.value)
+
+
+def test_choose_system_by_uri_reads_nothing_and_lists_ids_only_when_read():
+    members = ["/redfish/v1/Systems/a", "/redfish/v1/Systems/b"]
+    assert _redfish.system_by_uri(members, "b") == members[1]
+    assert _redfish.system_by_uri(members, "c") is None
+    with pytest.raises(_redfish.NoSystemError, match=r"lists: /redfish/v1/Systems/a \(Id A\), /redfish/v1/Systems/b$"):
+        _redfish.choose_system(members, {members[0]: {"Id": "A"}}, "c")
+
+
+def test_only_the_fields_used_are_kept():
+    system = {"Id": "1", "Manufacturer": "HPE", "Oem": {"x": "y" * 1000}, "ProcessorSummary": {"Model": "Xeon", "Count": 2},
+              "Bios": {"@odata.id": "/b", "Oem": 1}, "Actions": {"#ComputerSystem.Reset": {"target": "/r", "x": 1}, "Oem": 1}}
+    assert _redfish.system_summary(system) == {
+        "Id": "1", "Manufacturer": "HPE", "ProcessorSummary": {"Model": "Xeon"}, "Bios": {"@odata.id": "/b"},
+        "Actions": {"#ComputerSystem.Reset": {"target": "/r"}}}
+    assert _redfish.system_summary(["x"]) == {} and _redfish.system_summary({"Actions": ["x"]}) == {"Actions": ["x"]}
+    assert _redfish.bios_summary({"Attributes": {}, "Description": "d"}) == {"Attributes": {}}
+    assert _redfish.settings_summary({"Attributes": {}, "@odata.etag": "1", "Id": "x"}) == {"Attributes": {}, "@odata.etag": "1"}
+    registry = {"RegistryEntries": {"Attributes": [dict(registry_entry("VMX", "VT-x"), HelpText="h" * 1000), "x"]}}
+    assert _redfish.registry_entries(registry) == [registry_entry("VMX", "VT-x")]

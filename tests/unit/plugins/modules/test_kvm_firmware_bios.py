@@ -9,13 +9,17 @@ as Ansible runs it (a process, its arguments in a file) and must end in JSON eve
 never a traceback. The emulator tests (tests/redfish) cover the standard paths and the role.
 """
 
+import base64
 import copy
 import json
 import os
 import pathlib
+import socket
+import ssl
 import subprocess
 import sys
 import threading
+import time
 
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from socketserver import ThreadingMixIn
@@ -50,13 +54,15 @@ TREE = {
 
 class _Server(ThreadingMixIn, HTTPServer):
     daemon_threads = True
+    # A handler that trickles or hangs must not hold the test at close.
+    block_on_close = False
 
 
 class BMC(object):
     """A Redfish service on 127.0.0.1: ``documents`` by path, ``answers`` queued per (method, path),
     every request recorded as ``(method, path, headers, body)``."""
 
-    def __init__(self, documents=None):
+    def __init__(self, documents=None, tls=None):
         self.documents = copy.deepcopy(TREE if documents is None else documents)
         self.headers = {}
         self.answers = {}
@@ -97,6 +103,11 @@ class BMC(object):
 
         self.server = _Server(("127.0.0.1", 0), Handler)
         self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        if tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+            self.url = "https" + self.url[4:]
         threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
 
     def on(self, method, path, *answers):
@@ -125,20 +136,49 @@ def elsewhere():
     server.close()
 
 
-def run_module(tmp_path, bmc, check_mode=False, **args):
-    """Run the module as Ansible does; its JSON result (a traceback fails the test)."""
+# Every form of the credentials a BMC may echo: none may appear in what the module prints.
+SECRETS = (PASSWORD, "admin:" + PASSWORD, base64.b64encode(("admin:" + PASSWORD).encode()).decode())
+
+
+class Run(object):
+    """One run of the module: its result, what it printed, seconds elapsed, peak memory (MiB)."""
+
+    def __init__(self, result, stdout, elapsed, peak_mib):
+        self.result, self.stdout, self.elapsed, self.peak_mib = result, stdout, elapsed, peak_mib
+
+
+def run_measured(tmp_path, bmc, check_mode=False, env=None, **args):
+    """Run the module as Ansible does (a process, its arguments in a file); a traceback fails the test."""
     args = dict({"bmc_address": bmc.url if bmc else "bmc", "username": "admin", "password": PASSWORD,
-                 "validate_certs": False, "timeout": 5, "poll_interval": 0.01, "reset_timeout": 5}, **args)
+                 "validate_certs": False, "timeout": 5, "poll_interval": 1, "reset_timeout": 10}, **args)
     path = tmp_path / "args.json"
     path.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": dict(args, _ansible_check_mode=check_mode)}))
-    proc = subprocess.run([sys.executable, str(MODULE), str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          env=dict(os.environ, PYTHONPATH=COLLECTIONS), timeout=120, check=False)
+    out, err = tmp_path / "stdout", tmp_path / "stderr"
+    environment = dict(os.environ if env is None else env, PYTHONPATH=COLLECTIONS)
+    started = time.monotonic()
+    with out.open("wb") as stdout, err.open("wb") as stderr:
+        proc = subprocess.Popen([sys.executable, str(MODULE), str(path)], stdout=stdout, stderr=stderr, env=environment)
+    # A module that never ends is killed, and the test fails on its missing answer.
+    watchdog = threading.Timer(120, proc.kill)
+    watchdog.start()
+    # wait4: this child's own peak resident memory, not that of every child of the test run.
+    usage = os.wait4(proc.pid, 0)[2]
+    watchdog.cancel()
+    proc.returncode = 0
+    elapsed = time.monotonic() - started
+    printed = out.read_text()
     try:
-        result = json.loads(proc.stdout)
+        result = json.loads(printed)
     except ValueError:
-        pytest.fail("the module did not answer in JSON:\n%s\n%s" % (proc.stdout.decode(), proc.stderr.decode()))
-    assert PASSWORD not in proc.stdout.decode()
-    return result
+        pytest.fail("the module did not answer in JSON:\n%s\n%s" % (printed, err.read_text()))
+    for secret in SECRETS:
+        assert secret not in printed
+    return Run(result, printed, elapsed, usage.ru_maxrss / 1024.0)
+
+
+def run_module(tmp_path, bmc, check_mode=False, **args):
+    """The module's JSON result."""
+    return run_measured(tmp_path, bmc, check_mode, **args).result
 
 
 def registry(*entries):
@@ -254,7 +294,7 @@ class _Module(object):
 
     def __init__(self, **params):
         self.params = dict({"system_id": None, "vendor": None, "attribute": None, "iommu": True,
-                            "iommu_attribute": None, "reset": True, "reset_type": "auto", "reset_timeout": 0,
+                            "iommu_attribute": None, "reset": True, "reset_type": "auto", "reset_timeout": 2,
                             "wait_applied": False, "poll_interval": 0.01}, **params)
         self.check_mode = False
 
@@ -379,3 +419,387 @@ def test_check_mode_says_what_is_already_pending_and_what_it_would_do(tmp_path, 
                              "ProcVirtualization=Enabled, IntelProcVtd=Enabled then needs a power cycle "
                              "(reset: true applies it)")
     assert not bmc.sent("PATCH") and not bmc.sent("POST")
+
+
+# -- Issue 17, item 2: a wedged or hostile BMC never holds the run past its deadline -------------------
+
+# Python and Ansible start in well under this on the test machine; the bounds below add it once.
+START = 3.0
+SYSTEM = "/redfish/v1/Systems/1"
+RESET = "/redfish/v1/Systems/1/Actions/ComputerSystem.Reset"
+
+
+def trickle(data, every=1.0, head=b""):
+    """An answer that writes ``head`` at once, then ``data`` one byte every ``every`` seconds, as a
+    slow-loris BMC does."""
+    def answer(handler, body):
+        handler.wfile.write(head)
+        for byte in data:
+            try:
+                handler.wfile.write(bytes([byte]))
+            except OSError:
+                break
+            time.sleep(every)
+        handler.close_connection = True
+    return answer
+
+
+def silence(seconds):
+    """An answer that reads the request and says nothing for ``seconds``, then hangs up."""
+    def answer(handler, body):
+        time.sleep(seconds)
+        handler.close_connection = True
+    return answer
+
+
+@pytest.fixture
+def wedged():
+    """A listener that accepts connections and never answers."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    held = []
+
+    def accept():
+        while True:
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                return
+    threading.Thread(target=accept, daemon=True).start()
+    yield "http://127.0.0.1:%d" % listener.getsockname()[1]
+    listener.close()
+    for connection in held:
+        connection.close()
+
+
+@pytest.mark.parametrize("answer", [
+    trickle(b"HTTP/1.1 200 OK\r\n" + b"X-Slow: " + b"x" * 100 + b"\r\n"),
+    trickle(b"HTTP/1.1 200 OK\r\nX-A: 1\r\nX-B: 2\r\nX-C: 3\r\nX-D: 4\r\nX-E: 5\r\n", every=0.4),
+    trickle(b" " * 100, head=b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 102\r\n\r\n{"),
+], ids=["headers-a-byte-a-second", "header-lines-trickled", "body-a-byte-a-second"])
+def test_a_slow_loris_bmc_ends_within_timeout(tmp_path, bmc, answer):
+    bmc.on("GET", "/redfish/v1/", answer)
+    run = run_measured(tmp_path, bmc, timeout=2)
+    assert run.result["failed"] and "no complete answer within 2 s on GET" in run.result["msg"], run.result["msg"]
+    assert run.elapsed < 2 + START, run.elapsed
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"], ids=["answer", "tls-handshake"])
+def test_a_wedged_bmc_ends_within_timeout(tmp_path, wedged, scheme):
+    run = run_measured(tmp_path, None, bmc_address=scheme + wedged[4:], timeout=2)
+    assert run.result["failed"] and "does not answer (no complete answer within 2 s on GET" in run.result["msg"]
+    assert run.elapsed < 2 + START, run.elapsed
+
+
+def test_the_read_phase_ends_within_ten_timeouts_however_many_answers_fit_in_one(tmp_path, bmc):
+    """Each answer comes in time, but 33 of them do not fit in 10 x timeout."""
+    members = ["/redfish/v1/Systems/%d" % n for n in range(32)]
+    bmc.documents["/redfish/v1/Systems"] = {"Members": [{"@odata.id": uri} for uri in members]}
+    for uri in members:
+        bmc.documents[uri] = dict(bmc.documents[SYSTEM], Id=uri.rsplit("/", 1)[1], Name="node")
+
+    def late(handler, body):
+        time.sleep(0.6)
+        return 200, {}, bmc.documents[handler.path]
+    for uri in members:
+        bmc.on("GET", uri, late)
+    run = run_measured(tmp_path, bmc, timeout=1, system_id="blade-b")
+    assert run.result["failed"] and "this part of the run allows" in run.result["msg"], run.result["msg"]
+    assert run.elapsed < 10 * 1 + START, run.elapsed
+    assert len(bmc.requests) < 2 + 10 / 0.6 + 1
+
+
+def test_a_503_while_polling_the_power_state_and_the_bios_is_survived(tmp_path, bmc):
+    busy = (503, {"Retry-After": "1"}, {"error": {"message": "service busy"}})
+    applied = copy.deepcopy(bmc.documents[SYSTEM + "/Bios"])
+    applied["Attributes"]["ProcVirtualization"] = "Enabled"
+    bmc.on("GET", SYSTEM, (200, {}, bmc.documents[SYSTEM]), busy)
+    bmc.on("GET", SYSTEM + "/Bios", (200, {}, bmc.documents[SYSTEM + "/Bios"]), busy, (200, {}, applied))
+    result = run_module(tmp_path, bmc, reset=True, wait_applied=True)
+    assert result["state"] == "applied" and result["reset"] == ["ForceRestart"], result["msg"]
+    assert len(bmc.sent("POST")) == 1 and len(bmc.sent("GET", SYSTEM)) == 3
+
+
+def test_a_reset_that_does_not_come_back_ends_within_reset_timeout(tmp_path, bmc):
+    """The power state never comes back On, and each poll takes most of timeout: the reset phase
+    still ends at reset_timeout."""
+    def off(handler, body):
+        bmc.documents[SYSTEM]["PowerState"] = "Off"
+        return 204, {}, None
+
+    def slow(handler, body):
+        time.sleep(3)
+        return 200, {}, bmc.documents[SYSTEM]
+    bmc.on("POST", RESET, off)
+    bmc.on("GET", SYSTEM, (200, {}, copy.deepcopy(bmc.documents[SYSTEM])), *[slow] * 20)
+    run = run_measured(tmp_path, bmc, reset=True, reset_timeout=10, timeout=5)
+    assert run.result["failed"] and "PowerState is Off, not On, 10 s later" in run.result["msg"], run.result["msg"]
+    assert run.elapsed < 1 + 10 + START, run.elapsed
+
+
+def test_a_reset_that_times_out_is_sent_with_an_unknown_outcome(tmp_path, bmc):
+    bmc.on("POST", RESET, silence(5))
+    run = run_measured(tmp_path, bmc, reset=True, timeout=2)
+    msg = run.result["msg"]
+    assert run.result["failed"] and "ProcVirtualization=Enabled is pending in the BIOS" in msg, msg
+    assert "sent, outcome unknown: check the server's power state before resetting again" in msg
+    assert "does not answer" not in msg and len(bmc.sent("POST")) == 1
+    assert run.elapsed < 10 * 2 + 10 + START
+
+
+def test_a_reset_whose_connection_drops_is_sent_with_an_unknown_outcome(tmp_path, bmc):
+    bmc.on("POST", RESET, silence(0))
+    result = run_module(tmp_path, bmc, reset=True)
+    assert result["failed"] and "sent, outcome unknown: check the server's power state" in result["msg"], result["msg"]
+
+
+def test_a_patch_that_times_out_is_never_followed_by_a_reset(tmp_path, bmc):
+    bmc.on("PATCH", SETTINGS, silence(5))
+    result = run_module(tmp_path, bmc, reset=True, timeout=2)
+    assert result["failed"] and "sent, outcome unknown" in result["msg"] and "nothing was reset" in result["msg"]
+    assert len(bmc.sent("PATCH")) == 1 and not bmc.sent("POST")
+
+
+@pytest.mark.parametrize("answer", [
+    (500, {}, {"error": {"message": "internal error"}}),
+    (400, {}, {"error": {"message": "bad request"}}),
+    (200, {}, {"@Message.ExtendedInfo": [{"MessageId": "Base.1.0.PropertyNotWritable", "Severity": "Warning"}]}),
+])
+def test_a_patch_that_was_not_taken_is_never_followed_by_a_reset(tmp_path, bmc, answer):
+    bmc.on("PATCH", SETTINGS, answer)
+    result = run_module(tmp_path, bmc, reset=True)
+    assert result["failed"] and not bmc.sent("POST"), result
+
+
+# -- item 3: memory and requests have a bound -----------------------------------------------------------
+
+# The bound the DOCUMENTATION notes give: the largest registry allowed keeps a run under it.
+PEAK_MIB = 150
+
+
+def many_systems(bmc, count):
+    members = ["/redfish/v1/Systems/node-%04d" % n for n in range(count)]
+    bmc.documents["/redfish/v1/Systems"] = {"Members": [{"@odata.id": uri} for uri in members]}
+    return members
+
+
+def test_thousands_of_systems_are_not_read(tmp_path, bmc):
+    members = many_systems(bmc, 3000)
+    run = run_measured(tmp_path, bmc, system_id="blade-b")
+    assert run.result["failed"] and "lists 3000 computer systems" in run.result["msg"]
+    assert "system_id 'blade-b'" in run.result["msg"] and "32 systems" in run.result["msg"]
+    assert len(bmc.requests) == 2 and len(run.result["msg"]) < 4000
+    bmc.documents[members[2999]] = dict(bmc.documents[SYSTEM], Id="node-2999")
+    bmc.requests[:] = []
+    run = run_measured(tmp_path, bmc, system_id="node-2999")
+    assert not run.result.get("failed"), run.result["msg"]
+    assert [r[1] for r in bmc.sent("GET") if r[1].startswith("/redfish/v1/Systems/node")] == [members[2999]]
+    assert len(bmc.requests) <= 11 and run.elapsed < 10 and run.peak_mib < PEAK_MIB
+    bmc.requests[:] = []
+    run = run_measured(tmp_path, bmc)
+    assert "lists 3000 computer systems" in run.result["msg"] and len(bmc.requests) == 2
+
+
+def test_a_system_searched_by_name_reads_at_most_32(tmp_path, bmc):
+    members = many_systems(bmc, 32)
+    for n, uri in enumerate(members):
+        bmc.documents[uri] = dict(bmc.documents[SYSTEM], Id=str(n), Name="blade-%d" % n)
+    result = run_module(tmp_path, bmc, system_id="blade-31")
+    assert not result.get("failed"), result["msg"]
+    assert len(bmc.sent("GET", members[31])) == 1 and len([r for r in bmc.requests if "node-" in r[1]]) == 32
+
+
+def streamed(size, announce):
+    """An answer of ``size`` bytes of a JSON string, with or without its Content-Length."""
+    def answer(handler, body):
+        try:
+            handler.send_response(200)
+            if announce:
+                handler.send_header("Content-Length", str(size + 2))
+            handler.end_headers()
+            handler.wfile.write(b'"')
+            left = size
+            while left > 0:
+                handler.wfile.write(b"x" * (1 << 20))
+                left -= 1 << 20
+            handler.wfile.write(b'"')
+        except OSError:
+            pass
+        handler.close_connection = True
+    return answer
+
+
+@pytest.mark.parametrize("announce", [True, False], ids=["content-length", "until-close"])
+def test_a_huge_member_is_refused_at_its_cap(tmp_path, bmc, announce):
+    bmc.on("GET", SYSTEM, streamed(200 << 20, announce))
+    run = run_measured(tmp_path, bmc)
+    assert run.result["failed"] and "1048576 bytes a system document may have" in run.result["msg"], run.result["msg"]
+    assert run.peak_mib < PEAK_MIB and run.elapsed < 10, (run.peak_mib, run.elapsed)
+
+
+def big_registry(limit):
+    """A registry of small entries (the most Python objects per byte) just under ``limit`` bytes."""
+    one = len(json.dumps(entry("Attr00000", "Some setting %05d" % 0))) + 2
+    return registry(*[entry("Attr%05d" % n, "Some setting %05d" % n) for n in range(limit // one - 10)])
+
+
+def test_the_largest_registry_allowed_stays_within_the_memory_bound(tmp_path, bmc):
+    files = {"/redfish/v1/Registries/%s" % BIOS_REGISTRY: {"Id": BIOS_REGISTRY, "Location": [{"Uri": "/reg/bios"}]}}
+    acme(bmc, files)
+    bmc.documents["/reg/bios"] = big_registry(_redfish_client.MAX_BYTES["registry"])
+    bmc.documents["/reg/bios"]["RegistryEntries"]["Attributes"].append(entry("VMX", "VT-x"))
+    bmc.documents["/redfish/v1/Systems/1/Bios"]["Attributes"].update(
+        ("Attr%05d" % n, "Disabled") for n in range(20000))
+    raw = len(json.dumps(bmc.documents["/reg/bios"]))
+    assert _redfish_client.MAX_BYTES["registry"] * 0.95 < raw <= _redfish_client.MAX_BYTES["registry"]
+    run = run_measured(tmp_path, bmc)
+    assert not run.result.get("failed"), run.result["msg"]
+    assert run.result["registry"] == "/reg/bios" and run.result["patched"] == {"VMX": "Enabled"}
+    print("registry of %d bytes: peak %.1f MiB, %d requests, %.2f s" % (raw, run.peak_mib, len(bmc.requests), run.elapsed))
+    assert run.peak_mib < PEAK_MIB and len(bmc.requests) <= 46
+    # One byte more than the cap: no registry, and the run goes on without it.
+    bmc.on("GET", "/reg/bios", streamed(_redfish_client.MAX_BYTES["registry"], False))
+    run = run_measured(tmp_path, bmc)
+    assert run.result["failed"] and "cannot tell which BIOS attribute" in run.result["msg"]
+    assert run.peak_mib < PEAK_MIB
+
+
+# -- item 5: the credentials are never printed ----------------------------------------------------------
+
+def test_credentials_echoed_by_the_bmc_are_never_printed(tmp_path, bmc):
+    def echo(handler, body):
+        said = "you sent Authorization: %s, that is %s" % (
+            handler.headers["Authorization"], base64.b64decode(handler.headers["Authorization"][6:]).decode())
+        return 400, {}, {"error": {"message": said, "@Message.ExtendedInfo": [{"Message": "password " + PASSWORD}]}}
+    bmc.on("GET", "/redfish/v1/Systems", echo)
+    run = run_measured(tmp_path, bmc)
+    assert run.result["failed"] and "you sent Authorization: Basic ********, that is ********" in run.result["msg"]
+    # A refusal in a PATCH answer, and a value in the result, that echo them.
+    bmc.on("PATCH", SETTINGS, (200, {}, {"@Message.ExtendedInfo": [{
+        "MessageId": "Base.1.0.PropertyValueNotInList", "Severity": "Warning",
+        "Message": "admin:%s may not" % PASSWORD, "RelatedProperties": [SECRETS[2]]}]}))
+    run = run_measured(tmp_path, bmc)
+    assert run.result["failed"] and "did not take it" in run.result["msg"]
+    bmc.documents[SYSTEM]["Manufacturer"] = "HPE " + SECRETS[2]
+    assert "********" in run_measured(tmp_path, bmc, check_mode=True).result["system"]["manufacturer"]
+
+
+@pytest.mark.parametrize("address", [
+    "https://root:{pw}@{host}", "http://root:{pw}@{host}", "root:{pw}@{host}", "https://root:{pw}@{host}/redfish",
+    "https://root:p%40{pw}@{host}", "root:{pw} @{host}",
+])
+def test_a_password_in_bmc_address_is_refused_and_never_printed(tmp_path, bmc, address):
+    secret = "in-address-9d2e"
+    run = run_measured(tmp_path, bmc, bmc_address=address.format(pw=secret, host=bmc.url[7:]))
+    assert run.result["failed"] and "holds '@'" in run.result["msg"] and "Nothing was sent" in run.result["msg"]
+    assert secret not in run.stdout and "root:" not in run.stdout and bmc.requests == []
+
+
+# -- item 6: no proxy -----------------------------------------------------------------------------------
+
+def test_the_environment_s_proxy_is_not_used(tmp_path, bmc, elsewhere):
+    env = dict((k, v) for k, v in os.environ.items() if k.lower() not in ("no_proxy",))
+    for name in ("http_proxy", "https_proxy", "all_proxy"):
+        env[name] = env[name.upper()] = elsewhere.url
+    result = run_measured(tmp_path, bmc, env=env).result
+    assert not result.get("failed"), result["msg"]
+    assert elsewhere.requests == [] and bmc.sent("GET", "/redfish/v1/")
+
+
+# -- item 7: a value that cannot be read with certainty changes nothing --------------------------------------
+
+@pytest.mark.parametrize("values, says", [
+    ([{"ValueDisplayName": "Enabled"}, {"ValueName": "Disabled"}], "ValueName None"),
+    ([{"ValueName": None, "ValueDisplayName": "Enabled"}], "ValueName None"),
+    ([{"ValueName": "", "ValueDisplayName": "Enabled"}], "ValueName ''"),
+    ([{"ValueName": ["Enabled"], "ValueDisplayName": "Enabled"}], "ValueName ['Enabled']"),
+    ([{"ValueName": {"v": 1}, "ValueDisplayName": "On"}], "ValueName {'v': 1}"),
+    ([{"ValueName": "Yes"}, {"ValueName": "No"}], "none of which reads as enabled"),
+    (["Enabled", "Disabled"], "none of which reads as enabled"),
+])
+def test_a_registry_entry_without_a_usable_enabled_value_changes_nothing(tmp_path, bmc, values, says):
+    acme(bmc, {"/redfish/v1/Registries/Bios": {"Id": "Bios", "Location": [{"Uri": "/reg"}]}})
+    bmc.documents["/redfish/v1/Systems/1/Bios"]["AttributeRegistry"] = "Bios"
+    bmc.documents["/reg"] = registry(dict(entry("VMX", "VT-x"), Value=values))
+    result = run_module(tmp_path, bmc, reset=True)
+    assert result["failed"] and says in result["msg"], result["msg"]
+    assert "no PATCH and no reset were sent" in result["msg"] and "None pending" not in result["msg"]
+    assert not bmc.sent("PATCH") and not bmc.sent("POST")
+
+
+@pytest.mark.parametrize("where, value, says", [
+    ("current", None, "current value of ProcVirtualization is None"),
+    ("current", {"Value": "Disabled"}, "current value of ProcVirtualization is {'Value': 'Disabled'}"),
+    ("current", ["Disabled"], "current value of ProcVirtualization is ['Disabled']"),
+    ("current", "", "current value of ProcVirtualization is ''"),
+    ("pending", ["Enabled"], "pending value of ProcVirtualization is ['Enabled']"),
+    ("pending", 1.5, "pending value of ProcVirtualization is 1.5"),
+])
+def test_a_current_or_pending_value_of_the_wrong_kind_changes_nothing(tmp_path, bmc, where, value, says):
+    document = bmc.documents[SYSTEM + "/Bios"] if where == "current" else bmc.documents[SETTINGS]
+    document["Attributes"]["ProcVirtualization"] = value
+    result = run_module(tmp_path, bmc, reset=True)
+    assert result["failed"] and says in result["msg"] and "no PATCH and no reset were sent" in result["msg"], result
+    assert not bmc.sent("PATCH") and not bmc.sent("POST")
+
+
+def test_registry_entries_that_disagree_change_nothing(tmp_path, bmc):
+    acme(bmc, {"/redfish/v1/Registries/Bios": {"Id": "Bios", "Location": [{"Uri": "/reg"}]}})
+    bmc.documents["/redfish/v1/Systems/1/Bios"]["AttributeRegistry"] = "Bios"
+    bmc.documents["/reg"] = registry(entry("VMX", "VT-x"), entry("VMX", "VT-x", values=("On", "Off")))
+    result = run_module(tmp_path, bmc, reset=True)
+    assert result["failed"] and "VMX different enabled values: Enabled, On" in result["msg"], result["msg"]
+    assert not bmc.sent("PATCH") and not bmc.sent("POST")
+
+
+# -- item 8: numeric options out of bounds send nothing ----------------------------------------------------
+
+@pytest.mark.parametrize("option, value", [
+    ("timeout", 0), ("timeout", -1), ("timeout", 301), ("timeout", 10 ** 10),
+    ("poll_interval", 0), ("poll_interval", -1), ("poll_interval", 0.5), ("poll_interval", 61),
+    ("poll_interval", 1e10), ("poll_interval", float("nan")), ("poll_interval", float("inf")),
+    ("reset_timeout", 0), ("reset_timeout", -5), ("reset_timeout", 9), ("reset_timeout", 3601),
+    ("reset_timeout", 10 ** 10),
+])
+def test_an_option_out_of_bounds_sends_nothing(tmp_path, bmc, option, value):
+    result = run_module(tmp_path, bmc, reset=True, **{option: value})
+    bounds = dict((name, (low, high)) for name, low, high, why in _redfish.OPTION_BOUNDS)[option]
+    assert result["failed"] and "%s is " % option in result["msg"], result["msg"]
+    assert "it must be from %s to %s" % bounds in result["msg"] and "Nothing was sent" in result["msg"]
+    assert bmc.requests == []
+
+
+def test_the_documented_bounds_are_the_checked_ones():
+    import yaml
+    options = yaml.safe_load(kvm_firmware_bios.DOCUMENTATION)["options"]
+    for name, low, high, why in _redfish.OPTION_BOUNDS:
+        assert "From V(%s) to V(%s)." % (low, high) in " ".join(options[name]["description"]), name
+
+
+# -- TLS: certificates checked, ca_path used ------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    """A self-signed certificate for 127.0.0.1 and its key (openssl: tests/debian-packages.txt)."""
+    directory = tmp_path_factory.mktemp("pki")
+    cert, key = directory / "bmc.crt", directory / "bmc.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    return str(cert), str(key)
+
+
+def test_tls_is_verified_against_ca_path(tmp_path, pki):
+    server = BMC(tls=pki)
+    try:
+        refused = run_module(tmp_path, server, validate_certs=True)
+        assert refused["failed"] and "TLS failed" in refused["msg"] and "ca_path" in refused["msg"], refused["msg"]
+        assert server.requests == []
+        assert run_module(tmp_path, server, validate_certs=True, ca_path=pki[0])["state"] == "pending"
+        assert run_module(tmp_path, server, validate_certs=False)["state"] == "pending"
+        server.on("GET", "/redfish/v1/", trickle(b"HTTP/1.1 200 OK\r\n" + b"x" * 100))
+        run = run_measured(tmp_path, server, validate_certs=True, ca_path=pki[0], timeout=2)
+        assert run.result["failed"] and "no complete answer within 2 s" in run.result["msg"] and run.elapsed < 2 + START
+    finally:
+        server.close()
