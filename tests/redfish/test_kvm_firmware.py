@@ -365,3 +365,32 @@ def test_ignored_failures_never_reach_the_bmc(bmc, run_role, tmp_path, playbook)
     assert "/nonexistent/bin/python3" in said["broken_python"] or "python" in said["broken_python"].lower(), said
     assert said["facts_fail"].startswith("facts_fail: its operating system answers but its KVM verdict could not"), said
     assert_quiet(run)
+
+
+@pytest.mark.hostile
+def test_preflight_refuses_bad_bounds_and_a_password_in_the_address(bmc, run_role):
+    """Each value out of the module's bounds, and a password written into the address, stop the
+    host in preflight, naming the variable; the BMC is never asked and the password never shown."""
+    emu = bmc({"node1": {"bios": DISABLED}})
+    secret = "pw-in-the-address-5d1e"
+    bad = {
+        "zero_timeout": {"kvm_firmware_timeout": 0},
+        "huge_timeout": {"kvm_firmware_timeout": 10000000000},
+        "zero_poll": {"kvm_firmware_poll_interval": 0},
+        "negative_reboot": {"kvm_firmware_reboot_timeout": -5},
+        "negative_delay": {"kvm_firmware_reboot_delay": -1},
+        "userinfo": {"kvm_firmware_bmc_address": "https://root:%s@%s" % (secret, emu.address)},
+    }
+    hosts = dict((name, pre_os_host(emu, "node1", kvm_firmware_reboot=True, **extra)) for name, extra in bad.items())
+    before = emu.log()
+    run = run_role(hosts)
+    assert run.rc != 0
+    assert emu.log() == before, emu.log()[len(before):]
+    named = {"zero_timeout": "kvm_firmware_timeout is 0", "huge_timeout": "kvm_firmware_timeout is 10000000000",
+             "zero_poll": "kvm_firmware_poll_interval is 0", "negative_reboot": "kvm_firmware_reboot_timeout is -5",
+             "negative_delay": "kvm_firmware_reboot_delay is -1", "userinfo": "kvm_firmware_bmc_address holds a user name"}
+    for name, text in named.items():
+        message = run.failure(name)
+        assert message.startswith(name + ": ") and text in message and "Nothing was changed" in message, message
+    assert secret not in run.output
+    assert_quiet(run)
