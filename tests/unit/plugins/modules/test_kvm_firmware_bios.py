@@ -313,6 +313,7 @@ def test_documents_of_the_wrong_shape_end_in_a_result_or_a_typed_error(bmc, path
 
 # -- C: the credentials go to the BMC only ---------------------------------------------------------
 
+@pytest.mark.hostile
 def test_a_redirect_elsewhere_is_not_followed(tmp_path, bmc, elsewhere):
     bmc.on("GET", "/redfish/v1/", (301, {"Location": elsewhere.url + "/redfish/v1/"}, None))
     result = run_module(tmp_path, bmc)
@@ -320,6 +321,7 @@ def test_a_redirect_elsewhere_is_not_followed(tmp_path, bmc, elsewhere):
     assert elsewhere.requests == []
 
 
+@pytest.mark.hostile
 def test_a_link_to_another_host_is_not_followed(tmp_path, bmc, elsewhere):
     bmc.documents["/redfish/v1/Systems"] = {"Members": [{"@odata.id": elsewhere.url + "/redfish/v1/Systems/1"}]}
     result = run_module(tmp_path, bmc)
@@ -478,6 +480,7 @@ def wedged():
     trickle(b"HTTP/1.1 200 OK\r\nX-A: 1\r\nX-B: 2\r\nX-C: 3\r\nX-D: 4\r\nX-E: 5\r\n", every=0.4),
     trickle(b" " * 100, head=b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 102\r\n\r\n{"),
 ], ids=["headers-a-byte-a-second", "header-lines-trickled", "body-a-byte-a-second"])
+@pytest.mark.hostile
 def test_a_slow_loris_bmc_ends_within_timeout(tmp_path, bmc, answer):
     bmc.on("GET", "/redfish/v1/", answer)
     run = run_measured(tmp_path, bmc, timeout=2)
@@ -485,6 +488,7 @@ def test_a_slow_loris_bmc_ends_within_timeout(tmp_path, bmc, answer):
     assert run.elapsed < 2 + START, run.elapsed
 
 
+@pytest.mark.hostile
 @pytest.mark.parametrize("scheme", ["http", "https"], ids=["answer", "tls-handshake"])
 def test_a_wedged_bmc_ends_within_timeout(tmp_path, wedged, scheme):
     run = run_measured(tmp_path, None, bmc_address=scheme + wedged[4:], timeout=2)
@@ -492,6 +496,7 @@ def test_a_wedged_bmc_ends_within_timeout(tmp_path, wedged, scheme):
     assert run.elapsed < 2 + START, run.elapsed
 
 
+@pytest.mark.hostile
 def test_the_read_phase_ends_within_ten_timeouts_however_many_answers_fit_in_one(tmp_path, bmc):
     """Each answer comes in time, but 33 of them do not fit in 10 x timeout."""
     members = ["/redfish/v1/Systems/%d" % n for n in range(32)]
@@ -510,6 +515,7 @@ def test_the_read_phase_ends_within_ten_timeouts_however_many_answers_fit_in_one
     assert len(bmc.requests) < 2 + 10 / 0.6 + 1
 
 
+@pytest.mark.hostile
 def test_a_503_while_polling_the_power_state_and_the_bios_is_survived(tmp_path, bmc):
     busy = (503, {"Retry-After": "1"}, {"error": {"message": "service busy"}})
     applied = copy.deepcopy(bmc.documents[SYSTEM + "/Bios"])
@@ -521,6 +527,7 @@ def test_a_503_while_polling_the_power_state_and_the_bios_is_survived(tmp_path, 
     assert len(bmc.sent("POST")) == 1 and len(bmc.sent("GET", SYSTEM)) == 3
 
 
+@pytest.mark.hostile
 def test_a_reset_that_does_not_come_back_ends_within_reset_timeout(tmp_path, bmc):
     """The power state never comes back On, and each poll takes most of timeout: the reset phase
     still ends at reset_timeout."""
@@ -538,6 +545,7 @@ def test_a_reset_that_does_not_come_back_ends_within_reset_timeout(tmp_path, bmc
     assert run.elapsed < 1 + 10 + START, run.elapsed
 
 
+@pytest.mark.hostile
 def test_a_reset_that_times_out_is_sent_with_an_unknown_outcome(tmp_path, bmc):
     bmc.on("POST", RESET, silence(5))
     run = run_measured(tmp_path, bmc, reset=True, timeout=2)
@@ -554,6 +562,7 @@ def test_a_reset_whose_connection_drops_is_sent_with_an_unknown_outcome(tmp_path
     assert result["failed"] and "sent, outcome unknown: check the server's power state" in result["msg"], result["msg"]
 
 
+@pytest.mark.hostile
 def test_a_patch_that_times_out_is_never_followed_by_a_reset(tmp_path, bmc):
     bmc.on("PATCH", SETTINGS, silence(5))
     result = run_module(tmp_path, bmc, reset=True, timeout=2)
@@ -566,6 +575,7 @@ def test_a_patch_that_times_out_is_never_followed_by_a_reset(tmp_path, bmc):
     (400, {}, {"error": {"message": "bad request"}}),
     (200, {}, {"@Message.ExtendedInfo": [{"MessageId": "Base.1.0.PropertyNotWritable", "Severity": "Warning"}]}),
 ])
+@pytest.mark.hostile
 def test_a_patch_that_was_not_taken_is_never_followed_by_a_reset(tmp_path, bmc, answer):
     bmc.on("PATCH", SETTINGS, answer)
     result = run_module(tmp_path, bmc, reset=True)
@@ -584,6 +594,7 @@ def many_systems(bmc, count):
     return members
 
 
+@pytest.mark.hostile
 def test_thousands_of_systems_are_not_read(tmp_path, bmc):
     members = many_systems(bmc, 3000)
     run = run_measured(tmp_path, bmc, system_id="blade-b")
@@ -630,6 +641,7 @@ def streamed(size, announce):
     return answer
 
 
+@pytest.mark.hostile
 @pytest.mark.parametrize("announce", [True, False], ids=["content-length", "until-close"])
 def test_a_huge_member_is_refused_at_its_cap(tmp_path, bmc, announce):
     bmc.on("GET", SYSTEM, streamed(200 << 20, announce))
@@ -644,6 +656,7 @@ def big_registry(limit):
     return registry(*[entry("Attr%05d" % n, "Some setting %05d" % n) for n in range(limit // one - 10)])
 
 
+@pytest.mark.hostile
 def test_the_largest_registry_allowed_stays_within_the_memory_bound(tmp_path, bmc):
     files = {"/redfish/v1/Registries/%s" % BIOS_REGISTRY: {"Id": BIOS_REGISTRY, "Location": [{"Uri": "/reg/bios"}]}}
     acme(bmc, files)
@@ -667,6 +680,7 @@ def test_the_largest_registry_allowed_stays_within_the_memory_bound(tmp_path, bm
 
 # -- item 5: the credentials are never printed ----------------------------------------------------------
 
+@pytest.mark.hostile
 def test_credentials_echoed_by_the_bmc_are_never_printed(tmp_path, bmc):
     def echo(handler, body):
         said = "you sent Authorization: %s, that is %s" % (
@@ -689,6 +703,7 @@ def test_credentials_echoed_by_the_bmc_are_never_printed(tmp_path, bmc):
     "https://root:{pw}@{host}", "http://root:{pw}@{host}", "root:{pw}@{host}", "https://root:{pw}@{host}/redfish",
     "https://root:p%40{pw}@{host}", "root:{pw} @{host}",
 ])
+@pytest.mark.hostile
 def test_a_password_in_bmc_address_is_refused_and_never_printed(tmp_path, bmc, address):
     secret = "in-address-9d2e"
     run = run_measured(tmp_path, bmc, bmc_address=address.format(pw=secret, host=bmc.url[7:]))
@@ -698,6 +713,7 @@ def test_a_password_in_bmc_address_is_refused_and_never_printed(tmp_path, bmc, a
 
 # -- item 6: no proxy -----------------------------------------------------------------------------------
 
+@pytest.mark.hostile
 def test_the_environment_s_proxy_is_not_used(tmp_path, bmc, elsewhere):
     env = dict((k, v) for k, v in os.environ.items() if k.lower() not in ("no_proxy",))
     for name in ("http_proxy", "https_proxy", "all_proxy"):
@@ -718,6 +734,7 @@ def test_the_environment_s_proxy_is_not_used(tmp_path, bmc, elsewhere):
     ([{"ValueName": "Yes"}, {"ValueName": "No"}], "none of which reads as enabled"),
     (["Enabled", "Disabled"], "none of which reads as enabled"),
 ])
+@pytest.mark.hostile
 def test_a_registry_entry_without_a_usable_enabled_value_changes_nothing(tmp_path, bmc, values, says):
     acme(bmc, {"/redfish/v1/Registries/Bios": {"Id": "Bios", "Location": [{"Uri": "/reg"}]}})
     bmc.documents["/redfish/v1/Systems/1/Bios"]["AttributeRegistry"] = "Bios"
@@ -736,6 +753,7 @@ def test_a_registry_entry_without_a_usable_enabled_value_changes_nothing(tmp_pat
     ("pending", ["Enabled"], "pending value of ProcVirtualization is ['Enabled']"),
     ("pending", 1.5, "pending value of ProcVirtualization is 1.5"),
 ])
+@pytest.mark.hostile
 def test_a_current_or_pending_value_of_the_wrong_kind_changes_nothing(tmp_path, bmc, where, value, says):
     document = bmc.documents[SYSTEM + "/Bios"] if where == "current" else bmc.documents[SETTINGS]
     document["Attributes"]["ProcVirtualization"] = value
@@ -744,6 +762,7 @@ def test_a_current_or_pending_value_of_the_wrong_kind_changes_nothing(tmp_path, 
     assert not bmc.sent("PATCH") and not bmc.sent("POST")
 
 
+@pytest.mark.hostile
 def test_registry_entries_that_disagree_change_nothing(tmp_path, bmc):
     acme(bmc, {"/redfish/v1/Registries/Bios": {"Id": "Bios", "Location": [{"Uri": "/reg"}]}})
     bmc.documents["/redfish/v1/Systems/1/Bios"]["AttributeRegistry"] = "Bios"
@@ -762,6 +781,7 @@ def test_registry_entries_that_disagree_change_nothing(tmp_path, bmc):
     ("reset_timeout", 0), ("reset_timeout", -5), ("reset_timeout", 9), ("reset_timeout", 3601),
     ("reset_timeout", 10 ** 10),
 ])
+@pytest.mark.hostile
 def test_an_option_out_of_bounds_sends_nothing(tmp_path, bmc, option, value):
     result = run_module(tmp_path, bmc, reset=True, **{option: value})
     bounds = dict((name, (low, high)) for name, low, high, why in _redfish.OPTION_BOUNDS)[option]
@@ -790,6 +810,7 @@ def pki(tmp_path_factory):
     return str(cert), str(key)
 
 
+@pytest.mark.hostile
 def test_tls_is_verified_against_ca_path(tmp_path, pki):
     server = BMC(tls=pki)
     try:
