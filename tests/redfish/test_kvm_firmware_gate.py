@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import PASSWORD, USER, os_host
+from conftest import PASSWORD, USER, os_host, pre_os_host
 
 DISABLED = {"ProcVirtualization": "Disabled", "IntelProcVtd": "Disabled"}
 ALLOWED = {"kvm_firmware_reboot": True, "kvm_firmware_reboot_timeout": 30}
@@ -29,6 +29,35 @@ def assert_bmc_untouched(emu, before, hosts):
 def started(bmc, names):
     emu = bmc(dict((name, {"bios": DISABLED}) for name in names))
     return emu, emu.log()
+
+
+# Extra vars beat set_fact and register: an internal variable given with -e would decide for the
+# role. A host whose verdict is ok and one that does not answer (failures ignored by the play).
+EXTRA_VARS = {
+    "act": (["-e", "__kvm_firmware_act=true"], "site_ignore_errors.yml"),
+    "act_os_up": (["-e", "__kvm_firmware_act=true", "-e", "__kvm_firmware_os_up=true"],
+                  "site_block_ignore_errors.yml"),
+    "verdict": (["-e", '{"__kvm_firmware_verdict_read": true, "__kvm_firmware_verdict": "firmware_disabled"}'],
+                "site_block_ignore_errors.yml"),
+    "facts": (["-e", '{"__kvm_firmware_facts": {"ansible_facts": {"kvm": {"reason": "firmware_disabled"}}}}'],
+              "site_ignore_errors.yml"),
+    "no_os": (["-e", "__kvm_firmware_no_os=true"], "site_ignore_errors.yml"),
+}
+
+
+@pytest.mark.hostile
+@pytest.mark.parametrize("case", EXTRA_VARS)
+def test_internal_variables_given_as_extra_vars_never_open_the_gate(bmc, run_role, case):
+    """Even when the play or a block around the role ignores failures."""
+    extra, playbook = EXTRA_VARS[case]
+    emu, before = started(bmc, ["node1", "node2"])
+    hosts = {"verdict_ok": os_host(emu, "node1", "qemu-tcg-svm-libvirt", **ALLOWED),
+             "unreachable": pre_os_host(emu, "node2", kvm_firmware_probe_os=True, **ALLOWED)}
+    run = run_role(hosts, playbook=playbook, args=extra)
+    assert_bmc_untouched(emu, before, hosts)
+    assert not [r for r in run.tasks("verdict_ok", "Set virtualization on in the BIOS") if r["status"] != "skipped"]
+    said = run.failure("verdict_ok")
+    assert said.startswith("verdict_ok: ") and "extra vars" in said and "Nothing was changed" in said, said
 
 
 # Values the role's argument spec accepts as booleans. kvm_firmware_probe_os read as false
