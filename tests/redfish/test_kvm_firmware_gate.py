@@ -11,12 +11,17 @@ emulator) is asked anything it should not be.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from conftest import PASSWORD, USER, os_host, pre_os_host
+import emulator
+
+from conftest import PASSWORD, USER, firmware_disabled_root, os_host, pre_os_host
 
 DISABLED = {"ProcVirtualization": "Disabled", "IntelProcVtd": "Disabled"}
 ALLOWED = {"kvm_firmware_reboot": True, "kvm_firmware_reboot_timeout": 30}
+RESET = emulator.RESET_REQUEST
 
 
 def assert_bmc_untouched(emu, before, hosts):
@@ -85,3 +90,108 @@ def test_boolean_strings_never_skip_the_verdict(bmc, run_role):
     for host in hosts:
         said = run.tasks(host, "Say why the firmware is left alone", status="ok")
         assert said and "'nested_not_exposed'" in said[0]["result"]["msg"], (host, run.output[-3000:])
+
+
+def patched_systems(emu, names):
+    """The hosts (of ``names``: host -> system) whose BIOS settings the BMC received a PATCH for."""
+    paths = dict((emu.system_uri(system, USER, PASSWORD), host) for host, system in names.items())
+    return sorted(paths[uri] for uri in re.findall(r'"PATCH (/redfish/v1/Systems/[^/ ]+)/BIOS/Settings', emu.log()))
+
+
+def _three_hosts(emu, tmp_path):
+    """One whose verdict calls for the firmware, one that does not answer (forced), one whose verdict
+    does not (with firmware_disabled left in its facts by an earlier play of site_ignore_errors.yml);
+    the last two allowed to reset."""
+    earlier = str(firmware_disabled_root(tmp_path / "earlier"))
+    return {
+        "disabled": os_host(emu, "node1", firmware_disabled_root(tmp_path / "host")),
+        "unreachable": pre_os_host(emu, "node2", kvm_firmware_probe_os=True, kvm_firmware_force=True, **ALLOWED),
+        "nested": os_host(emu, "node3", "qemu-tcg-nosvm-libvirt", kvm_test_earlier_root=earlier, **ALLOWED),
+    }
+
+
+# What runs only part of the role: tags, and a start in its middle. Only a verdict read by this
+# run reaches the BMC: with --tags kvm_firmware_bios the decide phase still runs (always).
+PARTIAL_RUNS = {
+    "tags_bios": (["--tags", "kvm_firmware_bios"], ["disabled"]),
+    "skip_decide": (["--skip-tags", "kvm_firmware_decide"], []),
+    "skip_always": (["--skip-tags", "always"], []),
+    "start_at_bios": (["--start-at-task", "Set virtualization on in the BIOS through the BMC's Redfish API"], []),
+    "start_at_decide": (["--start-at-task",
+                         "Decide from this run's verdict, or from the BMC alone before an operating system exists"], []),
+}
+
+
+@pytest.mark.hostile
+@pytest.mark.parametrize("case", PARTIAL_RUNS)
+def test_a_partial_run_reaches_the_bmc_only_on_its_own_verdict(bmc, run_role, tmp_path, case):
+    args, expected = PARTIAL_RUNS[case]
+    emu, _ = started(bmc, ["node1", "node2", "node3"])
+    hosts = _three_hosts(emu, tmp_path)
+    run = run_role(hosts, playbook="site_ignore_errors.yml", args=args)
+    assert run.rc == 0, run.output[-4000:]
+    assert patched_systems(emu, names_of(hosts)) == expected, emu.log()
+    assert not requests(emu, RESET), emu.log()
+
+
+def names_of(hosts):
+    return dict((host, variables["kvm_firmware_system_id"]) for host, variables in hosts.items())
+
+
+def requests(emu, pattern):
+    return pattern.findall(emu.log())
+
+
+@pytest.mark.hostile
+def test_the_role_twice_in_a_play_decides_again(bmc, run_role, tmp_path):
+    """The first pass PATCHes the firmware_disabled host; the second, forced and allowed to reset,
+    finds every verdict unreadable and must not reuse the gate the first left open."""
+    emu, _ = started(bmc, ["node1", "node2", "node3"])
+    hosts = _three_hosts(emu, tmp_path)
+    run = run_role(hosts, playbook="site_twice.yml")
+    assert run.rc == 0, run.output[-4000:]
+    assert patched_systems(emu, names_of(hosts)) == ["disabled"], emu.log()
+    assert not requests(emu, RESET), emu.log()
+    for host in hosts:
+        shown = run.tasks(host, "Show what the role published")
+        assert shown[-1]["result"]["kvm_firmware_result"]["state"] == "stopped", (host, shown)
+
+
+# The plays of site_fleet_strategies.yml: those that ignore failures, and in a run of its own
+# each that stops the run at the first failure.
+FLEETS = {"ignoring": ["free", "serial", "once"], "max_fail_percentage": ["percent"],
+          "any_errors_fatal": ["fatal"]}
+
+
+@pytest.mark.hostile
+@pytest.mark.parametrize("fleet", FLEETS)
+def test_fleet_strategies_reach_only_the_bmcs_of_hosts_whose_verdict_says_so(bmc, run_role, tmp_path, fleet):
+    """strategy free, serial, a run_once block, max_fail_percentage and any_errors_fatal
+    (site_fleet_strategies.yml): PATCHes only for firmware_disabled hosts, never a reset."""
+    disabled_root = firmware_disabled_root(tmp_path / "host")
+    plays = FLEETS[fleet]
+    names = {}
+    for play in plays:
+        for kind in ("disabled", "unreachable", "nested"):
+            names["%s_%s" % (play, kind)] = "node%d" % (len(names) + 1)
+    emu, _ = started(bmc, names.values())
+    hosts = {}
+    for host, system in names.items():
+        if host.endswith("_disabled"):
+            hosts[host] = os_host(emu, system, disabled_root)
+        elif host.endswith("_unreachable"):
+            hosts[host] = pre_os_host(emu, system, kvm_firmware_probe_os=True, kvm_firmware_force=True, **ALLOWED)
+        else:
+            hosts[host] = os_host(emu, system, "qemu-tcg-nosvm-libvirt", **ALLOWED)
+    run = run_role(hosts, playbook="site_fleet_strategies.yml", args=["--limit", ":".join(p + "_*" for p in plays)])
+    patched = patched_systems(emu, names)
+    assert set(patched) <= set(host for host in names if host.endswith("_disabled")), (patched, emu.log())
+    assert not requests(emu, RESET), emu.log()
+    if fleet == "ignoring":  # their disabled host is done, the failures of the others ignored
+        assert patched == ["free_disabled", "once_disabled", "serial_disabled"], (patched, run.output[-4000:])
+    else:  # the host that does not answer stops the run before any BMC is reached
+        assert patched == [] and run.rc != 0, (patched, run.output[-4000:])
+        assert run.tasks("%s_disabled" % plays[0], "See whether an operating system answers", status="ok")
+    for host in names:
+        if not host.endswith("_disabled"):
+            assert emu.bios(names[host], USER, PASSWORD) == DISABLED, host
