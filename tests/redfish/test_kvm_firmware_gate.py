@@ -67,29 +67,33 @@ def test_internal_variables_given_as_extra_vars_never_open_the_gate(bmc, run_rol
 
 # Values the role's argument spec accepts as booleans. kvm_firmware_probe_os read as false
 # when the spec took it for true would skip the operating system and reset a running server.
+# Each host: the captured host it reads, its verdict there, and its variables.
 ODD_VALUES = {
-    "probe_y": {"kvm_firmware_probe_os": "y"},
-    "probe_t": {"kvm_firmware_probe_os": "T"},
-    "force_string_false": {"kvm_firmware_force": "false"},
-    "force_string_no": {"kvm_firmware_force": "no"},
-    "force_string_off": {"kvm_firmware_force": "off"},
+    "probe_y": ("qemu-tcg-nosvm-libvirt", "nested_not_exposed", {"kvm_firmware_probe_os": "y"}),
+    "probe_t": ("qemu-tcg-nosvm-libvirt", "nested_not_exposed", {"kvm_firmware_probe_os": "T"}),
+    "probe_true_space": ("qemu-tcg-nosvm-libvirt", "nested_not_exposed", {"kvm_firmware_probe_os": "true "}),
+    "force_string_false": ("qemu-tcg-nosvm-libvirt", "nested_not_exposed", {"kvm_firmware_force": "false"}),
+    "force_string_no": ("qemu-tcg-nosvm-stock", "nested_not_exposed", {"kvm_firmware_force": "no"}),
+    "force_string_off": ("qemu-tcg-svm-kvm-unloaded", "module_not_loaded", {"kvm_firmware_force": "off"}),
+    "usable_in_a_container": ("pvm-software-kvm-container", "ok", {}),
 }
 
 
 @pytest.mark.hostile
 def test_boolean_strings_never_skip_the_verdict(bmc, run_role):
-    """Running servers whose verdict (nested_not_exposed) does not call for the firmware, with
-    kvm_firmware_probe_os and kvm_firmware_force spelled as strings the argument spec accepts."""
+    """Running servers whose verdict does not call for the firmware (usable: false for other
+    reasons, or ok), with kvm_firmware_probe_os and kvm_firmware_force spelled as strings the
+    argument spec accepts."""
     names = dict((host, "node%d" % number) for number, host in enumerate(ODD_VALUES, 1))
     emu, before = started(bmc, names.values())
-    hosts = dict((host, os_host(emu, names[host], "qemu-tcg-nosvm-libvirt", **dict(ALLOWED, **variables)))
-                 for host, variables in ODD_VALUES.items())
+    hosts = dict((host, os_host(emu, names[host], fixture, **dict(ALLOWED, **variables)))
+                 for host, (fixture, _, variables) in ODD_VALUES.items())
     run = run_role(hosts)
     assert run.rc == 0, run.output[-4000:]
     assert_bmc_untouched(emu, before, hosts)
-    for host in hosts:
+    for host, (_, reason, _) in ODD_VALUES.items():
         said = run.tasks(host, "Say why the firmware is left alone", status="ok")
-        assert said and "'nested_not_exposed'" in said[0]["result"]["msg"], (host, run.output[-3000:])
+        assert said and "'%s'" % reason in said[0]["result"]["msg"], (host, run.output[-3000:])
 
 
 def patched_systems(emu, names):
@@ -195,3 +199,38 @@ def test_fleet_strategies_reach_only_the_bmcs_of_hosts_whose_verdict_says_so(bmc
     for host in names:
         if not host.endswith("_disabled"):
             assert emu.bios(names[host], USER, PASSWORD) == DISABLED, host
+
+
+@pytest.mark.hostile
+def test_a_fact_cache_holding_firmware_disabled_never_opens_the_gate(bmc, run_role, tmp_path):
+    """A first run caches firmware_disabled (jsonfile); in the second each host's verdict cannot be
+    read (it does not answer, kvm_facts fails, or become fails), forced and allowed to reset."""
+    earlier = str(firmware_disabled_root(tmp_path / "earlier"))
+    cache = {"ANSIBLE_CACHE_PLUGIN": "jsonfile", "ANSIBLE_CACHE_PLUGIN_CONNECTION": str(tmp_path / "facts"),
+             "ANSIBLE_CACHE_PLUGIN_TIMEOUT": "86400"}
+    names = dict(("%s_%s" % (play, kind), None) for play in ("gather", "cached")
+                 for kind in ("unreachable", "facts_fail", "become_fails"))
+    names = dict((host, "node%d" % number) for number, host in enumerate(sorted(names), 1))
+    emu, before = started(bmc, names.values())
+    missing = str(tmp_path / "no-such-root")
+    seed = dict((host, os_host(emu, system, missing, kvm_test_earlier_root=earlier)) for host, system in names.items())
+    assert run_role(seed, playbook="site_ignore_errors.yml", env=cache).rc == 0
+    allowed = dict(ALLOWED, kvm_firmware_force=True)
+    hosts = {}
+    for host, system in names.items():
+        if host.endswith("_unreachable"):
+            hosts[host] = pre_os_host(emu, system, kvm_firmware_probe_os=True, **allowed)
+        elif host.endswith("_facts_fail"):
+            hosts[host] = os_host(emu, system, missing, **allowed)
+        else:
+            hosts[host] = os_host(emu, system, "qemu-tcg-svm-libvirt", ansible_become_method="su",
+                                  ansible_become_user="no-such-user", **allowed)
+    run = run_role(hosts, playbook="site_fact_cache.yml", env=cache)
+    assert_bmc_untouched(emu, before, hosts)
+    for host in ("gather_facts_fail", "cached_facts_fail", "cached_become_fails", "cached_unreachable"):
+        shown = run.tasks(host, "Show the verdict the fact cache holds", status="ok")
+        assert shown and shown[0]["result"]["msg"] == "firmware_disabled", (host, run.output[-4000:])
+    for host in hosts:
+        assert not [r for r in run.tasks(host, "Set virtualization on in the BIOS") if r["status"] != "skipped"]
+    for host in ("gather_become_fails", "cached_become_fails"):
+        assert "its KVM verdict could not be read" in run.failure(host), (host, run.output[-4000:])
