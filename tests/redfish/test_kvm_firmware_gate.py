@@ -234,3 +234,17 @@ def test_a_fact_cache_holding_firmware_disabled_never_opens_the_gate(bmc, run_ro
         assert not [r for r in run.tasks(host, "Set virtualization on in the BIOS") if r["status"] != "skipped"]
     for host in ("gather_become_fails", "cached_become_fails"):
         assert "its KVM verdict could not be read" in run.failure(host), (host, run.output[-4000:])
+
+
+@pytest.mark.hostile
+def test_the_bios_tasks_alone_reach_the_bmc_only_on_this_runs_verdict(bmc, run_role, tmp_path):
+    """tasks_from: bios skips preflight and decide; after a play that ran the whole role, only the
+    host whose verdict called for the firmware may be PATCHed again, and nothing is reset."""
+    emu, _ = started(bmc, ["node1", "node2", "node3"])
+    hosts = _three_hosts(emu, tmp_path)
+    run = run_role(hosts, playbook="site_tasks_from_bios.yml")
+    assert run.rc == 0, run.output[-4000:]
+    assert set(patched_systems(emu, names_of(hosts))) == {"disabled"}, emu.log()
+    assert not requests(emu, RESET), emu.log()
+    for host in ("nested", "unreachable"):
+        assert emu.bios(hosts[host]["kvm_firmware_system_id"], USER, PASSWORD) == DISABLED, host
