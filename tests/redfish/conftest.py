@@ -133,26 +133,27 @@ class Run:
 
 @pytest.fixture()
 def run_role(tmp_path):
-    """``run_role(hosts, check=False, playbook="site.yml")``: a test playbook against ``hosts`` (name -> variables)."""
+    """``run_role(hosts, check=False, playbook="site.yml", args=(), env={})``: a test playbook against ``hosts``
+    (name -> variables), with more ansible-playbook arguments and environment variables."""
     collections = tmp_path / "collections" / "ansible_collections" / "hypervisor"
     collections.mkdir(parents=True)
     (collections / "kvm").symlink_to(ROOT)
 
-    def run(hosts, check=False, timeout=300, while_running=None, playbook="site.yml"):
+    def run(hosts, check=False, timeout=300, while_running=None, playbook="site.yml", args=(), env=None):
         inventory = tmp_path / "inventory.yml"
         inventory.write_text(yaml.safe_dump({"all": {
             "hosts": {"localhost": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}},
             "children": {"servers": {"hosts": hosts}}}}))
         results = tmp_path / ("results-%d.jsonl" % time.monotonic_ns())
-        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(tmp_path / "collections"),
+        environment = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(tmp_path / "collections"),
                    ANSIBLE_CALLBACK_PLUGINS=str(HERE / "callback_plugins"), ANSIBLE_CALLBACKS_ENABLED="results_log",
                    RESULTS_LOG=str(results), ANSIBLE_HOST_KEY_CHECKING="false", ANSIBLE_NOCOLOR="1",
-                   ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_RETRY_FILES_ENABLED="false")
-        command = [str(BIN / "ansible-playbook"), "-i", str(inventory), str(HERE / playbook)]
+                   ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_RETRY_FILES_ENABLED="false", **(env or {}))
+        command = [str(BIN / "ansible-playbook"), "-i", str(inventory), str(HERE / playbook), *args]
         if check:
             command.append("--check")
         start = time.monotonic()
-        with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
+        with subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
             if while_running:
                 while_running(proc)
             output = proc.communicate(timeout=timeout)[0]
