@@ -332,7 +332,9 @@ FAKE_VIRSH = textwrap.dedent("""\
     shift 2  # --connect qemu:///system
     case "$1 $2" in
       "pool-info default") printf 'Name:           default\\nState:          running\\nAutostart:      yes\\n' ;;
-      "pool-dumpxml default") printf '<pool type="dir">\\n  <name>default</name>\\n  <target>\\n    <path>%s</path>\\n  </target>\\n</pool>\\n' "$KVM_HOST_TEST_POOL_PATH" ;;
+      "pool-dumpxml default")
+        printf '<pool type="dir">\\n  <name>default</name>\\n  <target>\\n'
+        printf '    <path>%s</path>\\n  </target>\\n</pool>\\n' "$KVM_HOST_TEST_POOL_PATH" ;;
       *) echo "fake virsh: unexpected $*" >&2; exit 3 ;;
     esac
     """)
