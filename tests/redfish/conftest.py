@@ -146,9 +146,9 @@ def run_role(tmp_path):
             "children": {"servers": {"hosts": hosts}}}}))
         results = tmp_path / ("results-%d.jsonl" % time.monotonic_ns())
         environment = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(tmp_path / "collections"),
-                   ANSIBLE_CALLBACK_PLUGINS=str(HERE / "callback_plugins"), ANSIBLE_CALLBACKS_ENABLED="results_log",
-                   RESULTS_LOG=str(results), ANSIBLE_HOST_KEY_CHECKING="false", ANSIBLE_NOCOLOR="1",
-                   ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_RETRY_FILES_ENABLED="false", **(env or {}))
+                           ANSIBLE_CALLBACK_PLUGINS=str(HERE / "callback_plugins"), ANSIBLE_CALLBACKS_ENABLED="results_log",
+                           RESULTS_LOG=str(results), ANSIBLE_HOST_KEY_CHECKING="false", ANSIBLE_NOCOLOR="1",
+                           ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_RETRY_FILES_ENABLED="false", **(env or {}))
         command = [str(BIN / "ansible-playbook"), "-i", str(inventory), str(HERE / playbook), *args]
         if check:
             command.append("--check")

@@ -94,11 +94,11 @@ def test_boolean_strings_never_skip_the_verdict(bmc, run_role):
     names = dict((host, "node%d" % number) for number, host in enumerate(ODD_VALUES, 1))
     emu, before = started(bmc, names.values())
     hosts = dict((host, os_host(emu, names[host], fixture, **dict(ALLOWED, **variables)))
-                 for host, (fixture, _, variables) in ODD_VALUES.items())
+                 for host, (fixture, _reason, variables) in ODD_VALUES.items())
     run = run_role(hosts)
     assert run.rc == 0, run.output[-4000:]
     assert_bmc_untouched(emu, before, hosts)
-    for host, (_, reason, _) in ODD_VALUES.items():
+    for host, (_fixture, reason, _variables) in ODD_VALUES.items():
         said = run.tasks(host, "Say why the firmware is left alone", status="ok")
         assert said and "'%s'" % reason in said[0]["result"]["msg"], (host, run.output[-3000:])
 
@@ -138,7 +138,7 @@ PARTIAL_RUNS = {
 @pytest.mark.parametrize("case", PARTIAL_RUNS)
 def test_a_partial_run_reaches_the_bmc_only_on_its_own_verdict(bmc, run_role, tmp_path, case):
     args, expected = PARTIAL_RUNS[case]
-    emu, _ = started(bmc, ["node1", "node2", "node3"])
+    emu, _before = started(bmc, ["node1", "node2", "node3"])
     hosts = _three_hosts(emu, tmp_path)
     run = run_role(hosts, playbook="site_ignore_errors.yml", args=args)
     assert run.rc == 0, run.output[-4000:]
@@ -150,7 +150,7 @@ def test_a_partial_run_reaches_the_bmc_only_on_its_own_verdict(bmc, run_role, tm
 def test_the_role_twice_in_a_play_decides_again(bmc, run_role, tmp_path):
     """The first pass PATCHes the firmware_disabled host; the second, forced and allowed to reset,
     finds every verdict unreadable and must not reuse the gate the first left open."""
-    emu, _ = started(bmc, ["node1", "node2", "node3"])
+    emu, _before = started(bmc, ["node1", "node2", "node3"])
     hosts = _three_hosts(emu, tmp_path)
     run = run_role(hosts, playbook="site_twice.yml")
     assert run.rc == 0, run.output[-4000:]
@@ -163,7 +163,7 @@ def test_the_role_twice_in_a_play_decides_again(bmc, run_role, tmp_path):
 
 @pytest.mark.hostile
 def test_a_rescue_that_tries_again_forced_never_reaches_the_bmc(bmc, run_role, tmp_path):
-    emu, _ = started(bmc, ["node1", "node2", "node3"])
+    emu, _before = started(bmc, ["node1", "node2", "node3"])
     hosts = _three_hosts(emu, tmp_path)
     hosts["facts_fail"] = hosts.pop("nested")
     hosts["facts_fail"]["kvm_test_facts_root"] = str(tmp_path / "no-such-root")
@@ -195,7 +195,7 @@ def test_fleet_strategies_reach_only_the_bmcs_of_hosts_whose_verdict_says_so(bmc
         kinds = ("disabled", "unreachable", "nested") if play in ("free", "once") else ("disabled", "unreachable")
         for kind in kinds:
             names["%s_%s" % (play, kind)] = "node%d" % (len(names) + 1)
-    emu, _ = started(bmc, names.values())
+    emu, _before = started(bmc, names.values())
     hosts = {}
     for host, system in names.items():
         if host.endswith("_disabled"):
@@ -256,7 +256,7 @@ def test_a_fact_cache_holding_firmware_disabled_never_opens_the_gate(bmc, run_ro
 def test_the_bios_tasks_alone_reach_the_bmc_only_on_this_runs_verdict(bmc, run_role, tmp_path):
     """tasks_from: bios skips preflight and decide; after a play that ran the whole role, only the
     host whose verdict called for the firmware may be PATCHed again, and nothing is reset."""
-    emu, _ = started(bmc, ["node1", "node2", "node3"])
+    emu, _before = started(bmc, ["node1", "node2", "node3"])
     hosts = _three_hosts(emu, tmp_path)
     run = run_role(hosts, playbook="site_tasks_from_bios.yml")
     assert run.rc == 0, run.output[-4000:]
