@@ -265,6 +265,9 @@ class Client(object):
             connection.request(method, url[len(self.base):], data, sending)
             response = connection.getresponse()
             status = response.status
+            if status < 200:
+                # http.client passes on an interim answer (102, 103) as the answer: it says nothing of the outcome.
+                raise HTTPException("an interim answer (HTTP %d) and no final one" % status)
             answer_headers = dict((k.lower(), v) for k, v in response.getheaders())
             if status >= 300:
                 raw = response.read(MAX_ERROR_BODY) if status >= 400 else b""

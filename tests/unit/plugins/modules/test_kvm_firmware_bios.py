@@ -946,6 +946,23 @@ def test_a_401_with_www_authenticate_names_the_credentials(tmp_path, bmc):
     assert len(bmc.requests) == 1
 
 
+def interim(status):
+    """An interim answer (HTTP 1xx) and then nothing: the connection closes."""
+    def answer(handler, body):
+        handler.wfile.write(b"HTTP/1.1 %d Processing\r\n\r\n" % status)
+        handler.close_connection = True
+    return answer
+
+
+@pytest.mark.hostile
+def test_a_patch_answered_only_with_an_interim_status_is_never_followed_by_a_reset(tmp_path, bmc):
+    """http.client returns a 102 as the answer: it was taken for success, and the server reset."""
+    bmc.on("PATCH", SETTINGS, interim(102))
+    result = run_module(tmp_path, bmc, reset=True)
+    assert result["failed"] and "sent, outcome unknown" in result["msg"] and "nothing was reset" in result["msg"], result
+    assert "interim answer (HTTP 102)" in result["msg"] and not bmc.sent("POST")
+
+
 def test_tls_to_a_host_name_sends_it_as_sni(tmp_path, pki, python):
     server = BMC(tls=pki, sni="localhost")
     try:
