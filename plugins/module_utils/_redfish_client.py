@@ -333,6 +333,11 @@ class Client(object):
             raise RedfishError(said)
         if not raw.strip():
             return status, None, headers
+        # http.client asks for Accept-Encoding: identity; a gzip body would read as garbage, not as JSON.
+        encoding = (headers.get("content-encoding") or "identity").strip().lower()
+        if encoding != "identity":
+            raise RedfishError("the answer to %s is %s-encoded, which was not asked for (Accept-Encoding: identity): "
+                               "look at the BMC's firmware, or a proxy in front of it" % (where, clip(encoding)))
         try:
             document = json.loads(raw.decode("utf-8"))
         except (ValueError, RecursionError):

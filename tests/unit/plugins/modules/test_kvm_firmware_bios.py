@@ -12,6 +12,7 @@ never a traceback. The emulator tests (tests/redfish) cover the standard paths a
 import base64
 import copy
 import glob
+import gzip
 import json
 import os
 import pathlib
@@ -944,6 +945,15 @@ def test_a_401_with_www_authenticate_names_the_credentials(tmp_path, bmc):
     result = run_module(tmp_path, bmc, reset=True)
     assert result["failed"] and "refused the credentials (HTTP 401 on GET" in result["msg"], result["msg"]
     assert len(bmc.requests) == 1
+
+
+@pytest.mark.hostile
+def test_a_gzip_answer_that_was_not_asked_for_is_refused_clearly(tmp_path, bmc):
+    body = gzip.compress(json.dumps(bmc.documents["/redfish/v1/"]).encode())
+    bmc.on("GET", "/redfish/v1/", (200, {"Content-Encoding": "gzip"}, body))
+    result = run_module(tmp_path, bmc)
+    assert result["failed"] and "is gzip-encoded, which was not asked for" in result["msg"], result["msg"]
+    assert bmc.requests[0][2].get("Accept-Encoding") == "identity"
 
 
 def interim(status):
