@@ -144,6 +144,8 @@ def _connect_before(end):
             try:
                 sock.settimeout(left)
                 sock.connect(where)
+                # The TLS handshake that follows gets only what is left, not ``left`` again.
+                sock.settimeout(max(end - time.monotonic(), 0.001))
                 return sock
             except OSError as exc:
                 error = exc

@@ -973,6 +973,23 @@ def test_a_patch_answered_only_with_an_interim_status_is_never_followed_by_a_res
     assert "interim answer (HTTP 102)" in result["msg"] and not bmc.sent("POST")
 
 
+@pytest.mark.hostile
+def test_the_tls_handshake_gets_only_what_the_connection_left(monkeypatch, bmc):
+    """A connection that took 4 of 5 s leaves the socket (and so the TLS handshake after it) 1 s."""
+    now = [100.0, 104.0]
+
+    class Clock(object):
+        @staticmethod
+        def monotonic():
+            return now.pop(0) if len(now) > 1 else now[0]
+    monkeypatch.setattr(_redfish_client, "time", Clock)
+    sock = _redfish_client._connect_before(105.0)(bmc.server.server_address)
+    try:
+        assert sock.gettimeout() <= 1.0
+    finally:
+        sock.close()
+
+
 def test_tls_to_a_host_name_sends_it_as_sni(tmp_path, pki, python):
     server = BMC(tls=pki, sni="localhost")
     try:
