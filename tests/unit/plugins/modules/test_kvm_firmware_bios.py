@@ -82,6 +82,8 @@ def python(request):
     if not path:
         pytest.skip("no python%s on this machine" % request.param)
     return path
+
+
 PASSWORD = "not-the-password-7c1f"
 SETTINGS = "/redfish/v1/Systems/1/Bios/Settings"
 BIOS_REGISTRY = "BiosAttributeRegistryU32.v1_2_10"
