@@ -276,14 +276,25 @@ class Client(object):
             else:
                 raw = _read_capped(response, MAX_BYTES[kind])
         except TooLargeError as exc:
-            raise TooLargeError("the answer to %s %s, more than the %d bytes a %s document may have here: not a "
-                                "Redfish document this module reads; look at the BMC's firmware"
-                                % (where, exc, MAX_BYTES[kind], kind.replace("_", " ")))
+            raise self._taken(method, status, TooLargeError(
+                "the answer to %s %s, more than the %d bytes a %s document may have here: not a Redfish document "
+                "this module reads; look at the BMC's firmware" % (where, exc, MAX_BYTES[kind], kind.replace("_", " "))))
         except (OSError, HTTPException, ValueError) as exc:
             raise self._failure(exc, where, method, connected, end)
         finally:
             connection.close()
-        return self._answer(status, raw, answer_headers, where)
+        try:
+            return self._answer(status, raw, answer_headers, where)
+        except RedfishError as exc:
+            raise self._taken(method, status, exc)
+
+    def _taken(self, method, status, error):
+        """``error`` for an answer that cannot be read; for a PATCH or POST the BMC answered with
+        success (HTTP 2xx) OutcomeUnknownError, since it may have taken it."""
+        if method == "GET" or not 200 <= status < 300:
+            return error
+        return OutcomeUnknownError("%s; the BMC answered HTTP %d, so it may have taken it: sent, outcome unknown"
+                                   % (error, status))
 
     def _failure(self, exc, where, method, connected, end):
         """The typed error for a request that got no complete answer."""

@@ -975,6 +975,18 @@ def test_a_patch_answered_only_with_an_interim_status_is_never_followed_by_a_res
     assert "interim answer (HTTP 102)" in result["msg"] and not bmc.sent("POST")
 
 
+@pytest.mark.parametrize("answer, says", [
+    ((200, {"Content-Type": "text/html"}, b"<html>Settings saved</html>"), "is not JSON"),
+    (streamed(1 << 20, False), "more than the 262144 bytes"),
+], ids=["html", "too-large"])
+@pytest.mark.hostile
+def test_a_patch_taken_with_an_answer_that_cannot_be_read_says_the_value_may_be_pending(tmp_path, bmc, answer, says):
+    bmc.on("PATCH", SETTINGS, answer)
+    result = run_module(tmp_path, bmc, reset=True)
+    assert result["failed"] and says in result["msg"] and "the BMC answered HTTP 200" in result["msg"], result["msg"]
+    assert "the value may or may not be pending; nothing was reset" in result["msg"] and not bmc.sent("POST")
+
+
 @pytest.mark.hostile
 def test_the_tls_handshake_gets_only_what_the_connection_left(monkeypatch, bmc):
     """A connection that took 4 of 5 s leaves the socket (and so the TLS handshake after it) 1 s."""
