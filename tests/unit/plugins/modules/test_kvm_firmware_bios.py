@@ -559,7 +559,8 @@ def wedged():
     trickle(b"HTTP/1.1 200 OK\r\n" + b"X-Slow: " + b"x" * 100 + b"\r\n"),
     trickle(b"HTTP/1.1 200 OK\r\nX-A: 1\r\nX-B: 2\r\nX-C: 3\r\nX-D: 4\r\nX-E: 5\r\n", every=0.4),
     trickle(b" " * 100, head=b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 102\r\n\r\n{"),
-], ids=["headers-a-byte-a-second", "header-lines-trickled", "body-a-byte-a-second"])
+    trickle(b"X-Slow: " + b"x" * 100, head=b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n"),
+], ids=["headers-a-byte-a-second", "header-lines-trickled", "body-a-byte-a-second", "chunked-trailer-a-byte-a-second"])
 @pytest.mark.hostile
 def test_a_slow_loris_bmc_ends_within_timeout(tmp_path, bmc, answer, python):
     bmc.on("GET", "/redfish/v1/", answer)
