@@ -244,7 +244,8 @@ class Client(object):
         """Send one request; returns ``(status, document or None, headers)`` with header names in
         lower case. Connection, sending and the whole answer end within ``timeout`` (and before
         ``deadline``); the body is refused past MAX_BYTES[kind]. Follows no redirect. Raises
-        typed errors: a PATCH or POST cut off after it was sent is OutcomeUnknownError."""
+        typed errors: a PATCH or POST cut off after it was sent, or answered with success and a body
+        that cannot be read, is OutcomeUnknownError."""
         url = self.url(path)
         data = json.dumps(body).encode("utf-8") if body is not None else None
         sending = {"Authorization": self._auth, "Accept": "application/json", "OData-Version": "4.0"}
