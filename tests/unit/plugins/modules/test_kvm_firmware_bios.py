@@ -11,6 +11,7 @@ never a traceback. The emulator tests (tests/redfish) cover the standard paths a
 
 import base64
 import copy
+import functools
 import glob
 import gzip
 import json
@@ -46,6 +47,7 @@ ANSIBLE = str(pathlib.Path(ansible.__file__).parents[1])
 OLD_ANSIBLE = str(pathlib.Path(__file__).parents[4] / ".cache" / "ansible-2.16")
 
 
+@functools.lru_cache(maxsize=None)
 def minor(python):
     """The minor version of a Python 3 (``python`` its path), or None when it does not run."""
     try:
