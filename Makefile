@@ -72,7 +72,14 @@ run: install
 
 test: packages test-unit test-hostile test-redfish test-sanity test-integration test-lint test-fleet test-matrix test-vm
 
-test-unit: install
+# ansible-core 2.16's module_utils (2.16 is the oldest release supported and the last that manages
+# Python 3.6, RHEL 8's platform-python): the module tests run kvm_firmware_bios under 3.6 with them.
+OLD_ANSIBLE := $(CURDIR)/.cache/ansible-2.16
+$(OLD_ANSIBLE)/.installed:
+	$(BIN)/pip install --quiet --no-deps --target $(OLD_ANSIBLE) ansible-core==2.16.19
+	touch $@
+
+test-unit: install $(OLD_ANSIBLE)/.installed
 	PYTHONPATH=$(COLLECTIONS) $(BIN)/python -m pytest -q -p no:cacheprovider tests/unit
 
 # Hostile snapshots: captured hosts crafted at run time (links out of the root, FIFOs, device

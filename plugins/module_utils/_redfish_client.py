@@ -144,6 +144,8 @@ def _connect_before(end):
             try:
                 sock.settimeout(left)
                 sock.connect(where)
+                # The TLS handshake that follows gets only what is left, not ``left`` again.
+                sock.settimeout(max(end - time.monotonic(), 0.001))
                 return sock
             except OSError as exc:
                 error = exc
@@ -242,7 +244,8 @@ class Client(object):
         """Send one request; returns ``(status, document or None, headers)`` with header names in
         lower case. Connection, sending and the whole answer end within ``timeout`` (and before
         ``deadline``); the body is refused past MAX_BYTES[kind]. Follows no redirect. Raises
-        typed errors: a PATCH or POST cut off after it was sent is OutcomeUnknownError."""
+        typed errors: a PATCH or POST cut off after it was sent, or answered with success and a body
+        that cannot be read, is OutcomeUnknownError."""
         url = self.url(path)
         data = json.dumps(body).encode("utf-8") if body is not None else None
         sending = {"Authorization": self._auth, "Accept": "application/json", "OData-Version": "4.0"}
@@ -265,20 +268,34 @@ class Client(object):
             connection.request(method, url[len(self.base):], data, sending)
             response = connection.getresponse()
             status = response.status
+            if status < 200:
+                # http.client passes on an interim answer (102, 103) as the answer: it says nothing of the outcome.
+                raise HTTPException("an interim answer (HTTP %d) and no final one" % status)
             answer_headers = dict((k.lower(), v) for k, v in response.getheaders())
             if status >= 300:
                 raw = response.read(MAX_ERROR_BODY) if status >= 400 else b""
             else:
                 raw = _read_capped(response, MAX_BYTES[kind])
         except TooLargeError as exc:
-            raise TooLargeError("the answer to %s %s, more than the %d bytes a %s document may have here: not a "
-                                "Redfish document this module reads; look at the BMC's firmware"
-                                % (where, exc, MAX_BYTES[kind], kind.replace("_", " ")))
+            raise self._taken(method, status, TooLargeError(
+                "the answer to %s %s, more than the %d bytes a %s document may have here: not a Redfish document "
+                "this module reads; look at the BMC's firmware" % (where, exc, MAX_BYTES[kind], kind.replace("_", " "))))
         except (OSError, HTTPException, ValueError) as exc:
             raise self._failure(exc, where, method, connected, end)
         finally:
             connection.close()
-        return self._answer(status, raw, answer_headers, where)
+        try:
+            return self._answer(status, raw, answer_headers, where)
+        except RedfishError as exc:
+            raise self._taken(method, status, exc)
+
+    def _taken(self, method, status, error):
+        """``error`` for an answer that cannot be read; for a PATCH or POST the BMC answered with
+        success (HTTP 2xx) OutcomeUnknownError, since it may have taken it."""
+        if method == "GET" or not 200 <= status < 300:
+            return error
+        return OutcomeUnknownError("%s; the BMC answered HTTP %d, so it may have taken it: sent, outcome unknown"
+                                   % (error, status))
 
     def _failure(self, exc, where, method, connected, end):
         """The typed error for a request that got no complete answer."""
@@ -330,6 +347,11 @@ class Client(object):
             raise RedfishError(said)
         if not raw.strip():
             return status, None, headers
+        # http.client asks for Accept-Encoding: identity; a gzip body would read as garbage, not as JSON.
+        encoding = (headers.get("content-encoding") or "identity").strip().lower()
+        if encoding != "identity":
+            raise RedfishError("the answer to %s is %s-encoded, which was not asked for (Accept-Encoding: identity): "
+                               "look at the BMC's firmware, or a proxy in front of it" % (where, clip(encoding)))
         try:
             document = json.loads(raw.decode("utf-8"))
         except (ValueError, RecursionError):
