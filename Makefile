@@ -74,9 +74,12 @@ test: packages test-unit test-hostile test-redfish test-sanity test-integration 
 
 # ansible-core 2.16's module_utils (2.16 is the oldest release supported and the last that manages
 # Python 3.6, RHEL 8's platform-python): the module tests run kvm_firmware_bios under 3.6 with them.
-OLD_ANSIBLE := $(CURDIR)/.cache/ansible-2.16
-$(OLD_ANSIBLE)/.installed:
-	$(BIN)/pip install --quiet --no-deps --target $(OLD_ANSIBLE) ansible-core==2.16.19
+# The oldest release is the first row of tests/matrix/releases.txt, the one list of releases.
+OLD_ANSIBLE_RELEASE := $(shell awk '!/^\#/ && NF { print $$1; exit }' tests/matrix/releases.txt)
+OLD_ANSIBLE := $(CURDIR)/.cache/ansible-oldest
+$(OLD_ANSIBLE)/.installed: tests/matrix/releases.txt
+	rm -rf $(OLD_ANSIBLE)
+	$(BIN)/pip install --quiet --no-deps --target $(OLD_ANSIBLE) ansible-core==$(OLD_ANSIBLE_RELEASE)
 	touch $@
 
 test-unit: install $(OLD_ANSIBLE)/.installed

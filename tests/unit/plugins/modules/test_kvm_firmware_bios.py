@@ -42,9 +42,10 @@ COLLECTIONS = str(MODULE.parents[5])
 MODULE_PYTHON = os.environ.get("KVM_MODULE_PYTHON") or sys.executable
 MODULE_PYTHONS = ("3.6", "3.13")
 # ansible.module_utils for the module's Python: the venv's ansible-core, or for a Python below 3.8
-# (which it no longer manages) the oldest release supported, 2.16, put there by make test-unit.
+# (which it no longer manages) the oldest release supported (tests/matrix/releases.txt), put
+# there by make test-unit.
 ANSIBLE = str(pathlib.Path(ansible.__file__).parents[1])
-OLD_ANSIBLE = str(pathlib.Path(__file__).parents[4] / ".cache" / "ansible-2.16")
+OLD_ANSIBLE = str(pathlib.Path(__file__).parents[4] / ".cache" / "ansible-oldest")
 
 
 @functools.lru_cache(maxsize=None)
@@ -71,7 +72,7 @@ def module_path(python):
     if version >= 8:
         return os.pathsep.join((COLLECTIONS, ANSIBLE))
     if not os.path.isdir(os.path.join(OLD_ANSIBLE, "ansible")):
-        pytest.skip("no ansible-core 2.16 in %s for Python 3.%s: make test-unit puts it there" % (OLD_ANSIBLE, version))
+        pytest.skip("no ansible-core of the oldest release in %s for Python 3.%s: make test-unit puts it there" % (OLD_ANSIBLE, version))
     return os.pathsep.join((COLLECTIONS, OLD_ANSIBLE))
 
 
