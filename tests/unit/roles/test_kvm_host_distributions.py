@@ -140,21 +140,22 @@ def resolved(tmp_path_factory):
     playbook.write_text(PLAYBOOK, encoding="utf-8")
     results_file = work / "results.json"
 
-    env = dict(os.environ)
-    env.update({
-        "ANSIBLE_COLLECTIONS_PATH": str(work / "collections"),
-        "ANSIBLE_LOCALHOST_WARNING": "false",
-        "ANSIBLE_FORKS": "50",
-        "ANSIBLE_NOCOLOR": "1",
-    })
+    _play(ansible_playbook, work, work / "collections", inventory, playbook, results_file)
+    return json.loads(results_file.read_text(encoding="utf-8"))
+
+
+def _play(ansible_playbook, work, collections, inventory, playbook, results_file, **env):
+    """Run ``playbook`` against ``inventory`` (50 forks, this Python on every host); the finished run."""
+    environment = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(collections), ANSIBLE_LOCALHOST_WARNING="false",
+                       ANSIBLE_FORKS="50", ANSIBLE_NOCOLOR="1", **env)
     completed = subprocess.run(
         [ansible_playbook, "-i", str(inventory), str(playbook),
          "-e", "ansible_python_interpreter=%s" % sys.executable,
          "-e", "results_file=%s" % results_file],
-        cwd=str(work), env=env, capture_output=True, text=True, timeout=300, check=False,
+        cwd=str(work), env=environment, capture_output=True, text=True, timeout=300, check=False,
     )
     assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-4000:]
-    return json.loads(results_file.read_text(encoding="utf-8"))
+    return completed
 
 
 @pytest.mark.parametrize("host,row", [(h, r) for h, g, r in ROWS if g == "systems"], ids=lambda v: v if isinstance(v, str) else v["name"])
@@ -424,22 +425,8 @@ def preflight(tmp_path_factory):
     playbook.write_text(PREFLIGHT_PLAYBOOK, encoding="utf-8")
     results_file = work / "results.json"
 
-    env = dict(os.environ)
-    env.update({
-        "ANSIBLE_COLLECTIONS_PATH": str(collections),
-        "ANSIBLE_LOCALHOST_WARNING": "false",
-        "ANSIBLE_FORKS": "50",
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_DISPLAY_SKIPPED_HOSTS": "false",
-        "ANSIBLE_PIPELINING": "1",
-    })
-    completed = subprocess.run(
-        [ansible_playbook, "-i", str(inventory), str(playbook),
-         "-e", "ansible_python_interpreter=%s" % sys.executable,
-         "-e", "results_file=%s" % results_file],
-        cwd=str(work), env=env, capture_output=True, text=True, timeout=300, check=False,
-    )
-    assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-4000:]
+    completed = _play(ansible_playbook, work, collections, inventory, playbook, results_file,
+                      ANSIBLE_DISPLAY_SKIPPED_HOSTS="false", ANSIBLE_PIPELINING="1")
     # PLAY RECAP: "preflight-3 : ok=17 changed=0 unreachable=0 failed=0 ...".
     changed = {host: int(count) for host, count in re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", completed.stdout, re.M)}
     return json.loads(results_file.read_text(encoding="utf-8")), changed
