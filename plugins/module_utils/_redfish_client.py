@@ -170,12 +170,16 @@ def _read_capped(response, cap):
             raise TooLargeError("sends more than %d bytes" % cap)
 
 
+def _basic_token(username, password):
+    """The HTTP basic-authentication token of ``username`` and ``password``."""
+    return base64.b64encode(("%s:%s" % (username, password)).encode("utf-8")).decode("ascii")
+
+
 def secrets_of(username, password):
     """The forms of the credentials a BMC may echo: the password, ``user:password``, their
     percent-encoded forms and the basic-auth token; longest first, empty ones left out."""
     pair = "%s:%s" % (username, password)
-    token = base64.b64encode(pair.encode("utf-8")).decode("ascii")
-    found = set([password, pair, token, quote(password, safe=""), quote(pair, safe=":")])
+    found = set([password, pair, _basic_token(username, password), quote(password, safe=""), quote(pair, safe=":")])
     return sorted((s for s in found if s), key=len, reverse=True)
 
 
@@ -193,8 +197,7 @@ class Client(object):
         self.deadline = None
         self.allowed = None
         self.secrets = secrets_of(username, password)
-        token = base64.b64encode(("%s:%s" % (username, password)).encode("utf-8")).decode("ascii")
-        self._auth = "Basic " + token
+        self._auth = "Basic " + _basic_token(username, password)
         self._netloc = urlsplit(self.base).netloc
         self._context = None
         if self.base.startswith("https://"):
