@@ -1,0 +1,372 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: hypervisor.kvm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+
+DOCUMENTATION = r"""
+module: kvm_bridge
+short_description: A host bridge on the host's own uplink, with its way back armed first
+version_added: 1.1.0
+description:
+  - Moves the host's uplink O(interface), and the address the controller may reach it on, onto
+    a new bridge O(name) that guests can join (M(hypervisor.kvm.kvm_networks) mode V(bridge)).
+  - Moving that address is how hosts get cut off, so the change is made in three steps that the
+    role P(hypervisor.kvm.kvm_host#role) runs in order.
+  - O(step=apply) saves the network files it will replace, arms a timer that restores them after
+    O(revert_after) seconds unless cancelled, and a unit that restores them before the network
+    starts if the host reboots first; only then it writes the new files and has the network
+    stack apply them two seconds later, detached from the connection that may drop.
+  - O(step=confirm), run once the controller reaches the host again, checks the bridge (the
+    uplink is its port, it holds its address, the network stack uses the files written) and
+    cancels the revert. O(step=revert) goes back at once, or reports that the host went back by
+    itself.
+  - The bridge takes the uplink's MAC address, so that DHCP servers and neighbours see the same
+    host. A DHCP server that leases by client identifier may still hand the bridge another
+    address: the controller then cannot reach it, and the host goes back by itself.
+  - Network stacks - systemd-networkd only in this release; a host whose uplink NetworkManager or
+    ifupdown manages is refused, saying so, before anything changes.
+author:
+  - hypervisor.kvm developers (@hypervisor-kvm)
+options:
+  name:
+    description: The bridge's name, such as V(br0).
+    type: str
+    required: true
+  interface:
+    description: The uplink that becomes the bridge's port, such as V(eno1).
+    type: str
+    required: true
+  address:
+    description:
+      - V(auto) - what the uplink has now (DHCP when its IPv4 address is dynamic, else its
+        addresses, default gateway and DNS servers). V(dhcp) - DHCP on the bridge. Or an IPv4
+        address with its prefix, such as V(192.0.2.10/24), with O(gateway) and O(dns).
+    type: str
+    default: auto
+  gateway:
+    description: The default gateway, with a static O(address).
+    type: str
+  dns:
+    description: DNS servers, with a static O(address).
+    type: list
+    elements: str
+  revert_after:
+    description:
+      - Seconds after O(step=apply) at which the host restores its previous network files unless
+        O(step=confirm) ran. 30 to 3600.
+    type: int
+    default: 120
+  step:
+    description: V(apply), V(confirm) or V(revert), as described above.
+    type: str
+    choices: [apply, confirm, revert]
+    default: apply
+requirements:
+  - systemd (systemd-run, systemctl) and systemd-networkd managing O(interface).
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: O(step=apply) reports the files it would write and arms nothing.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+notes:
+  - Run O(step=apply) only from a play that then runs O(step=confirm) after
+    M(ansible.builtin.wait_for_connection); alone, the host goes back after O(revert_after) seconds.
+seealso:
+  - module: hypervisor.kvm.kvm_networks
+"""
+
+EXAMPLES = r"""
+- name: Put eno1 on br0, with its way back armed
+  hypervisor.kvm.kvm_bridge:
+    name: br0
+    interface: eno1
+    revert_after: 120
+  register: bridge
+
+- name: Confirm once the host answers again
+  when: bridge is changed
+  block:
+    - name: Wait for the host
+      ansible.builtin.wait_for_connection:
+        delay: 5
+        timeout: 90
+
+    - name: Confirm the bridge and cancel the revert
+      hypervisor.kvm.kvm_bridge:
+        name: br0
+        interface: eno1
+        step: confirm
+  rescue:
+    - name: Wait for the host to go back by itself
+      ansible.builtin.wait_for_connection:
+        timeout: 300
+
+    - name: Go back now, or learn when it went back
+      hypervisor.kvm.kvm_bridge:
+        name: br0
+        interface: eno1
+        step: revert
+"""
+
+RETURN = r"""
+stack:
+  description: The network stack that manages the uplink.
+  returned: always
+  type: str
+  sample: networkd
+files:
+  description: The files written for the bridge (or, in check mode, that would be), by path.
+  returned: when O(step=apply)
+  type: dict
+  sample: {"/etc/systemd/network/10-kvm-host-br0.netdev": "[NetDev]\nName=br0\nKind=bridge\n..."}
+revert_at:
+  description: When the armed revert restores the previous files, in seconds since the epoch.
+  returned: when O(step=apply) changed something
+  type: int
+  sample: 1764720000
+reverted:
+  description: When the previous files were restored (UTC, ISO 8601), or empty.
+  returned: when O(step=revert)
+  type: str
+  sample: "2026-12-03T00:12:31Z"
+checks:
+  description: What O(step=confirm) found, one sentence each.
+  returned: when O(step=confirm)
+  type: list
+  elements: str
+  sample: ["ens3 is a port of br0", "br0 holds 10.0.2.15/24"]
+"""
+
+import os
+import tempfile
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.hypervisor.kvm.plugins.module_utils import _bridge as bridge_plan
+
+SYS_CLASS_NET = "/sys/class/net"
+C_LOCALE = {"LC_ALL": "C"}
+
+
+def _read(path):
+    try:
+        with open(path) as handle:
+            return handle.read()
+    except (IOError, OSError):
+        return None
+
+
+def _ipv4(module, device):
+    """[(address/prefix, dynamic)] of the global IPv4 addresses on a device."""
+    rc, out, dummy = module.run_command(["ip", "-o", "-4", "address", "show", "dev", device, "scope", "global"], environ_update=C_LOCALE)
+    found = []
+    for line in out.splitlines() if rc == 0 else []:
+        fields = line.split()
+        if len(fields) >= 4 and fields[2] == "inet":
+            found.append((fields[3], "dynamic" in fields))
+    return found
+
+
+def read_uplink(module, name, interface):
+    """What the host has: the uplink, the bridge's name, and where the addresses are now."""
+    def net(device, *parts):
+        return os.path.join(SYS_CLASS_NET, device, *parts)
+    master = os.path.realpath(net(interface, "master")) if os.path.exists(net(interface, "master")) else ""
+    uplink = {
+        "exists": os.path.exists(net(interface)),
+        "is_bridge": os.path.isdir(net(interface, "bridge")),
+        "master": os.path.basename(master) if master else "",
+        "bridge_exists": os.path.exists(net(name)),
+        "bridge_is_bridge": os.path.isdir(net(name, "bridge")),
+        "mac": (_read(net(interface, "address")) or "").strip(),
+    }
+    # Once bridged, the addresses live on the bridge: a second run reads them there.
+    holder = name if uplink["master"] == name else interface
+    uplink["addresses"] = _ipv4(module, holder)
+    rc, out, dummy = module.run_command(["ip", "-4", "route", "show", "default", "dev", holder], environ_update=C_LOCALE)
+    gateways = [line.split()[2] for line in out.splitlines() if rc == 0 and line.startswith("default via ")]
+    uplink["gateway"] = gateways[0] if gateways else None
+    rc, out, dummy = module.run_command(["resolvectl", "dns", holder], environ_update=C_LOCALE)
+    uplink["dns"] = out.split(":", 1)[1].split() if rc == 0 and ":" in out else []
+    return uplink
+
+
+def find_stack(module, interface):
+    """Which network stack manages the uplink: networkd, networkmanager, ifupdown, or ''."""
+    rc, out, dummy = module.run_command(["systemctl", "is-active", "NetworkManager.service"], environ_update=C_LOCALE)
+    if rc == 0 and out.strip() == "active":
+        rc, out, dummy = module.run_command(["nmcli", "-t", "-f", "DEVICE,STATE", "device"], environ_update=C_LOCALE)
+        if rc == 0 and any(line.split(":")[0] == interface and "unmanaged" not in line for line in out.splitlines()):
+            return "networkmanager"
+    rc, out, dummy = module.run_command(["networkctl", "list", "--no-legend", "--no-pager", interface], environ_update=C_LOCALE)
+    if rc == 0 and out.split() and "unmanaged" not in out.split():
+        return "networkd"
+    interfaces = _read("/etc/network/interfaces") or ""
+    if any(line.split()[:2] == ["iface", interface] for line in interfaces.splitlines() if line.strip()):
+        return "ifupdown"
+    return ""
+
+
+def _write(path, text, mode=0o644):
+    directory = os.path.dirname(path)
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".kvm-host-")
+    with os.fdopen(handle, "w") as out:
+        out.write(text)
+    os.chmod(temporary, mode)
+    os.rename(temporary, path)
+
+
+def apply(module, params, state_dir):
+    uplink = read_uplink(module, params["name"], params["interface"])
+    found = bridge_plan.problems(params, uplink)
+    if found:
+        module.fail_json(msg="The bridge cannot be made, and nothing was changed: %s"
+                         % " ".join("%d) %s" % (i + 1, p) for i, p in enumerate(found)), problems=found)
+    stack = find_stack(module, params["interface"])
+    if stack != "networkd":
+        module.fail_json(stack=stack, msg=(
+            "%s is managed by %s; this release makes the bridge with systemd-networkd only, and nothing was changed. "
+            "What to do: make the bridge %s with the host's own tools, then give kvm_networks (or kvm_host_networks) "
+            "mode bridge with bridge %s." % (params["interface"], stack or "no network stack the role knows",
+                                            params["name"], params["name"])))
+    pending = os.path.exists(os.path.join(state_dir, "pending"))
+    plan = bridge_plan.address_plan(params, uplink)
+    files = bridge_plan.networkd_files(params, plan, uplink["mac"])
+    unchanged = all(_read(path) == text for path, text in files.items())
+    if unchanged and uplink["master"] == params["name"] and not pending:
+        module.exit_json(changed=False, stack=stack, files=files)
+    if pending:
+        module.fail_json(stack=stack, msg=(
+            "A change to %s is armed and not confirmed yet (%s/pending): its revert restores the previous files "
+            "when its timer fires. What to do: wait for it, or run the role again after `kvm_bridge step=revert`."
+            % (params["name"], state_dir)))
+    if module.check_mode:
+        module.exit_json(changed=True, stack=stack, files=files,
+                         msg="Check mode: would write %s, arming a revert after %d s first." % (", ".join(sorted(files)), params["revert_after"]))
+    if not os.path.isdir(state_dir):
+        os.makedirs(state_dir, 0o700)
+    saved = {}
+    for path in files:
+        previous = _read(path)
+        backup = None
+        if previous is not None:
+            # With the file's own mode, which the revert's `cp -p` gives back (networkd must read it).
+            backup = os.path.join(state_dir, "previous-" + os.path.basename(path))
+            _write(backup, previous, os.stat(path).st_mode & 0o7777)
+        saved[path] = backup
+    unit = bridge_plan.unit_name(params["name"])
+    _write(os.path.join(state_dir, "revert"), bridge_plan.revert_script(params, saved, uplink["bridge_exists"]), 0o700)
+    _write(os.path.join(bridge_plan.UNIT_DIR, unit + ".service"), bridge_plan.boot_revert_unit(params))
+    _write(os.path.join(state_dir, "pending"), "%d\n" % time.time(), 0o600)
+    run_id = "%d" % (time.time() * 1000)
+    timer = "%s-%s" % (unit, run_id)
+    for argv in (["systemctl", "daemon-reload"], ["systemctl", "enable", unit + ".service"],
+                 ["systemd-run", "--unit", timer, "--on-active=%d" % params["revert_after"], "--timer-property=AccuracySec=1s",
+                  "/bin/sh", os.path.join(state_dir, "revert")]):
+        rc, out, err = module.run_command(argv, environ_update=C_LOCALE)
+        if rc != 0:
+            module.run_command(["/bin/sh", os.path.join(state_dir, "revert"), "boot"])
+            module.fail_json(msg="Arming the revert failed at `%s`: %s. Nothing of the network was changed." % (" ".join(argv), (err or out).strip()))
+    _write(os.path.join(state_dir, "timer"), timer + "\n", 0o600)
+    revert_at = int(time.time()) + params["revert_after"]
+    for path, text in files.items():
+        _write(path, text)
+    rc, out, err = module.run_command(
+        ["systemd-run", "--unit", "kvm-host-bridge-apply-%s-%s" % (params["name"], run_id), "--on-active=2",
+         "--timer-property=AccuracySec=1s", "/bin/sh", "-c",
+         "networkctl reload && networkctl reconfigure '%s'" % params["interface"]], environ_update=C_LOCALE)
+    if rc != 0:
+        module.run_command(["/bin/sh", os.path.join(state_dir, "revert")])
+        module.fail_json(msg="Scheduling the change failed: %s. The previous files were put back." % (err or out).strip())
+    module.exit_json(changed=True, stack=stack, files=files, revert_at=revert_at, timer=timer)
+
+
+def confirm(module, params, state_dir):
+    name, interface = params["name"], params["interface"]
+    pending = os.path.exists(os.path.join(state_dir, "pending"))
+    uplink = read_uplink(module, name, interface)
+    checks, failures = [], []
+    if uplink["master"] == name:
+        checks.append("%s is a port of %s" % (interface, name))
+    else:
+        failures.append("%s is not a port of %s (its master: %s)" % (interface, name, uplink["master"] or "none"))
+    plan = bridge_plan.address_plan(params, uplink) if uplink["master"] == name else None
+    held = [address for address, dummy in uplink["addresses"]] if uplink["master"] == name else []
+    wanted = plan["addresses"] if plan and not plan["dhcp"] else []
+    if held and all(address in held for address in wanted):
+        checks.append("%s holds %s" % (name, ", ".join(held)))
+    else:
+        failures.append("%s holds %s, not %s" % (name, ", ".join(held) or "no IPv4 address", ", ".join(wanted) or "a DHCP address"))
+    for device in (name, interface):
+        rc, out, dummy = module.run_command(["networkctl", "status", "--no-pager", device], environ_update=C_LOCALE)
+        files = [line.split(":", 1)[1].strip() for line in out.splitlines() if line.strip().startswith("Network File:")]
+        if files and os.path.basename(files[0]).startswith("10-kvm-host-%s" % name):
+            checks.append("networkd configures %s from %s" % (device, files[0]))
+        else:
+            failures.append("networkd configures %s from %s, not from the role's file" % (device, files[0] if files else "no file"))
+    if failures:
+        module.fail_json(msg="The bridge %s is not as asked: %s." % (name, "; ".join(failures)), checks=checks, failures=failures)
+    if not pending:
+        module.exit_json(changed=False, checks=checks)
+    timer = (_read(os.path.join(state_dir, "timer")) or "").strip()
+    unit = bridge_plan.unit_name(name)
+    if timer:
+        module.run_command(["systemctl", "stop", timer + ".timer"], environ_update=C_LOCALE)
+    module.run_command(["systemctl", "disable", unit + ".service"], environ_update=C_LOCALE)
+    for path in (os.path.join(state_dir, "pending"), os.path.join(bridge_plan.UNIT_DIR, unit + ".service")):
+        if os.path.exists(path):
+            os.remove(path)
+    module.run_command(["systemctl", "daemon-reload"], environ_update=C_LOCALE)
+    module.exit_json(changed=True, checks=checks, msg="The bridge %s is confirmed; the revert is cancelled." % name)
+
+
+def revert(module, params, state_dir):
+    if os.path.exists(os.path.join(state_dir, "pending")):
+        timer = (_read(os.path.join(state_dir, "timer")) or "").strip()
+        if timer:
+            module.run_command(["systemctl", "stop", timer + ".timer"], environ_update=C_LOCALE)
+        rc, out, err = module.run_command(["/bin/sh", os.path.join(state_dir, "revert")], environ_update=C_LOCALE)
+        if rc != 0:
+            module.fail_json(msg="The revert failed: %s" % (err or out).strip())
+        module.exit_json(changed=True, reverted=(_read(os.path.join(state_dir, "reverted")) or "").strip())
+    module.exit_json(changed=False, reverted=(_read(os.path.join(state_dir, "reverted")) or "").strip())
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "name": {"type": "str", "required": True},
+            "interface": {"type": "str", "required": True},
+            "address": {"type": "str", "default": "auto"},
+            "gateway": {"type": "str"},
+            "dns": {"type": "list", "elements": "str"},
+            "revert_after": {"type": "int", "default": 120},
+            "step": {"type": "str", "choices": ["apply", "confirm", "revert"], "default": "apply"},
+        },
+        supports_check_mode=True,
+    )
+    params = module.params
+    if not 30 <= params["revert_after"] <= 3600:
+        module.fail_json(msg="revert_after is %d; it must be 30 to 3600 seconds." % params["revert_after"])
+    if not bridge_plan.problems(dict(params, address="auto", gateway=None, dns=None),
+                                {"exists": True, "is_bridge": False, "master": "", "bridge_exists": False, "bridge_is_bridge": False}) == []:
+        module.fail_json(msg="name %r or interface %r is not an interface name." % (params["name"], params["interface"]))
+    state_dir = os.path.join(bridge_plan.STATE_DIR, params["name"])
+    if params["step"] == "apply":
+        apply(module, params, state_dir)
+    if module.check_mode:
+        module.exit_json(changed=False, msg="Check mode: %s is not run." % params["step"])
+    if params["step"] == "confirm":
+        confirm(module, params, state_dir)
+    revert(module, params, state_dir)
+
+
+if __name__ == "__main__":
+    main()
