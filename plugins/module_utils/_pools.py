@@ -278,7 +278,7 @@ def device_problem(device, lsblk_json, wipefs_out):
         found.append("it carries a %s signature" % node["fstype"])
     if node.get("mountpoint"):
         found.append("it is mounted on %s" % node["mountpoint"])
-    children = list(_descendants(node))
+    children = _descendants(node)
     if children:
         found.append("it has %d child device(s): %s" % (len(children), ", ".join(
             "%s (%s)" % (c.get("name"), ", ".join(str(v) for v in (c.get("type"), c.get("fstype"), c.get("mountpoint")) if v))
@@ -294,10 +294,11 @@ def device_problem(device, lsblk_json, wipefs_out):
 
 def _descendants(node):
     """Every device below one in lsblk's tree: partitions, and the holders built on it or on them."""
+    found = []
     for child in node.get("children") or []:
-        yield child
-        for below in _descendants(child):
-            yield below
+        found.append(child)
+        found.extend(_descendants(child))
+    return found
 
 
 def plan(pool, found, state, redefine, target_exists, volume_group_exists):

@@ -109,7 +109,7 @@ options:
             in a vaulted variable.
           - Stored in a libvirt secret (usage C(ceph), name C(hypervisor.kvm pool NAME), private,
             persistent) defined with C(virsh secret-define) and set with C(virsh secret-set-value --file)
-            from a private temporary file: it never appears in a command line, a log or the result.
+            from a private temporary file; it never appears in a command line, a log or the result.
           - libvirt never gives a private value back; a salted SHA-256 of the key in the secret's
             description tells whether it changed, so the value is set again only then.
         type: str

@@ -247,7 +247,7 @@ def run_module(tmp_path, check_mode=False, **args):
     path.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": dict(args, _ansible_check_mode=check_mode, _ansible_diff=True,
                                                             _ansible_tmpdir=str(tmp_path))}))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([COLLECTIONS] + sys.path))
-    proc = subprocess.run([sys.executable, str(MODULE), str(path)], capture_output=True, text=True, env=env, timeout=120)
+    proc = subprocess.run([sys.executable, str(MODULE), str(path)], capture_output=True, text=True, env=env, timeout=120, check=False)
     return json.loads(proc.stdout), proc.stdout
 
 
