@@ -132,8 +132,17 @@ class Virsh(object):
         return active, autostart
 
     def definition(self, kind, name):
-        """The persistent (inactive) definition of one object, parsed."""
-        return parse(self.must("%s-dumpxml" % kind, "--inactive", name), "the definition of %s %s" % (kind, name))
+        """The persistent (inactive) definition of one object, parsed.
+
+        A driver that has no inactive definition apart (libvirt's test driver for pools) refuses
+        ``--inactive`` as an unsupported flag; its one definition is then read.
+        """
+        rc, out, err = self.run("%s-dumpxml" % kind, "--inactive", name)
+        if rc != 0 and "unsupported flags" in err:
+            out = self.must("%s-dumpxml" % kind, name)
+        elif rc != 0:
+            raise LibvirtError("`virsh %s-dumpxml %s` failed: %s" % (kind, name, (err or out).strip()[:2000]))
+        return parse(out, "the definition of %s %s" % (kind, name))
 
     def guests_using(self, network):
         """The running guests with an interface on a libvirt network, by name."""
