@@ -24,7 +24,7 @@ description:
     V(0) or V(1), integers as digits, strings in double quotes as they are (libvirt knows no
     escape sequence, so a backslash is written as one backslash), lists as C(["a", "b"]). A string
     holding a double quote, a newline, a carriage return or a NUL cannot be written and is refused.
-  - The module does not restart the daemon; notify a handler on RV(changed).
+  - The module does not restart the daemon; notify a handler, which runs only when the task reports C(changed).
 author:
   - hypervisor.kvm developers (@hypervisor-kvm)
 options:

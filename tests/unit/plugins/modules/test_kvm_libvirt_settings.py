@@ -62,7 +62,7 @@ def run(tmp_path, release, conf, settings, text=None, check_mode=False, diff=Fal
     arguments = tmp_path / "args.json"
     arguments.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": module_args}))
     python = python or MODULE_PYTHON
-    proc = subprocess.run([python, str(MODULE), str(arguments)], capture_output=True, text=True, timeout=120,
+    proc = subprocess.run([python, str(MODULE), str(arguments)], capture_output=True, text=True, timeout=120, check=False,
                           env=dict(os.environ, PYTHONPATH=module_path(python)))
     try:
         result = json.loads(proc.stdout)
@@ -113,15 +113,15 @@ def test_unknown_key_refused_with_close_matches(tmp_path):
 
 
 def test_unknown_key_without_close_match_lists_all(tmp_path):
-    result, _ = run(tmp_path, "debian12", "libvirtd.conf", {"zzzz": 1})
+    result = run(tmp_path, "debian12", "libvirtd.conf", {"zzzz": 1})[0]
     assert result["failed"]
     assert "the 51 keys of" in result["msg"] and "access_drivers, admin_keepalive_count" in result["msg"]
 
 
 def test_key_of_a_newer_libvirt_refused_by_the_older_lens(tmp_path):
-    result, _ = run(tmp_path, "debian12", "qemu.conf", {"storage_use_nbdkit": True})
+    result = run(tmp_path, "debian12", "qemu.conf", {"storage_use_nbdkit": True})[0]
     assert result["failed"] and "storage_use_nbdkit is not a key" in result["msg"]
-    result, _ = run(tmp_path, "debian13", "qemu.conf", {"storage_use_nbdkit": True})
+    result = run(tmp_path, "debian13", "qemu.conf", {"storage_use_nbdkit": True})[0]
     assert result["changed"] and result["changed_keys"] == ["storage_use_nbdkit"]
 
 
@@ -143,7 +143,7 @@ def test_type_errors_name_the_key(tmp_path, settings, problem):
 
 
 def test_qemu_conf_integers_take_no_sign(tmp_path):
-    result, _ = run(tmp_path, "debian13", "qemu.conf", {"migration_port_min": -1, "max_core": "lots"})
+    result = run(tmp_path, "debian13", "qemu.conf", {"migration_port_min": -1, "max_core": "lots"})[0]
     assert result["failed"]
     assert "migration_port_min is -1, outside what libvirt's lens accepts for it (/[0-9]+/" in result["msg"]
     assert "max_core must be an integer or 'unlimited'" in result["msg"]
@@ -156,7 +156,7 @@ def test_qemu_conf_integers_take_no_sign(tmp_path):
     ("1:qemu\r", "holds a carriage return"),
 ])
 def test_strings_that_break_the_syntax_refused(tmp_path, value, problem):
-    result, _ = run(tmp_path, "debian12", "libvirtd.conf", {"log_filters": value})
+    result = run(tmp_path, "debian12", "libvirtd.conf", {"log_filters": value})[0]
     assert result["failed"] and "log_filters " + problem in result["msg"], result["msg"]
 
 
@@ -240,10 +240,10 @@ def test_check_mode_writes_nothing(tmp_path):
 
 def test_diff_shows_the_change(tmp_path):
     text = uncomment(shipped("debian13", "libvirtd.conf"), "log_level")
-    result, _ = run(tmp_path, "debian13", "libvirtd.conf", {"log_level": 1}, diff=True, check_mode=True)
+    result = run(tmp_path, "debian13", "libvirtd.conf", {"log_level": 1}, diff=True, check_mode=True)[0]
     assert result["diff"]["before"] == shipped("debian13", "libvirtd.conf")
     assert result["diff"]["after"].endswith("\nlog_level = 1\n")
-    result, _ = run(tmp_path, "debian13", "libvirtd.conf", {"log_level": 1}, text=text, diff=True)
+    result = run(tmp_path, "debian13", "libvirtd.conf", {"log_level": 1}, text=text, diff=True)[0]
     assert result["diff"]["before"] == text and "\nlog_level = 1\n" in result["diff"]["after"]
     assert result["diff"]["before_header"].endswith("libvirtd.conf")
 
