@@ -116,12 +116,12 @@ def networkd_files(params, plan, mac):
     }
 
 
-def revert_script(params, saved, bridge_existed):
+def revert_script(params, saved, bridge_existed, state):
     """The shell script that puts the previous files back. ``saved``: {path: backup path or
-    None when the file did not exist}. With the argument ``boot`` it only restores the files
-    (networkd has not started yet); otherwise it also makes networkd apply them now."""
+    None when the file did not exist}; ``state``: the bridge's state directory. With the
+    argument ``boot`` it only restores the files (networkd has not started yet); otherwise it
+    also makes networkd apply them now."""
     name, interface = params["name"], params["interface"]
-    state = "%s/%s" % (STATE_DIR, name)
     lines = ["#!/bin/sh", "# Written by hypervisor.kvm (kvm_host_bridge): restores the network files of before %s." % name,
              "set -u"]
     for path, backup in sorted(saved.items()):

@@ -23,7 +23,7 @@ description:
     itself.
   - The bridge takes the uplink's MAC address, so that DHCP servers and neighbours see the same
     host. A DHCP server that leases by client identifier may still hand the bridge another
-    address: the controller then cannot reach it, and the host goes back by itself.
+    address; the controller then cannot reach it, and the host goes back by itself.
   - Network stacks - systemd-networkd only in this release; a host whose uplink NetworkManager or
     ifupdown manages is refused, saying so, before anything changes.
 author:
@@ -223,6 +223,21 @@ def _write(path, text, mode=0o644):
     os.rename(temporary, path)
 
 
+def save_previous(paths, state_dir):
+    """Copy each file about to be replaced into the state directory; {path: copy, or None when
+    there was no file}. Each copy keeps its file's mode, which the revert's `cp -p` gives back
+    (networkd reads its files as its own user: a copy made private would be skipped)."""
+    saved = {}
+    for path in paths:
+        previous = _read(path)
+        backup = None
+        if previous is not None:
+            backup = os.path.join(state_dir, "previous-" + os.path.basename(path))
+            _write(backup, previous, os.stat(path).st_mode & 0o7777)
+        saved[path] = backup
+    return saved
+
+
 def apply(module, params, state_dir):
     uplink = read_uplink(module, params["name"], params["interface"])
     found = bridge_plan.problems(params, uplink)
@@ -252,17 +267,9 @@ def apply(module, params, state_dir):
                          msg="Check mode: would write %s, arming a revert after %d s first." % (", ".join(sorted(files)), params["revert_after"]))
     if not os.path.isdir(state_dir):
         os.makedirs(state_dir, 0o700)
-    saved = {}
-    for path in files:
-        previous = _read(path)
-        backup = None
-        if previous is not None:
-            # With the file's own mode, which the revert's `cp -p` gives back (networkd must read it).
-            backup = os.path.join(state_dir, "previous-" + os.path.basename(path))
-            _write(backup, previous, os.stat(path).st_mode & 0o7777)
-        saved[path] = backup
+    saved = save_previous(files, state_dir)
     unit = bridge_plan.unit_name(params["name"])
-    _write(os.path.join(state_dir, "revert"), bridge_plan.revert_script(params, saved, uplink["bridge_exists"]), 0o700)
+    _write(os.path.join(state_dir, "revert"), bridge_plan.revert_script(params, saved, uplink["bridge_exists"], state_dir), 0o700)
     _write(os.path.join(bridge_plan.UNIT_DIR, unit + ".service"), bridge_plan.boot_revert_unit(params))
     _write(os.path.join(state_dir, "pending"), "%d\n" % time.time(), 0o600)
     run_id = "%d" % (time.time() * 1000)
@@ -355,8 +362,8 @@ def main():
     params = module.params
     if not 30 <= params["revert_after"] <= 3600:
         module.fail_json(msg="revert_after is %d; it must be 30 to 3600 seconds." % params["revert_after"])
-    if not bridge_plan.problems(dict(params, address="auto", gateway=None, dns=None),
-                                {"exists": True, "is_bridge": False, "master": "", "bridge_exists": False, "bridge_is_bridge": False}) == []:
+    if bridge_plan.problems(dict(params, address="auto", gateway=None, dns=None),
+                            {"exists": True, "is_bridge": False, "master": "", "bridge_exists": False, "bridge_is_bridge": False}):
         module.fail_json(msg="name %r or interface %r is not an interface name." % (params["name"], params["interface"]))
     state_dir = os.path.join(bridge_plan.STATE_DIR, params["name"])
     if params["step"] == "apply":
