@@ -246,11 +246,11 @@ def apply(module, params, state_dir):
                          % " ".join("%d) %s" % (i + 1, p) for i, p in enumerate(found)), problems=found)
     stack = find_stack(module, params["interface"])
     if stack != "networkd":
+        manager = stack or "no network stack the role knows"
         module.fail_json(stack=stack, msg=(
             "%s is managed by %s; this release makes the bridge with systemd-networkd only, and nothing was changed. "
             "What to do: make the bridge %s with the host's own tools, then give kvm_networks (or kvm_host_networks) "
-            "mode bridge with bridge %s." % (params["interface"], stack or "no network stack the role knows",
-                                            params["name"], params["name"])))
+            "mode bridge with bridge %s." % (params["interface"], manager, params["name"], params["name"])))
     pending = os.path.exists(os.path.join(state_dir, "pending"))
     plan = bridge_plan.address_plan(params, uplink)
     files = bridge_plan.networkd_files(params, plan, uplink["mac"])
