@@ -80,6 +80,7 @@ PLAYBOOK = """
           packaged: "{{ __kvm_host_libvirt_daemons_packaged | default([]) }}"
           ansible_core: "{{ ansible_version['full'] }}"
           daemon_packages: "{{ __kvm_host_libvirt_daemon_packages | default({}) }}"
+          pool_packages: "{{ __kvm_host_pool_packages | default({}) if __kvm_host_os_supported else {} }}"
 
 - name: Write every system's result where the test reads it
   hosts: localhost
@@ -187,6 +188,10 @@ def test_supported_system_resolves_to_its_packaging(resolved, host, row):
         # RPM packaging of libvirt >= 9 only recommends libvirtd where it builds modular
         # daemons: choosing monolithic must ask for the package that holds libvirtd.service.
         assert "libvirt-daemon" in got["daemon_packages"]["monolithic"]
+    # Every pool type of kvm_host_pools has its packages named (the install phase looks each up);
+    # LVM's tools and an NFS client are what the logical and netfs backends run everywhere.
+    assert sorted(got["pool_packages"]) == ["dir", "logical", "netfs", "rbd"]
+    assert "lvm2" in got["pool_packages"]["logical"] and got["pool_packages"]["netfs"]
     if row["facts"]["pkg_mgr"] == "apt":
         # Debian and Ubuntu build no modular daemons: preflight refuses kvm_host_libvirt_daemon=modular.
         assert got["packaged"] == ["monolithic"]
