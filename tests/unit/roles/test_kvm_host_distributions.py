@@ -197,6 +197,15 @@ def test_supported_system_resolves_to_its_packaging(resolved, host, row):
         assert got["packaged"] == ["monolithic"]
 
 
+@pytest.mark.parametrize("host,row", [(h, r) for h, g, r in ROWS if g == "systems" and r["name"].startswith("Debian")],
+                         ids=lambda v: v if isinstance(v, str) else v["name"])
+def test_debian_gets_the_lvm_backend_where_libvirt_ships_it_apart(resolved, host, row):
+    # Debian 13's libvirt (11.3.0) has the logical backend in a package of its own; Debian 12's
+    # (9.0.0) has it in libvirt-daemon, where no such package exists (vars/Debian_13.yml).
+    apart = "libvirt-daemon-driver-storage-logical" in resolved[host]["pool_packages"]["logical"]
+    assert apart is (row["facts"]["distribution_major_version"] == "13"), row["name"]
+
+
 @pytest.mark.parametrize("host,row", [(h, r) for h, g, r in ROWS if g == "unsupported"], ids=lambda v: v if isinstance(v, str) else v["name"])
 def test_unsupported_system_is_refused_with_the_supported_list(resolved, host, row):
     got = resolved[host]
