@@ -41,6 +41,10 @@ class Host(object):
             raise LibvirtError("`vgs` failed: %s" % (err or out).strip()[:2000])
         return set(out.split())
 
+    def canonical(self, device):
+        """A device's path with its links resolved (/dev/disk/by-id/... to /dev/vdb), as LVM names it."""
+        return os.path.realpath(device) if os.path.exists(device) else device
+
     def device(self, device):
         """(lsblk JSON, wipefs lines) for a block device, or None when it is not one."""
         try:
@@ -163,6 +167,11 @@ def ensure(virsh, host, params, check_mode, tmpdir):
     pools, problems = _pools.validate(params["pools"], params.get("system_dirs") or [])
     if problems:
         raise _pools.PoolsError("Nothing was changed; the pools asked for have %d problem(s)" % len(problems), problems)
+    for pool in pools:
+        # libvirt matches a logical pool's devices with LVM's physical volumes by the path LVM
+        # shows (/dev/vdb), never through a link: given /dev/disk/by-id/..., it builds the volume
+        # group and then refuses to start it ("cannot find any matching source devices").
+        pool["devices"] = [host.canonical(device) for device in pool["devices"]]
     read = _read(virsh, host, pools)
     plans = []
     for pool, seen in zip(pools, read):

@@ -108,9 +108,13 @@ class Secrets(Session):
 class FakeHost(object):
     """The host as the tests want it: directories, volume groups, recorded lsblk/wipefs per device."""
 
-    def __init__(self, groups=(), devices=None):
+    def __init__(self, groups=(), devices=None, links=None):
         self.groups = set(groups)
         self.devices = devices or {}
+        self.links = links or {}
+
+    def canonical(self, device):
+        return self.links.get(device, device)
 
     def is_dir(self, path):
         return os.path.isdir(path)
@@ -281,3 +285,22 @@ def test_an_existing_pool_from_a_node_file_is_used_as_it_is(tmp_path):
     assert result["changed"] is False and result["pools"][0]["differences"] == [
         "pool/target/path: '/srv/new' wanted, '/srv/old' found"]
     assert "redefine" in result["pools"][0]["warnings"][0] and result["warnings"]
+
+
+def test_a_logical_pool_names_its_devices_as_lvm_does(virsh, tmp_path):
+    # Seen on a Debian 13 VM: defined with /dev/disk/by-id/..., libvirt built the volume group and
+    # then refused to start it, matching the pool's devices with pvs' /dev/vdb literally.
+    host = FakeHost(devices={"/dev/vdb": EMPTY}, links={"/dev/disk/by-id/virtio-spare": "/dev/vdb"})
+    result, errors = ensure(virsh, tmp_path, [{"name": "guests", "type": "logical", "devices": ["/dev/disk/by-id/virtio-spare"]}],
+                            check_mode=True, host=host)
+    assert errors == []
+    assert "<device path=\"/dev/vdb\"" in result["diff"][0]["after"] or "<device path='/dev/vdb'" in result["diff"][0]["after"]
+    assert "by-id" not in result["diff"][0]["after"]
+
+
+def test_the_host_resolves_a_link_to_its_device(tmp_path):
+    (tmp_path / "vdb").write_text("")
+    (tmp_path / "by-id").symlink_to(tmp_path / "vdb")
+    host = _pools_apply.Host(None)
+    assert host.canonical(str(tmp_path / "by-id")) == str(tmp_path / "vdb")
+    assert host.canonical(str(tmp_path / "absent")) == str(tmp_path / "absent")
