@@ -174,6 +174,15 @@ def _ipv4(module, device):
     return found
 
 
+def _optional(module, tool, *args):
+    """(rc, stdout) of a tool that a host may not have; rc 127 when it has not."""
+    path = module.get_bin_path(tool)
+    if path is None:
+        return 127, ""
+    rc, out, dummy = module.run_command([path] + list(args), environ_update=C_LOCALE)
+    return rc, out
+
+
 def read_uplink(module, name, interface):
     """What the host has: the uplink, the bridge's name, and where the addresses are now."""
     def net(device, *parts):
@@ -193,19 +202,19 @@ def read_uplink(module, name, interface):
     rc, out, dummy = module.run_command(["ip", "-4", "route", "show", "default", "dev", holder], environ_update=C_LOCALE)
     gateways = [line.split()[2] for line in out.splitlines() if rc == 0 and line.startswith("default via ")]
     uplink["gateway"] = gateways[0] if gateways else None
-    rc, out, dummy = module.run_command(["resolvectl", "dns", holder], environ_update=C_LOCALE)
+    rc, out = _optional(module, "resolvectl", "dns", holder)
     uplink["dns"] = out.split(":", 1)[1].split() if rc == 0 and ":" in out else []
     return uplink
 
 
 def find_stack(module, interface):
     """Which network stack manages the uplink: networkd, networkmanager, ifupdown, or ''."""
-    rc, out, dummy = module.run_command(["systemctl", "is-active", "NetworkManager.service"], environ_update=C_LOCALE)
+    rc, out = _optional(module, "systemctl", "is-active", "NetworkManager.service")
     if rc == 0 and out.strip() == "active":
-        rc, out, dummy = module.run_command(["nmcli", "-t", "-f", "DEVICE,STATE", "device"], environ_update=C_LOCALE)
+        rc, out = _optional(module, "nmcli", "-t", "-f", "DEVICE,STATE", "device")
         if rc == 0 and any(line.split(":")[0] == interface and "unmanaged" not in line for line in out.splitlines()):
             return "networkmanager"
-    rc, out, dummy = module.run_command(["networkctl", "list", "--no-legend", "--no-pager", interface], environ_update=C_LOCALE)
+    rc, out = _optional(module, "networkctl", "list", "--no-legend", "--no-pager", interface)
     if rc == 0 and out.split() and "unmanaged" not in out.split():
         return "networkd"
     interfaces = _read("/etc/network/interfaces") or ""

@@ -243,7 +243,15 @@ def main():
     results = []
     try:
         if virsh.path is not None:
-            names = set(virsh.names("net"))
+            try:
+                names = set(virsh.names("net"))
+            except LibvirtError:
+                # In check mode before libvirt runs (preflight on a host with only its client), the
+                # list is judged alone; otherwise libvirt not answering is the failure.
+                if not module.check_mode:
+                    raise
+                virsh.path = None
+                names = set()
             for network in wanted:
                 if network["name"] in names:
                     defined[network["name"]] = virsh.definition("net", network["name"])
@@ -259,7 +267,7 @@ def main():
             results = [dict(name=n["name"], steps=["define", "start", "autostart"] if n["state"] == "present" else [],
                             differences=[], guests=[], pending="") for n in wanted]
             module.exit_json(changed=any(r["steps"] for r in results), networks=results,
-                             msg="libvirt is not installed yet: every network would be defined.")
+                             msg="libvirt is not installed or not running yet: every network would be defined.")
         diffs = []
         for network in wanted:
             results.append(apply_one(module, virsh, network, defined.get(network["name"]), diffs))
