@@ -24,19 +24,25 @@ def unit_name(bridge):
     return "kvm-host-bridge-revert-%s" % bridge
 
 
+def name_problems(params):
+    """Why ``name`` or ``interface`` cannot be an interface name, one sentence each (empty: both can).
+
+    Every step needs this before it touches anything: the bridge's name makes its state directory.
+    """
+    return ["%s %r is not an interface name (1 to 15 letters, digits, '_', '.' or '-')." % (key, params[key])
+            for key in ("name", "interface") if not _DEVICE.match(params[key] or "")]
+
+
 def problems(params, uplink):
     """Why the bridge cannot be made as asked, one sentence each (empty: it can).
 
     ``uplink``: what the module read of the interface (``exists``, ``is_bridge``, ``master``,
     ``kind``) and of the bridge's name (``bridge_exists``, ``bridge_is_bridge``).
     """
-    out = []
-    name, interface = params["name"], params["interface"]
-    for key, value in (("name", name), ("interface", interface)):
-        if not _DEVICE.match(value or ""):
-            out.append("%s %r is not an interface name (1 to 15 letters, digits, '_', '.' or '-')." % (key, value))
+    out = name_problems(params)
     if out:
         return out
+    name, interface = params["name"], params["interface"]
     if name == interface:
         out.append("name and interface are both %s: the bridge needs a name of its own, such as br0." % name)
     if not uplink["exists"]:

@@ -371,9 +371,9 @@ def main():
     params = module.params
     if not 30 <= params["revert_after"] <= 3600:
         module.fail_json(msg="revert_after is %d; it must be 30 to 3600 seconds." % params["revert_after"])
-    if bridge_plan.problems(dict(params, address="auto", gateway=None, dns=None),
-                            {"exists": True, "is_bridge": False, "master": "", "bridge_exists": False, "bridge_is_bridge": False}):
-        module.fail_json(msg="name %r or interface %r is not an interface name." % (params["name"], params["interface"]))
+    found = bridge_plan.name_problems(params)
+    if found:
+        module.fail_json(msg="Nothing was changed: %s" % " ".join(found), problems=found)
     state_dir = os.path.join(bridge_plan.STATE_DIR, params["name"])
     if params["step"] == "apply":
         apply(module, params, state_dir)
