@@ -27,7 +27,7 @@ TYPE_OPTIONS = {
 # The elements under <source> the collection writes: one found and not wanted is a difference.
 OWNED = ("device", "host", "dir", "auth", "name", "format")
 # A path the module writes into XML and hands to mount or LVM: the POSIX portable filename set.
-_PATH = re.compile(r"^/[A-Za-z0-9._/-]*$")
+_PATH = re.compile(r"^/[A-Za-z0-9._/-]*\Z")
 _SECOND_NAME = re.compile(r"//|/\.\.?(/|$)")
 _DEVICE = re.compile(r"^/dev/[A-Za-z0-9._/:-]+$")
 # A host name or an IPv4/IPv6 address, as libvirt and mount take it.
