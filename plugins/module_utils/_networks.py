@@ -175,11 +175,12 @@ def keep_identity(wanted, found):
     return wanted
 
 
-def plan(network, found, active, autostart, guests, restart_in_use):
+def plan(network, found, active, autostart, guests, restart_in_use, wanted=None):
     """The steps that take one network from what libvirt holds to what is wanted.
 
     ``found`` is libvirt's persistent definition (None: not defined); ``active`` and
-    ``autostart`` its state; ``guests`` the running guests with an interface on it. Returns a
+    ``autostart`` its state; ``guests`` the running guests with an interface on it; ``wanted``
+    the definition ``wanted_xml`` rendered for it, when the caller has it already. Returns a
     dict: ``steps`` (define, destroy, start, autostart, noautostart, undefine, in order),
     ``differences`` (sentences) and ``pending`` (why a change waits, or '').
     """
@@ -197,7 +198,7 @@ def plan(network, found, active, autostart, guests, restart_in_use):
     if found is None:
         steps.extend(["define", "start"])
     else:
-        result["differences"] = differences(found, wanted_xml(network), OWNED)
+        result["differences"] = differences(found, wanted if wanted is not None else wanted_xml(network), OWNED)
         if result["differences"]:
             if active and guests and not restart_in_use:
                 result["pending"] = (

@@ -288,14 +288,12 @@ def apply_one(module, virsh, network, found, diffs):
         active, autostart = virsh.state("net", name)
         if active:
             guests = virsh.guests_using(name)
-    decided = networks_plan.plan(network, found, active, autostart, guests, module.params["restart_in_use"])
+    wanted = networks_plan.wanted_xml(network) if network["state"] == "present" else None
+    decided = networks_plan.plan(network, found, active, autostart, guests, module.params["restart_in_use"], wanted)
     if decided["pending"]:
         module.warn("Network %s: %s." % (name, decided["pending"]))
-    wanted = None
-    if network["state"] == "present":
-        wanted = networks_plan.wanted_xml(network)
-        if found is not None:
-            wanted = networks_plan.keep_identity(wanted, found)
+    if wanted is not None and found is not None:
+        wanted = networks_plan.keep_identity(wanted, found)
     if "define" in decided["steps"] or "undefine" in decided["steps"]:
         diffs.append({
             "before_header": "network %s (libvirt)" % name, "after_header": "network %s (wanted)" % name,
