@@ -96,6 +96,19 @@ def to_text(element):
     return ET.tostring(element, encoding="unicode")
 
 
+def _failed(what, out, err):
+    """The error for a command that failed: what ran and what it said, bounded."""
+    return LibvirtError("`%s` failed: %s" % (what, (err or out).strip()[:2000]))
+
+
+def must(module, argv, what):
+    """Run ``argv`` in the C locale and return its stdout, or raise LibvirtError saying that ``what`` failed and why."""
+    rc, out, err = module.run_command(argv, environ_update={"LC_ALL": "C"})
+    if rc != 0:
+        raise _failed(what, out, err)
+    return out
+
+
 class Virsh(object):
     """virsh against one libvirt URI, through AnsibleModule.run_command, in the C locale."""
 
@@ -116,7 +129,7 @@ class Virsh(object):
         """Run virsh and return its stdout, or raise LibvirtError with what virsh said."""
         rc, out, err = self.run(*args, **kwargs)
         if rc != 0:
-            raise LibvirtError("`virsh %s` failed: %s" % (" ".join(args[:2]), (err or out).strip()[:2000]))
+            raise _failed("virsh " + " ".join(args[:2]), out, err)
         return out
 
     def names(self, kind):

@@ -14,7 +14,7 @@ import tempfile
 import xml.etree.ElementTree as ET
 
 from ansible_collections.hypervisor.kvm.plugins.module_utils import _pools
-from ansible_collections.hypervisor.kvm.plugins.module_utils._libvirt import LibvirtError, parse, to_text
+from ansible_collections.hypervisor.kvm.plugins.module_utils._libvirt import must, parse, to_text
 
 # The backends behind a server: a start that fails there is a warning (the pool autostarts
 # when the server answers), not a failure.
@@ -36,10 +36,7 @@ class Host(object):
         vgs = self.module.get_bin_path("vgs")
         if vgs is None:
             return set()
-        rc, out, err = self.module.run_command([vgs, "--noheadings", "-o", "vg_name"], environ_update={"LC_ALL": "C"})
-        if rc != 0:
-            raise LibvirtError("`vgs` failed: %s" % (err or out).strip()[:2000])
-        return set(out.split())
+        return set(must(self.module, [vgs, "--noheadings", "-o", "vg_name"], "vgs").split())
 
     def canonical(self, device):
         """A device's path with its links resolved (/dev/disk/by-id/... to /dev/vdb), as LVM names it."""
@@ -56,10 +53,7 @@ class Host(object):
         for tool, args in (("lsblk", ["-J", "-o", "NAME,TYPE,FSTYPE,PTTYPE,MOUNTPOINT", device]),
                            ("wipefs", ["--no-act", "--noheadings", device])):
             path = self.module.get_bin_path(tool, required=True)
-            rc, out, err = self.module.run_command([path] + args, environ_update={"LC_ALL": "C"})
-            if rc != 0:
-                raise LibvirtError("`%s %s` failed: %s" % (tool, device, (err or out).strip()[:2000]))
-            outputs.append(out)
+            outputs.append(must(self.module, [path] + args, "%s %s" % (tool, device)))
         return tuple(outputs)
 
 
