@@ -288,8 +288,8 @@ def which_stack(params, seen):
     elif len(claims) > 1:
         problems.append("%s all claim %s (%s): the role cannot tell which one it should change. What to do: leave %s to "
                         "one of them (for example `nmcli device set %s managed no`, or remove its stanza from "
-                        "/etc/network/interfaces), then run the role again." % (" and ".join(claims), interface, seen_text,
-                                                                               interface, interface))
+                        "/etc/network/interfaces), then run the role again."
+                        % (" and ".join(claims), interface, seen_text, interface, interface))
     else:
         netplan = {"networkd": ("networkd_file", "/run/systemd/network/"),
                    "networkmanager": ("nm_file", "/run/NetworkManager/system-connections/")}.get(claims[0])

@@ -24,8 +24,29 @@ description:
   - The bridge takes the uplink's MAC address, so that DHCP servers and neighbours see the same
     host. A DHCP server that leases by client identifier may still hand the bridge another
     address; the controller then cannot reach it, and the host goes back by itself.
-  - Network stacks - systemd-networkd only in this release; a host whose uplink NetworkManager or
-    ifupdown manages is refused, saying so, before anything changes.
+  - The network stack that manages O(interface) makes the bridge. Which one it is, is judged from
+    what each says about O(interface) - NetworkManager's device state (C(nmcli device show)),
+    systemd-networkd's setup state (C(networkctl list)), an C(iface) stanza in ifupdown's files. None, or
+    two of them claiming it, is refused with what each said, before anything changes.
+  - systemd-networkd - files C(/etc/systemd/network/10-kvm-host-NAME.netdev), C(10-kvm-host-NAME.network)
+    and C(10-kvm-host-NAME-port-INTERFACE.network), applied with C(networkctl reload) and
+    C(networkctl reconfigure). A configuration that netplan generates (C(/run/systemd/network/10-netplan-*))
+    is refused - describe the bridge in netplan's YAML instead.
+  - NetworkManager - keyfiles C(/etc/NetworkManager/system-connections/kvm-host-NAME.nmconnection)
+    (the bridge, STP off) and C(kvm-host-NAME-port-INTERFACE.nmconnection) (the uplink as its port), mode
+    0600, applied with C(nmcli connection reload) and C(nmcli connection up) of the port. The uplink's
+    previous profile stays, set to C(autoconnect=false); the revert puts its file back and brings it up
+    again. Only a keyfile under C(/etc/NetworkManager/system-connections) of type C(ethernet) is
+    rewritten; an in-memory profile (C(/run/NetworkManager)), a netplan one or another format (C(ifcfg))
+    is refused, saying what to do.
+  - ifupdown (Debian's C(/etc/network/interfaces), following C(source) and C(source-directory)) - the
+    uplink's C(iface INTERFACE inet dhcp) or C(inet static) stanza becomes C(inet manual) (its C(mtu)
+    and C(hwaddress) stay, its address options move to the bridge) and a block the role marks adds
+    C(auto NAME) and C(iface NAME) with C(bridge_ports INTERFACE), C(bridge_stp off), C(bridge_fd 0)
+    and C(bridge_hw) the uplink's MAC; every other line stays as it was. The change takes the uplink down
+    with its previous file, then brings the bridge up with the new one. A stanza with other options
+    (C(up) commands, C(inet6), a C(mapping), continued lines), a C(NAME) stanza that is not the role's,
+    a relative C(source) and ifupdown2 are refused, saying what to do.
 author:
   - hypervisor.kvm developers (@hypervisor-kvm)
 options:
@@ -39,9 +60,13 @@ options:
     required: true
   address:
     description:
-      - V(auto) - what the uplink has now (DHCP when its IPv4 address is dynamic, else its
-        addresses, default gateway and DNS servers). V(dhcp) - DHCP on the bridge. Or an IPv4
-        address with its prefix, such as V(192.0.2.10/24), with O(gateway) and O(dns).
+      - V(auto) - what the uplink has now. With systemd-networkd, DHCP when its IPv4 address is
+        dynamic, else its addresses, default gateway and DNS servers as the host reports them. With
+        NetworkManager, the C([ipv4]) and C([ipv6]) settings of the uplink's profile. With ifupdown,
+        the method and address options of the uplink's stanza.
+      - V(dhcp) - DHCP on the bridge. Or an IPv4 address with its prefix, such as V(192.0.2.10/24),
+        with O(gateway) and O(dns) (ifupdown applies C(dns-nameservers) only with resolvconf
+        installed). NetworkManager's bridge keeps the uplink profile's C([ipv6]) settings either way.
     type: str
     default: auto
   gateway:
@@ -63,7 +88,11 @@ options:
     choices: [apply, confirm, revert]
     default: apply
 requirements:
-  - systemd (systemd-run, systemctl) and systemd-networkd managing O(interface).
+  - systemd (systemd-run, systemctl) on every host, and one of these managing O(interface).
+  - systemd-networkd - networkctl.
+  - NetworkManager - nmcli, and the uplink's profile as a keyfile.
+  - ifupdown (not ifupdown2) - ifup, ifdown and Debian's bridge-utils (its C(bridge_ports) hooks; the role
+    P(hypervisor.kvm.kvm_host#role) installs it, and RV(packages) names it in check mode).
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -116,15 +145,27 @@ EXAMPLES = r"""
 
 RETURN = r"""
 stack:
-  description: The network stack that manages the uplink.
+  description:
+    - The network stack that manages the uplink, V(networkd), V(networkmanager) or V(ifupdown); empty
+      when O(step=apply) refuses because none, or more than one, claims it.
   returned: always
   type: str
   sample: networkd
 files:
-  description: The files written for the bridge (or, in check mode, that would be), by path.
+  description:
+    - The files written for the bridge (or, in check mode, that would be), by path. With
+      NetworkManager also the uplink's previous profile, with C(autoconnect=false).
   returned: when O(step=apply)
   type: dict
   sample: {"/etc/systemd/network/10-kvm-host-br0.netdev": "[NetDev]\nName=br0\nKind=bridge\n..."}
+packages:
+  description:
+    - Packages the stack still needs for the bridge (V(bridge-utils) for ifupdown). Check mode reports
+      them; O(step=apply) without check mode fails while they are missing.
+  returned: when O(step=apply)
+  type: list
+  elements: str
+  sample: ["bridge-utils"]
 revert_at:
   description: When the armed revert restores the previous files, in seconds since the epoch.
   returned: when O(step=apply) changed something
@@ -452,7 +493,8 @@ def revert(module, params, state_dir):
             module.run_command(["systemctl", "stop", timer + ".timer"], environ_update=C_LOCALE)
         rc, out, err = module.run_command(["/bin/sh", os.path.join(state_dir, "revert")], environ_update=C_LOCALE)
         if rc != 0:
-            module.fail_json(stack=stack, msg="The revert failed: %s. What to do: run %s on the host's console." % ((err or out).strip(), os.path.join(state_dir, "revert")))
+            module.fail_json(stack=stack, msg="The revert failed: %s. What to do: run %s on the host's console."
+                             % ((err or out).strip(), os.path.join(state_dir, "revert")))
         module.exit_json(changed=True, stack=stack, reverted=(_read(os.path.join(state_dir, "reverted")) or "").strip())
     module.exit_json(changed=False, stack=stack, reverted=(_read(os.path.join(state_dir, "reverted")) or "").strip())
 
