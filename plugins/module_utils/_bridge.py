@@ -13,6 +13,7 @@ and a unit that restores them before the stack starts if the host reboots before
 """
 
 import ipaddress
+import posixpath
 import re
 import uuid
 
@@ -474,7 +475,7 @@ def nm_keyfiles(params, plan, mac, source):
         raise BridgeRefused(["%s's NetworkManager profile lives in memory only (%s) and would not survive the revert. What to do: "
                              "save it as a keyfile (`nmcli connection clone UUID NEW-NAME`, then bring NEW-NAME up), then run "
                              "the role again." % (interface, path)])
-    if not (path.startswith(NM_DIR + "/") and path.endswith(".nmconnection")) or text is None:
+    if not (path.startswith(NM_DIR + "/") and path.endswith(".nmconnection")) or posixpath.normpath(path) != path or text is None:
         raise BridgeRefused(["%s's NetworkManager profile is %s, not a keyfile the role can read under %s. What to do: migrate it "
                              "(`nmcli connection migrate`), then run the role again." % (interface, path or "unknown", NM_DIR)])
     if not _UUID.match(source.get("uuid") or ""):

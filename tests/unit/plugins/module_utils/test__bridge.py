@@ -292,6 +292,7 @@ def test_a_second_run_on_networkmanager_renders_the_same_profiles_from_the_bridg
     (dict(SOURCE, path="/run/NetworkManager/system-connections/ens3.nmconnection"), "lives in memory only"),
     (dict(SOURCE, path="/etc/sysconfig/network-scripts/ifcfg-ens3"), "not a keyfile the role can read"),
     (dict(SOURCE, text=None), "nmcli connection migrate"),
+    (dict(SOURCE, path="/etc/NetworkManager/system-connections/../../cron.d/x.nmconnection"), "not a keyfile the role can read"),
     (dict(SOURCE, uuid="$(reboot)"), "no valid profile UUID"),
     (dict(SOURCE, text=UPLINK_PROFILE.replace("type=ethernet", "type=wifi")), "of type wifi; the role bridges Ethernet uplinks only"),
 ])
