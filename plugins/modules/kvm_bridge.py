@@ -171,6 +171,11 @@ revert_at:
   returned: when O(step=apply) changed something
   type: int
   sample: 1764720000
+timer:
+  description: The systemd timer that runs the revert, which O(step=confirm) stops.
+  returned: when O(step=apply) changed something
+  type: str
+  sample: kvm-host-bridge-revert-br0-1764720000123
 reverted:
   description: When the previous files were restored (UTC, ISO 8601), or empty.
   returned: when O(step=revert)
