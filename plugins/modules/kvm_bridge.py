@@ -24,8 +24,29 @@ description:
   - The bridge takes the uplink's MAC address, so that DHCP servers and neighbours see the same
     host. A DHCP server that leases by client identifier may still hand the bridge another
     address; the controller then cannot reach it, and the host goes back by itself.
-  - Network stacks - systemd-networkd only in this release; a host whose uplink NetworkManager or
-    ifupdown manages is refused, saying so, before anything changes.
+  - The network stack that manages O(interface) makes the bridge. Which one it is, is judged from
+    what each says about O(interface) - NetworkManager's device state (C(nmcli device show)),
+    systemd-networkd's setup state (C(networkctl list)), an C(iface) stanza in ifupdown's files. None, or
+    two of them claiming it, is refused with what each said, before anything changes.
+  - systemd-networkd - files C(/etc/systemd/network/10-kvm-host-NAME.netdev), C(10-kvm-host-NAME.network)
+    and C(10-kvm-host-NAME-port-INTERFACE.network), applied with C(networkctl reload) and
+    C(networkctl reconfigure). A configuration that netplan generates (C(/run/systemd/network/10-netplan-*))
+    is refused - describe the bridge in netplan's YAML instead.
+  - NetworkManager - keyfiles C(/etc/NetworkManager/system-connections/kvm-host-NAME.nmconnection)
+    (the bridge, STP off) and C(kvm-host-NAME-port-INTERFACE.nmconnection) (the uplink as its port), mode
+    0600, applied with C(nmcli connection reload) and C(nmcli connection up) of the port. The uplink's
+    previous profile stays, set to C(autoconnect=false); the revert puts its file back and brings it up
+    again. Only a keyfile under C(/etc/NetworkManager/system-connections) of type C(ethernet) is
+    rewritten; an in-memory profile (C(/run/NetworkManager)), a netplan one or another format (C(ifcfg))
+    is refused, saying what to do.
+  - ifupdown (Debian's C(/etc/network/interfaces), following C(source) and C(source-directory)) - the
+    uplink's C(iface INTERFACE inet dhcp) or C(inet static) stanza becomes C(inet manual) (its C(mtu)
+    and C(hwaddress) stay, its address options move to the bridge) and a block the role marks adds
+    C(auto NAME) and C(iface NAME) with C(bridge_ports INTERFACE), C(bridge_stp off), C(bridge_fd 0)
+    and C(bridge_hw) the uplink's MAC; every other line stays as it was. The change takes the uplink down
+    with its previous file, then brings the bridge up with the new one. A stanza with other options
+    (C(up) commands, C(inet6), a C(mapping), continued lines), a C(NAME) stanza that is not the role's,
+    a relative C(source) and ifupdown2 are refused, saying what to do.
 author:
   - hypervisor.kvm developers (@hypervisor-kvm)
 options:
@@ -39,9 +60,13 @@ options:
     required: true
   address:
     description:
-      - V(auto) - what the uplink has now (DHCP when its IPv4 address is dynamic, else its
-        addresses, default gateway and DNS servers). V(dhcp) - DHCP on the bridge. Or an IPv4
-        address with its prefix, such as V(192.0.2.10/24), with O(gateway) and O(dns).
+      - V(auto) - what the uplink has now. With systemd-networkd, DHCP when its IPv4 address is
+        dynamic, else its addresses, default gateway and DNS servers as the host reports them. With
+        NetworkManager, the C([ipv4]) and C([ipv6]) settings of the uplink's profile. With ifupdown,
+        the method and address options of the uplink's stanza.
+      - V(dhcp) - DHCP on the bridge. Or an IPv4 address with its prefix, such as V(192.0.2.10/24),
+        with O(gateway) and O(dns) (ifupdown applies C(dns-nameservers) only with resolvconf
+        installed). NetworkManager's bridge keeps the uplink profile's C([ipv6]) settings either way.
     type: str
     default: auto
   gateway:
@@ -63,7 +88,11 @@ options:
     choices: [apply, confirm, revert]
     default: apply
 requirements:
-  - systemd (systemd-run, systemctl) and systemd-networkd managing O(interface).
+  - systemd (systemd-run, systemctl) on every host, and one of these managing O(interface).
+  - systemd-networkd - networkctl.
+  - NetworkManager - nmcli, and the uplink's profile as a keyfile.
+  - ifupdown (not ifupdown2) - ifup, ifdown and Debian's bridge-utils (its C(bridge_ports) hooks; the role
+    P(hypervisor.kvm.kvm_host#role) installs it, and RV(packages) names it in check mode).
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -116,20 +145,37 @@ EXAMPLES = r"""
 
 RETURN = r"""
 stack:
-  description: The network stack that manages the uplink.
+  description:
+    - The network stack that manages the uplink, V(networkd), V(networkmanager) or V(ifupdown); empty
+      when O(step=apply) refuses because none, or more than one, claims it.
   returned: always
   type: str
   sample: networkd
 files:
-  description: The files written for the bridge (or, in check mode, that would be), by path.
+  description:
+    - The files written for the bridge (or, in check mode, that would be), by path. With
+      NetworkManager also the uplink's previous profile, with C(autoconnect=false).
   returned: when O(step=apply)
   type: dict
   sample: {"/etc/systemd/network/10-kvm-host-br0.netdev": "[NetDev]\nName=br0\nKind=bridge\n..."}
+packages:
+  description:
+    - Packages the stack still needs for the bridge (V(bridge-utils) for ifupdown). Check mode reports
+      them; O(step=apply) without check mode fails while they are missing.
+  returned: when O(step=apply)
+  type: list
+  elements: str
+  sample: ["bridge-utils"]
 revert_at:
   description: When the armed revert restores the previous files, in seconds since the epoch.
   returned: when O(step=apply) changed something
   type: int
   sample: 1764720000
+timer:
+  description: The systemd timer that runs the revert, which O(step=confirm) stops.
+  returned: when O(step=apply) changed something
+  type: str
+  sample: kvm-host-bridge-revert-br0-1764720000123
 reverted:
   description: When the previous files were restored (UTC, ISO 8601), or empty.
   returned: when O(step=revert)
@@ -143,7 +189,10 @@ checks:
   sample: ["ens3 is a port of br0", "br0 holds 10.0.2.15/24"]
 """
 
+import glob
 import os
+import re
+import stat
 import tempfile
 import time
 
@@ -153,13 +202,21 @@ from ansible_collections.hypervisor.kvm.plugins.module_utils import _bridge as b
 
 SYS_CLASS_NET = "/sys/class/net"
 C_LOCALE = {"LC_ALL": "C"}
+READ_CAP = 1 << 20
+# run-parts' rule, which ifupdown's source-directory follows.
+IFUPDOWN_PART = re.compile(r"^[A-Za-z0-9_-]+$")
+# What ifupdown needs to read bridge_ports: the hooks of Debian's bridge-utils.
+BRIDGE_UTILS_HOOK = "/etc/network/if-pre-up.d/bridge"
 
 
 def _read(path):
+    """A regular file's text (at most READ_CAP characters), or None."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None
         with open(path) as handle:
-            return handle.read()
-    except (IOError, OSError):
+            return handle.read(READ_CAP)
+    except (IOError, OSError, ValueError):
         return None
 
 
@@ -176,7 +233,7 @@ def _ipv4(module, device):
 
 def _optional(module, tool, *args):
     """(rc, stdout) of a tool that a host may not have; rc 127 when it has not."""
-    path = module.get_bin_path(tool)
+    path = module.get_bin_path(tool, opt_dirs=["/sbin", "/usr/sbin"])
     if path is None:
         return 127, ""
     rc, out, dummy = module.run_command([path] + list(args), environ_update=C_LOCALE)
@@ -198,6 +255,7 @@ def read_uplink(module, name, interface):
     }
     # Once bridged, the addresses live on the bridge: a second run reads them there.
     holder = name if uplink["master"] == name else interface
+    uplink["holder"] = holder
     uplink["addresses"] = _ipv4(module, holder)
     rc, out, dummy = module.run_command(["ip", "-4", "route", "show", "default", "dev", holder], environ_update=C_LOCALE)
     gateways = [line.split()[2] for line in out.splitlines() if rc == 0 and line.startswith("default via ")]
@@ -207,29 +265,71 @@ def read_uplink(module, name, interface):
     return uplink
 
 
-def find_stack(module, interface):
-    """Which network stack manages the uplink: networkd, networkmanager, ifupdown, or ''."""
-    rc, out = _optional(module, "systemctl", "is-active", "NetworkManager.service")
-    if rc == 0 and out.strip() == "active":
-        rc, out = _optional(module, "nmcli", "-t", "-f", "DEVICE,STATE", "device")
-        if rc == 0 and any(line.split(":")[0] == interface and "unmanaged" not in line for line in out.splitlines()):
-            return "networkmanager"
-    rc, out = _optional(module, "networkctl", "list", "--no-legend", "--no-pager", interface)
-    if rc == 0 and out.split() and "unmanaged" not in out.split():
-        return "networkd"
-    interfaces = _read("/etc/network/interfaces") or ""
-    if any(line.split()[:2] == ["iface", interface] for line in interfaces.splitlines() if line.strip()):
-        return "ifupdown"
-    return ""
+def read_ifupdown(module):
+    """ifupdown's interfaces files as [(path, text)], following source and source-directory, and
+    the includes that could not be followed; (None, []) when ifupdown is not installed."""
+    if module.get_bin_path("ifup", opt_dirs=["/sbin", "/usr/sbin"]) is None:
+        return None, []
+    files, problems, queue = [], [], [bridge_plan.IFUPDOWN_FILE]
+    while queue and len(files) < 64:
+        path = queue.pop(0)
+        text = _read(path)
+        if text is None:
+            continue
+        files.append((path, text))
+        for keyword, pattern in bridge_plan.ifupdown_includes(text):
+            if not pattern.startswith("/"):
+                problems.append("%s has `%s %s`, a relative path the role does not resolve. What to do: write it as an "
+                                "absolute path, then run the role again." % (path, keyword, pattern))
+            elif keyword == "source":
+                queue.extend(sorted(glob.glob(pattern)))
+            elif os.path.isdir(pattern):
+                queue.extend(os.path.join(pattern, part) for part in sorted(os.listdir(pattern)) if IFUPDOWN_PART.match(part))
+    for path, dummy in files:
+        if os.path.islink(path):
+            problems.append("%s is a symbolic link; the role rewrites files in place. What to do: make the bridge by hand." % path)
+    if os.path.isdir("/usr/share/ifupdown2"):
+        problems.append("the host runs ifupdown2, whose bridge options differ from ifupdown's; the role does not write them. "
+                        "What to do: make the bridge in /etc/network/interfaces yourself (bridge-ports), then give kvm_networks "
+                        "mode bridge on it.")
+    return files, problems
 
 
-def _write(path, text, mode=0o644):
+def read_stacks(module, interface):
+    """What each network stack says about the uplink, for bridge_plan.which_stack and stack_checks."""
+    seen = {}
+    dummy, out = _optional(module, "systemctl", "is-active", "NetworkManager.service")
+    seen["nm_running"] = out.strip() == "active"
+    seen["nm_active"] = {}
+    if seen["nm_running"]:
+        dummy, seen["nm_device"] = _optional(module, "nmcli", "-t", "-f", "GENERAL.STATE", "device", "show", interface)
+        dummy, out = _optional(module, "nmcli", "-t", "-f", "UUID,DEVICE,FILENAME", "connection", "show", "--active")
+        seen["nm_active"] = bridge_plan.nmcli_active(out)
+        seen["nm_file"] = seen["nm_active"].get(interface, {}).get("file", "")
+    dummy, out = _optional(module, "systemctl", "is-active", "systemd-networkd.service")
+    seen["networkd_running"] = out.strip() == "active"
+    if seen["networkd_running"]:
+        dummy, seen["networkd_list"] = _optional(module, "networkctl", "list", "--no-legend", "--no-pager", interface)
+        dummy, out = _optional(module, "networkctl", "status", "--no-pager", interface)
+        seen["networkd_file"] = bridge_plan.networkd_network_file(out)
+    seen["ifupdown"], seen["ifupdown_problems"] = read_ifupdown(module)
+    return seen
+
+
+def _write(path, text, mode=None):
+    """Replace a file at once; ``mode`` None keeps an existing file's mode (0644 for a new one)."""
+    if mode is None:
+        mode = stat.S_IMODE(os.stat(path).st_mode) if os.path.exists(path) else 0o644
     directory = os.path.dirname(path)
     handle, temporary = tempfile.mkstemp(dir=directory, prefix=".kvm-host-")
     with os.fdopen(handle, "w") as out:
         out.write(text)
     os.chmod(temporary, mode)
     os.rename(temporary, path)
+
+
+def _state_name(prefix, path):
+    return prefix + path.strip("/").replace("/", "_")
 
 
 def save_previous(paths, state_dir):
@@ -241,67 +341,115 @@ def save_previous(paths, state_dir):
         previous = _read(path)
         backup = None
         if previous is not None:
-            backup = os.path.join(state_dir, "previous-" + os.path.basename(path))
+            backup = os.path.join(state_dir, _state_name("previous-", path))
             _write(backup, previous, os.stat(path).st_mode & 0o7777)
         saved[path] = backup
     return saved
 
 
+def plan_files(params, uplink, seen, stack):
+    """The files for the bridge, by path; the profile NetworkManager brings up again on revert;
+    the packages the stack still needs. Raises bridge_plan.BridgeRefused."""
+    plan = bridge_plan.address_plan(params, uplink)
+    given = None if params["address"] == "auto" else plan
+    if stack == "networkmanager":
+        active = seen["nm_active"].get(uplink["holder"], {})
+        source = {"uuid": active.get("uuid"), "path": active.get("file"), "text": _read(active["file"]) if active.get("file") else None}
+        return bridge_plan.nm_keyfiles(params, given, uplink["mac"], source), source["uuid"], []
+    if stack == "ifupdown":
+        if seen["ifupdown_problems"]:
+            raise bridge_plan.BridgeRefused(seen["ifupdown_problems"])
+        packages = [] if os.path.exists(BRIDGE_UTILS_HOOK) else ["bridge-utils"]
+        return bridge_plan.ifupdown_files(seen["ifupdown"], params, given, uplink["mac"]), None, packages
+    return bridge_plan.networkd_files(params, plan, uplink["mac"]), None, []
+
+
+def _refuse(module, what, found, **extra):
+    module.fail_json(msg="%s, and nothing was changed: %s" % (what, " ".join("%d) %s" % (i + 1, p) for i, p in enumerate(found))),
+                     problems=found, **extra)
+
+
 def apply(module, params, state_dir):
-    uplink = read_uplink(module, params["name"], params["interface"])
+    name, interface = params["name"], params["interface"]
+    uplink = read_uplink(module, name, interface)
     found = bridge_plan.problems(params, uplink)
     if found:
-        module.fail_json(msg="The bridge cannot be made, and nothing was changed: %s"
-                         % " ".join("%d) %s" % (i + 1, p) for i, p in enumerate(found)), problems=found)
-    stack = find_stack(module, params["interface"])
-    if stack != "networkd":
-        manager = stack or "no network stack the role knows"
-        module.fail_json(stack=stack, msg=(
-            "%s is managed by %s; this release makes the bridge with systemd-networkd only, and nothing was changed. "
-            "What to do: make the bridge %s with the host's own tools, then give kvm_networks (or kvm_host_networks) "
-            "mode bridge with bridge %s." % (params["interface"], manager, params["name"], params["name"])))
+        _refuse(module, "The bridge cannot be made", found)
+    seen = read_stacks(module, interface)
+    judged = bridge_plan.which_stack(params, seen)
+    stack = judged["stack"]
+    if judged["problems"]:
+        _refuse(module, "The role cannot tell how to make the bridge", judged["problems"], stack=stack, seen=judged["seen"])
+    try:
+        files, previous_uuid, packages = plan_files(params, uplink, seen, stack)
+    except bridge_plan.BridgeRefused as refused:
+        _refuse(module, "%s's configuration is one the role does not rewrite" % interface, refused.problems, stack=stack, seen=judged["seen"])
     pending = os.path.exists(os.path.join(state_dir, "pending"))
-    plan = bridge_plan.address_plan(params, uplink)
-    files = bridge_plan.networkd_files(params, plan, uplink["mac"])
     unchanged = all(_read(path) == text for path, text in files.items())
-    if unchanged and uplink["master"] == params["name"] and not pending:
-        module.exit_json(changed=False, stack=stack, files=files)
+    if unchanged and uplink["master"] == name and not pending:
+        module.exit_json(changed=False, stack=stack, files=files, packages=packages)
     if pending:
         module.fail_json(stack=stack, msg=(
             "A change to %s is armed and not confirmed yet (%s/pending): its revert restores the previous files "
             "when its timer fires. What to do: wait for it, or run the role again after `kvm_bridge step=revert`."
-            % (params["name"], state_dir)))
+            % (name, state_dir)))
     if module.check_mode:
-        module.exit_json(changed=True, stack=stack, files=files,
+        module.exit_json(changed=True, stack=stack, files=files, packages=packages,
                          msg="Check mode: would write %s, arming a revert after %d s first." % (", ".join(sorted(files)), params["revert_after"]))
+    if packages:
+        module.fail_json(stack=stack, packages=packages, msg=(
+            "ifupdown reads bridge_ports through the hooks of %s, which the host lacks, and nothing was changed. What to do: "
+            "install it (apt-get install %s; the role does so), then run again." % (" ".join(packages), " ".join(packages))))
     if not os.path.isdir(state_dir):
         os.makedirs(state_dir, 0o700)
     saved = save_previous(files, state_dir)
-    unit = bridge_plan.unit_name(params["name"])
-    _write(os.path.join(state_dir, "revert"), bridge_plan.revert_script(params, saved, uplink["bridge_exists"], state_dir), 0o700)
-    _write(os.path.join(bridge_plan.UNIT_DIR, unit + ".service"), bridge_plan.boot_revert_unit(params))
+    unit = bridge_plan.unit_name(name)
+    revert = os.path.join(state_dir, "revert")
+    _write(revert, bridge_plan.revert_script(params, saved, uplink["bridge_exists"], state_dir, stack, previous_uuid), 0o700)
+    _write(os.path.join(bridge_plan.UNIT_DIR, unit + ".service"), bridge_plan.boot_revert_unit(params, stack))
+    _write(os.path.join(state_dir, "stack"), stack + "\n", 0o600)
     _write(os.path.join(state_dir, "pending"), "%d\n" % time.time(), 0o600)
     run_id = "%d" % (time.time() * 1000)
     timer = "%s-%s" % (unit, run_id)
     for argv in (["systemctl", "daemon-reload"], ["systemctl", "enable", unit + ".service"],
                  ["systemd-run", "--unit", timer, "--on-active=%d" % params["revert_after"], "--timer-property=AccuracySec=1s",
-                  "/bin/sh", os.path.join(state_dir, "revert")]):
+                  "/bin/sh", revert]):
         rc, out, err = module.run_command(argv, environ_update=C_LOCALE)
         if rc != 0:
-            module.run_command(["/bin/sh", os.path.join(state_dir, "revert"), "boot"])
+            module.run_command(["/bin/sh", revert, "boot"])
             module.fail_json(msg="Arming the revert failed at `%s`: %s. Nothing of the network was changed." % (" ".join(argv), (err or out).strip()))
     _write(os.path.join(state_dir, "timer"), timer + "\n", 0o600)
     revert_at = int(time.time()) + params["revert_after"]
+    staged = {}
     for path, text in files.items():
-        _write(path, text)
+        if stack == "ifupdown":
+            # ifupdown takes the uplink down with the files it brought it up with: the detached unit copies these in after.
+            staged[path] = os.path.join(state_dir, _state_name("new-", path))
+            _write(staged[path], text, stat.S_IMODE(os.stat(path).st_mode))
+        else:
+            _write(path, text, 0o600 if stack == "networkmanager" else 0o644)
+    command = bridge_plan.stack_commands(stack, params, uplink["bridge_exists"], previous_uuid, staged)["apply"]
     rc, out, err = module.run_command(
-        ["systemd-run", "--unit", "kvm-host-bridge-apply-%s-%s" % (params["name"], run_id), "--on-active=2",
-         "--timer-property=AccuracySec=1s", "/bin/sh", "-c",
-         "networkctl reload && networkctl reconfigure '%s'" % params["interface"]], environ_update=C_LOCALE)
+        ["systemd-run", "--unit", "kvm-host-bridge-apply-%s-%s" % (name, run_id), "--on-active=2",
+         "--timer-property=AccuracySec=1s", "/bin/sh", "-c", command], environ_update=C_LOCALE)
     if rc != 0:
-        module.run_command(["/bin/sh", os.path.join(state_dir, "revert")])
+        module.run_command(["/bin/sh", revert])
         module.fail_json(msg="Scheduling the change failed: %s. The previous files were put back." % (err or out).strip())
-    module.exit_json(changed=True, stack=stack, files=files, revert_at=revert_at, timer=timer)
+    module.exit_json(changed=True, stack=stack, files=files, packages=packages, revert_at=revert_at, timer=timer)
+
+
+def read_stack_use(module, stack, params):
+    """What the stack says it configures the bridge and its port from, for bridge_plan.stack_checks."""
+    if stack == "networkmanager":
+        dummy, out = _optional(module, "nmcli", "-t", "-f", "UUID,DEVICE,FILENAME", "connection", "show", "--active")
+        return {"nm_uuids": dict((device, found["uuid"]) for device, found in bridge_plan.nmcli_active(out).items())}
+    if stack == "ifupdown":
+        return {"ifupdown_state": _read("/run/network/ifstate") or ""}
+    files = {}
+    for device in (params["name"], params["interface"]):
+        dummy, out = _optional(module, "networkctl", "status", "--no-pager", device)
+        files[device] = bridge_plan.networkd_network_file(out)
+    return {"networkd_files": files}
 
 
 def confirm(module, params, state_dir):
@@ -320,17 +468,16 @@ def confirm(module, params, state_dir):
         checks.append("%s holds %s" % (name, ", ".join(held)))
     else:
         failures.append("%s holds %s, not %s" % (name, ", ".join(held) or "no IPv4 address", ", ".join(wanted) or "a DHCP address"))
-    for device in (name, interface):
-        rc, out, dummy = module.run_command(["networkctl", "status", "--no-pager", device], environ_update=C_LOCALE)
-        files = [line.split(":", 1)[1].strip() for line in out.splitlines() if line.strip().startswith("Network File:")]
-        if files and os.path.basename(files[0]).startswith("10-kvm-host-%s" % name):
-            checks.append("networkd configures %s from %s" % (device, files[0]))
-        else:
-            failures.append("networkd configures %s from %s, not from the role's file" % (device, files[0] if files else "no file"))
+    stack = (_read(os.path.join(state_dir, "stack")) or "").strip()
+    if stack not in bridge_plan.STACK_SERVICE:
+        stack = bridge_plan.which_stack(params, read_stacks(module, interface))["stack"] or "networkd"
+    found, missing = bridge_plan.stack_checks(stack, params, read_stack_use(module, stack, params))
+    checks += found
+    failures += missing
     if failures:
-        module.fail_json(msg="The bridge %s is not as asked: %s." % (name, "; ".join(failures)), checks=checks, failures=failures)
+        module.fail_json(msg="The bridge %s is not as asked: %s." % (name, "; ".join(failures)), checks=checks, failures=failures, stack=stack)
     if not pending:
-        module.exit_json(changed=False, checks=checks)
+        module.exit_json(changed=False, checks=checks, stack=stack)
     timer = (_read(os.path.join(state_dir, "timer")) or "").strip()
     unit = bridge_plan.unit_name(name)
     if timer:
@@ -340,19 +487,21 @@ def confirm(module, params, state_dir):
         if os.path.exists(path):
             os.remove(path)
     module.run_command(["systemctl", "daemon-reload"], environ_update=C_LOCALE)
-    module.exit_json(changed=True, checks=checks, msg="The bridge %s is confirmed; the revert is cancelled." % name)
+    module.exit_json(changed=True, checks=checks, stack=stack, msg="The bridge %s is confirmed; the revert is cancelled." % name)
 
 
 def revert(module, params, state_dir):
+    stack = (_read(os.path.join(state_dir, "stack")) or "networkd").strip()
     if os.path.exists(os.path.join(state_dir, "pending")):
         timer = (_read(os.path.join(state_dir, "timer")) or "").strip()
         if timer:
             module.run_command(["systemctl", "stop", timer + ".timer"], environ_update=C_LOCALE)
         rc, out, err = module.run_command(["/bin/sh", os.path.join(state_dir, "revert")], environ_update=C_LOCALE)
         if rc != 0:
-            module.fail_json(msg="The revert failed: %s" % (err or out).strip())
-        module.exit_json(changed=True, reverted=(_read(os.path.join(state_dir, "reverted")) or "").strip())
-    module.exit_json(changed=False, reverted=(_read(os.path.join(state_dir, "reverted")) or "").strip())
+            module.fail_json(stack=stack, msg="The revert failed: %s. What to do: run %s on the host's console."
+                             % ((err or out).strip(), os.path.join(state_dir, "revert")))
+        module.exit_json(changed=True, stack=stack, reverted=(_read(os.path.join(state_dir, "reverted")) or "").strip())
+    module.exit_json(changed=False, stack=stack, reverted=(_read(os.path.join(state_dir, "reverted")) or "").strip())
 
 
 def main():
