@@ -464,6 +464,9 @@ def test_preflight_refuses_the_value_naming_it_and_changes_nothing(preflight, ho
     assert "nothing was changed. %d problem(s):" % case.get("problems", 1) in message, message
     for words in _with_links(case["refused"]):
         assert words in message, message
+    # Secrets a case gives (passwords) never reach the message.
+    for secret in case.get("not_shown", []):
+        assert secret not in json.dumps(got), message
     assert "What to do:" in message
     assert changed[host] == 0
 
