@@ -412,8 +412,7 @@ def apply(module, params, state_dir):
     run_id = "%d" % (time.time() * 1000)
     timer = "%s-%s" % (unit, run_id)
     for argv in (["systemctl", "daemon-reload"], ["systemctl", "enable", unit + ".service"],
-                 ["systemd-run", "--unit", timer, "--on-active=%d" % params["revert_after"], "--timer-property=AccuracySec=1s",
-                  "/bin/sh", revert]):
+                 bridge_plan.detached(timer, params["revert_after"], ["/bin/sh", revert])):
         rc, out, err = module.run_command(argv, environ_update=C_LOCALE)
         if rc != 0:
             module.run_command(["/bin/sh", revert, "boot"])
@@ -430,8 +429,7 @@ def apply(module, params, state_dir):
             _write(path, text, 0o600 if stack == "networkmanager" else 0o644)
     command = bridge_plan.stack_commands(stack, params, uplink["bridge_exists"], previous_uuid, staged)["apply"]
     rc, out, err = module.run_command(
-        ["systemd-run", "--unit", "kvm-host-bridge-apply-%s-%s" % (name, run_id), "--on-active=2",
-         "--timer-property=AccuracySec=1s", "/bin/sh", "-c", command], environ_update=C_LOCALE)
+        bridge_plan.detached("kvm-host-bridge-apply-%s-%s" % (name, run_id), 2, ["/bin/sh", "-c", command]), environ_update=C_LOCALE)
     if rc != 0:
         module.run_command(["/bin/sh", revert])
         module.fail_json(msg="Scheduling the change failed: %s. The previous files were put back." % (err or out).strip())

@@ -459,3 +459,13 @@ def test_networkmanagers_revert_restores_the_profiles_and_brings_the_previous_on
 def test_confirmation_asks_the_stack_what_it_configures_the_bridge_from(stack, seen, failed):
     checks, failures = _bridge.stack_checks(stack, ASK, seen)
     assert failures == failed and len(checks) + len(failures) == (1 if stack == "ifupdown" else 2)
+
+
+def test_the_detached_apply_and_revert_leave_the_dhcp_client_that_ifup_starts_running():
+    # Seen on Debian 13: ifup's dhcpcd forks into the transient service's cgroup, and systemd's
+    # default KillMode=control-group killed it when the shell exited: no lease renewal after.
+    argv = _bridge.detached("kvm-host-bridge-apply-br0-1", 2, ["/bin/sh", "-c", "ifdown ens3; ifup br0"])
+    options, command = argv[:argv.index("/bin/sh")], argv[argv.index("/bin/sh"):]
+    assert options[0] == "systemd-run" and "--property=KillMode=process" in options
+    assert options[options.index("--unit") + 1] == "kvm-host-bridge-apply-br0-1" and "--on-active=2" in options
+    assert command == ["/bin/sh", "-c", "ifdown ens3; ifup br0"]
