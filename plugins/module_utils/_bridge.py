@@ -535,6 +535,15 @@ def stack_commands(stack, params, bridge_existed, previous_uuid=None, staged=Non
                       "networkctl reconfigure %s" % interface]}
 
 
+def detached(unit, seconds, argv):
+    """The systemd-run command that runs ``argv`` ``seconds`` from now as the transient service
+    ``unit``, away from the connection that may drop. KillMode=process: ifup starts the DHCP
+    client (dhcpcd) as a daemon in the service's cgroup, which systemd would otherwise kill when
+    the shell exits, leaving the lease unrenewed (seen on Debian 13 with ifupdown)."""
+    return ["systemd-run", "--unit", unit, "--on-active=%d" % seconds, "--timer-property=AccuracySec=1s",
+            "--property=KillMode=process"] + list(argv)
+
+
 def revert_script(params, saved, bridge_existed, state, stack="networkd", previous_uuid=None):
     """The shell script that puts the previous files back. ``saved``: {path: backup path or
     None when the file did not exist}; ``state``: the bridge's state directory. With the

@@ -347,6 +347,15 @@ def save_previous(paths, state_dir):
     return saved
 
 
+def mark_pending(state_dir):
+    """Mark a change armed and not confirmed. An earlier change's ``reverted`` goes: step=revert
+    would report it for this one (seen on the VM: confirmed, then reported as gone back)."""
+    reverted = os.path.join(state_dir, "reverted")
+    if os.path.exists(reverted):
+        os.remove(reverted)
+    _write(os.path.join(state_dir, "pending"), "%d\n" % time.time(), 0o600)
+
+
 def plan_files(params, uplink, seen, stack):
     """The files for the bridge, by path; the profile NetworkManager brings up again on revert;
     the packages the stack still needs. Raises bridge_plan.BridgeRefused."""
@@ -408,12 +417,11 @@ def apply(module, params, state_dir):
     _write(revert, bridge_plan.revert_script(params, saved, uplink["bridge_exists"], state_dir, stack, previous_uuid), 0o700)
     _write(os.path.join(bridge_plan.UNIT_DIR, unit + ".service"), bridge_plan.boot_revert_unit(params, stack))
     _write(os.path.join(state_dir, "stack"), stack + "\n", 0o600)
-    _write(os.path.join(state_dir, "pending"), "%d\n" % time.time(), 0o600)
+    mark_pending(state_dir)
     run_id = "%d" % (time.time() * 1000)
     timer = "%s-%s" % (unit, run_id)
     for argv in (["systemctl", "daemon-reload"], ["systemctl", "enable", unit + ".service"],
-                 ["systemd-run", "--unit", timer, "--on-active=%d" % params["revert_after"], "--timer-property=AccuracySec=1s",
-                  "/bin/sh", revert]):
+                 bridge_plan.detached(timer, params["revert_after"], ["/bin/sh", revert])):
         rc, out, err = module.run_command(argv, environ_update=C_LOCALE)
         if rc != 0:
             module.run_command(["/bin/sh", revert, "boot"])
@@ -430,8 +438,7 @@ def apply(module, params, state_dir):
             _write(path, text, 0o600 if stack == "networkmanager" else 0o644)
     command = bridge_plan.stack_commands(stack, params, uplink["bridge_exists"], previous_uuid, staged)["apply"]
     rc, out, err = module.run_command(
-        ["systemd-run", "--unit", "kvm-host-bridge-apply-%s-%s" % (name, run_id), "--on-active=2",
-         "--timer-property=AccuracySec=1s", "/bin/sh", "-c", command], environ_update=C_LOCALE)
+        bridge_plan.detached("kvm-host-bridge-apply-%s-%s" % (name, run_id), 2, ["/bin/sh", "-c", command]), environ_update=C_LOCALE)
     if rc != 0:
         module.run_command(["/bin/sh", revert])
         module.fail_json(msg="Scheduling the change failed: %s. The previous files were put back." % (err or out).strip())

@@ -459,3 +459,42 @@ def test_networkmanagers_revert_restores_the_profiles_and_brings_the_previous_on
 def test_confirmation_asks_the_stack_what_it_configures_the_bridge_from(stack, seen, failed):
     checks, failures = _bridge.stack_checks(stack, ASK, seen)
     assert failures == failed and len(checks) + len(failures) == (1 if stack == "ifupdown" else 2)
+
+
+def test_the_detached_apply_and_revert_leave_the_dhcp_client_that_ifup_starts_running():
+    # Seen on Debian 13: ifup's dhcpcd forks into the transient service's cgroup, and systemd's
+    # default KillMode=control-group killed it when the shell exited: no lease renewal after.
+    argv = _bridge.detached("kvm-host-bridge-apply-br0-1", 2, ["/bin/sh", "-c", "ifdown ens3; ifup br0"])
+    options, command = argv[:argv.index("/bin/sh")], argv[argv.index("/bin/sh"):]
+    assert options[0] == "systemd-run" and "--property=KillMode=process" in options
+    assert options[options.index("--unit") + 1] == "kvm-host-bridge-apply-br0-1" and "--on-active=2" in options
+    assert command == ["/bin/sh", "-c", "ifdown ens3; ifup br0"]
+
+
+class _Exit(Exception):
+    pass
+
+
+class _Module(object):
+    """What kvm_bridge.revert asks of AnsibleModule: run_command and exit_json."""
+
+    def run_command(self, argv, **dummy):
+        return 0, "", ""
+
+    def exit_json(self, **result):
+        raise _Exit(result)
+
+
+def test_a_new_change_drops_the_earlier_reverts_time_so_a_confirmed_bridge_is_not_reported_gone_back(tmp_path):
+    # Seen on the VM: a bridge that went back by itself, applied again and confirmed; step=revert
+    # then reported the earlier revert's time, as if this bridge had gone back too.
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "reverted").write_text("2026-12-03T06:41:17Z\n")
+    (state / "stack").write_text("networkmanager\n")
+    kvm_bridge.mark_pending(str(state))
+    assert (state / "pending").read_text().strip().isdigit() and not (state / "reverted").exists()
+    (state / "pending").unlink()  # what step=confirm does
+    with pytest.raises(_Exit) as reported:
+        kvm_bridge.revert(_Module(), ASK, str(state))
+    assert reported.value.args[0] == {"changed": False, "stack": "networkmanager", "reverted": ""}
