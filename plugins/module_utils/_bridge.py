@@ -561,9 +561,13 @@ def revert_script(params, saved, bridge_existed, state, stack="networkd", previo
             lines.append("rm -f %s" % shlex_quote(path))
     lines.append("rm -f %s" % shlex_quote(state + "/pending"))
     lines.append("date -u +%%Y-%%m-%%dT%%H:%%M:%%SZ > %s" % shlex_quote(state + "/reverted"))
+    # The boot unit has done its work either way: it goes, at boot too, so that no unit of the role's
+    # is left on the host (confirm removes it the same way).
+    lines.append("systemctl disable %s 2>/dev/null || true" % shlex_quote(unit_name(name) + ".service"))
+    lines.append("rm -f %s" % shlex_quote("%s/%s.service" % (UNIT_DIR, unit_name(name))))
     lines.append('[ "${1:-}" = boot ] && exit 0')
     lines += commands["after"]
-    lines.append("systemctl disable %s 2>/dev/null || true" % shlex_quote(unit_name(name) + ".service"))
+    lines.append("systemctl daemon-reload 2>/dev/null || true")
     return "\n".join(lines) + "\n"
 
 

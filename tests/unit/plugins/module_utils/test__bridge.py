@@ -99,6 +99,9 @@ def sandbox(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", "%s:%s" % (tools, os.environ["PATH"]))
     (tmp_path / "network").mkdir()
     (tmp_path / "state").mkdir()
+    (tmp_path / "units").mkdir()
+    monkeypatch.setattr(_bridge, "UNIT_DIR", str(tmp_path / "units"))
+    (tmp_path / "units" / "kvm-host-bridge-revert-br0.service").write_text(_bridge.boot_revert_unit(ASK))
     return tmp_path
 
 
@@ -117,8 +120,9 @@ def test_the_revert_removes_new_files_and_deletes_a_bridge_that_was_not_there(sa
     calls = run_revert(sandbox, {str(new): None}, False)
     assert not new.exists()
     assert not (sandbox / "state" / "pending").exists() and (sandbox / "state" / "reverted").read_text().strip()
-    assert calls == ["networkctl reload", "ip link delete br0", "networkctl reconfigure ens3",
-                     "systemctl disable kvm-host-bridge-revert-br0.service"]
+    assert calls == ["systemctl disable kvm-host-bridge-revert-br0.service", "networkctl reload", "ip link delete br0",
+                     "networkctl reconfigure ens3", "systemctl daemon-reload"]
+    assert not (sandbox / "units" / "kvm-host-bridge-revert-br0.service").exists()
 
 
 def test_the_revert_gives_back_an_earlier_file_as_networkd_can_read_it(sandbox):
@@ -131,14 +135,17 @@ def test_the_revert_gives_back_an_earlier_file_as_networkd_can_read_it(sandbox):
     calls = run_revert(sandbox, saved, True)
     assert path.read_text().endswith("DHCP=yes\n")
     assert stat.S_IMODE(path.stat().st_mode) == 0o644
-    assert calls[:3] == ["networkctl reload", "networkctl reconfigure br0", "networkctl reconfigure ens3"]
+    assert calls[:4] == ["systemctl disable kvm-host-bridge-revert-br0.service", "networkctl reload",
+                         "networkctl reconfigure br0", "networkctl reconfigure ens3"]
 
 
 def test_at_boot_the_revert_only_restores_files(sandbox):
     new = sandbox / "network" / "10-kvm-host-br0.netdev"
     new.write_text("[NetDev]\n")
-    assert run_revert(sandbox, {str(new): None}, False, "boot") == []
+    # ... and removes the boot unit that ran it, which has done its work (no unit of the role's is left).
+    assert run_revert(sandbox, {str(new): None}, False, "boot") == ["systemctl disable kvm-host-bridge-revert-br0.service"]
     assert not new.exists()
+    assert not (sandbox / "units" / "kvm-host-bridge-revert-br0.service").exists()
 
 
 def test_the_boot_unit_runs_before_networkd_only_while_the_change_is_pending():
@@ -397,6 +404,7 @@ def stacks(tmp_path, monkeypatch):
         script.chmod(0o755)
     monkeypatch.setenv("PATH", "%s:%s" % (tools, os.environ["PATH"]))
     (tmp_path / "state").mkdir()
+    monkeypatch.setattr(_bridge, "UNIT_DIR", str(tmp_path))
     return tmp_path
 
 
@@ -421,8 +429,8 @@ def test_ifupdown_takes_the_uplink_down_on_the_old_file_and_the_bridge_down_on_t
     script.write_text(_bridge.revert_script(ASK, saved, False, str(stacks / "state"), "ifupdown"))
     subprocess.run(["sh", str(script)], check=True)
     assert interfaces.read_text() == DEBIAN_INTERFACES
-    assert calls_of(stacks) == ["ifdown br0 1", "ifdown ens3 1", "ip link delete br0 0", "ifup ens3 0",
-                                "systemctl disable kvm-host-bridge-revert-br0.service 0"]
+    assert calls_of(stacks) == ["ifdown br0 1", "ifdown ens3 1", "systemctl disable kvm-host-bridge-revert-br0.service 0",
+                                "ip link delete br0 0", "ifup ens3 0", "systemctl daemon-reload 0"]
 
 
 def test_networkmanagers_revert_restores_the_profiles_and_brings_the_previous_one_up(stacks):
@@ -439,8 +447,8 @@ def test_networkmanagers_revert_restores_the_profiles_and_brings_the_previous_on
     subprocess.run(["sh", str(script)], check=True)
     assert not new.exists() and previous.read_text() == UPLINK_PROFILE and stat.S_IMODE(previous.stat().st_mode) == 0o600
     assert [call.rsplit(" ", 1)[0] for call in calls_of(stacks)] == [
-        "nmcli connection reload", "nmcli connection up uuid %s" % SOURCE["uuid"], "ip link delete br0",
-        "systemctl disable kvm-host-bridge-revert-br0.service"]
+        "systemctl disable kvm-host-bridge-revert-br0.service", "nmcli connection reload",
+        "nmcli connection up uuid %s" % SOURCE["uuid"], "ip link delete br0", "systemctl daemon-reload"]
     assert _bridge.stack_commands("networkmanager", ASK, False)["apply"] == \
         "nmcli connection reload && nmcli connection up uuid %s" % _bridge.nm_uuid(ASK, "port")
 
