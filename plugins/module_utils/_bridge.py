@@ -45,6 +45,11 @@ def unit_name(bridge):
     return "kvm-host-bridge-revert-%s" % bridge
 
 
+def unit_file(bridge):
+    """The file of the boot-time revert unit: written by apply, removed by confirm and by the revert."""
+    return "%s/%s.service" % (UNIT_DIR, unit_name(bridge))
+
+
 def name_problems(params):
     """Why ``name`` or ``interface`` cannot be an interface name, one sentence each (empty: both can).
 
@@ -564,7 +569,7 @@ def revert_script(params, saved, bridge_existed, state, stack="networkd", previo
     # The boot unit has done its work either way: it goes, at boot too, so that no unit of the role's
     # is left on the host (confirm removes it the same way).
     lines.append("systemctl disable %s 2>/dev/null || true" % shlex_quote(unit_name(name) + ".service"))
-    lines.append("rm -f %s" % shlex_quote("%s/%s.service" % (UNIT_DIR, unit_name(name))))
+    lines.append("rm -f %s" % shlex_quote(unit_file(name)))
     lines.append('[ "${1:-}" = boot ] && exit 0')
     lines += commands["after"]
     lines.append("systemctl daemon-reload 2>/dev/null || true")

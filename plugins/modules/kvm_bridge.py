@@ -415,7 +415,7 @@ def apply(module, params, state_dir):
     unit = bridge_plan.unit_name(name)
     revert = os.path.join(state_dir, "revert")
     _write(revert, bridge_plan.revert_script(params, saved, uplink["bridge_exists"], state_dir, stack, previous_uuid), 0o700)
-    _write(os.path.join(bridge_plan.UNIT_DIR, unit + ".service"), bridge_plan.boot_revert_unit(params, stack))
+    _write(bridge_plan.unit_file(name), bridge_plan.boot_revert_unit(params, stack))
     _write(os.path.join(state_dir, "stack"), stack + "\n", 0o600)
     mark_pending(state_dir)
     run_id = "%d" % (time.time() * 1000)
@@ -490,7 +490,7 @@ def confirm(module, params, state_dir):
     if timer:
         module.run_command(["systemctl", "stop", timer + ".timer"], environ_update=C_LOCALE)
     module.run_command(["systemctl", "disable", unit + ".service"], environ_update=C_LOCALE)
-    for path in (os.path.join(state_dir, "pending"), os.path.join(bridge_plan.UNIT_DIR, unit + ".service")):
+    for path in (os.path.join(state_dir, "pending"), bridge_plan.unit_file(name)):
         if os.path.exists(path):
             os.remove(path)
     module.run_command(["systemctl", "daemon-reload"], environ_update=C_LOCALE)
