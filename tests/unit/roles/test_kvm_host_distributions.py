@@ -81,6 +81,8 @@ PLAYBOOK = """
           ansible_core: "{{ ansible_version['full'] }}"
           daemon_packages: "{{ __kvm_host_libvirt_daemon_packages | default({}) }}"
           pool_packages: "{{ __kvm_host_pool_packages | default({}) if __kvm_host_os_supported else {} }}"
+          boot: "{{ __kvm_host_boot | default({}) if __kvm_host_os_supported else {} }}"
+          initramfs: "{{ __kvm_host_initramfs | default({}) if __kvm_host_os_supported else {} }}"
 
 - name: Write every system's result where the test reads it
   hosts: localhost
@@ -192,6 +194,16 @@ def test_supported_system_resolves_to_its_packaging(resolved, host, row):
     # LVM's tools and an NFS client are what the logical and netfs backends run everywhere.
     assert sorted(got["pool_packages"]) == ["dir", "logical", "netfs", "rbd"]
     assert "lvm2" in got["pool_packages"]["logical"] and got["pool_packages"]["netfs"]
+    # kvm_host_iommu and kvm_host_vfio_devices: how this system takes kernel parameters and
+    # which initramfs generator gets vfio-pci, each command run as the system's packaging ships it.
+    assert got["boot"]["method"] == want["boot"]["method"], want["boot"]["source"]
+    assert got["boot"]["update"] == want["boot"]["update"], want["boot"]["source"]
+    assert got["boot"]["tool"] == want["boot"]["tool"], want["boot"]["source"]
+    assert got["initramfs"]["kind"] == want["initramfs"]["kind"], want["initramfs"]["source"]
+    assert got["initramfs"]["update"] == want["initramfs"]["update"], want["initramfs"]["source"]
+    if got["boot"]["update"]:
+        # The command that applies the parameters is the tool preflight looks for.
+        assert got["boot"]["tool"].rsplit("/", 1)[1] == got["boot"]["update"][0]
     if row["facts"]["pkg_mgr"] == "apt":
         # Debian and Ubuntu build no modular daemons: preflight refuses kvm_host_libvirt_daemon=modular.
         assert got["packaged"] == ["monolithic"]
