@@ -82,7 +82,7 @@ from ansible_collections.hypervisor.kvm.plugins.filter.kvm_fleet_csv import kvm_
 PAGE_COLUMNS = (
     "host", "verdict", "source", "cpu_model", "cpu_count", "cpu_vendor", "cpu_extension", "cpu_extension_shown",
     "arch", "kernel", "hypervisor", "container", "nested", "iommu", "iommu_groups", "gpus",
-    "gpus_passthrough_ready", "gpu_list", "message", "bmc_address",
+    "gpus_passthrough_ready", "gpu_list", "message", "bmc_address", "reboot_pending",
 )
 
 # JSON is not HTML: inside a script element "</script>" or "<!--" would end or change it, and

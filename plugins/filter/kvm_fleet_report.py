@@ -203,6 +203,14 @@ _value:
             - For a V(firmware_disabled) host with VT-x or AMD-V and a BMC in the inventory, that the role
               C(hypervisor.kvm.kvm_firmware) can turn the setting on through the BMC, and how; empty otherwise.
           type: str
+        reboot_pending:
+          description:
+            - What the role C(hypervisor.kvm.kvm_host) wrote on the host that waits for its next boot
+              (RV(ansible_facts.kvm.reboot_pending) of M(hypervisor.kvm.kvm_facts)), one sentence each; empty when
+              nothing waits or the facts do not say.
+          type: list
+          elements: str
+          sample: ["kernel parameters not on /proc/cmdline yet: iommu=pt"]
         message:
           description: >-
             What Ansible said when the host was unreachable or the gathering failed, what is wrong with
@@ -234,6 +242,7 @@ COLUMNS = (
     "host", "verdict", "usable", "source", "arch", "kernel", "cpu_vendor", "cpu_model",
     "cpu_extension", "cpu_extension_shown", "cpu_count", "hypervisor", "container", "nested", "iommu",
     "iommu_groups", "gpus", "gpus_passthrough_ready", "gpu_list", "remediation", "message", "bmc_fix", "bmc_address",
+    "reboot_pending",
 )
 
 REMEDIATION = {
@@ -278,6 +287,8 @@ SHORT = 200
 LONG = 4000
 MAX_GPUS = 64
 MAX_PROBLEMS = 8
+# kvm_facts reports at most 20 changes waiting for a boot.
+MAX_PENDING = 20
 CUT = "\u2026 [cut]"
 
 # What kvm_facts returns, as far as the report reads it: path -> the types allowed (None: null).
@@ -305,6 +316,8 @@ SCHEMA = (
     (("iommu", "enabled"), _FLAG),
     (("iommu", "groups"), _COUNT),
     (("gpus",), (list, type(None))),
+    # Facts cached before kvm_facts reported it have no reboot_pending.
+    (("reboot_pending",), (list, type(None))),
 )
 GPU_SCHEMA = (
     (("vendor",), _TEXT),
@@ -395,7 +408,7 @@ def problems(facts):
 
 def _blank_row(host, verdict, source=None, message=""):
     row = dict.fromkeys(COLUMNS)
-    row.update(host=host, verdict=verdict, source=source, gpu_list=[], remediation=REMEDIATION.get(verdict, ""),
+    row.update(host=host, verdict=verdict, source=source, gpu_list=[], reboot_pending=[], remediation=REMEDIATION.get(verdict, ""),
                message=cap(message, LONG), bmc_fix="")
     return row
 
@@ -435,6 +448,7 @@ def host_row(host, facts, source):
         gpus=len(gpus),
         gpus_passthrough_ready=sum(1 for g in gpus if g.get("passthrough_ready")),
         gpu_list=[_gpu_text(g) for g in gpus],
+        reboot_pending=[cap(line) for line in (facts.get("reboot_pending") or [])[:MAX_PENDING] if isinstance(line, str)],
         remediation="" if facts["usable"] else cap((facts.get("remediation") or "").strip(), LONG),
     )
     return row

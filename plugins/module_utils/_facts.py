@@ -93,6 +93,7 @@ def _read(files, live, ev):
             ("tun", "/dev/net/tun"), ("vfio", "/dev/vfio/vfio"))),
         "confidential": _confidential(files),
         "gpus": _gpus(files, ev),
+        "reboot_pending": _reboot_pending(files, ev),
     }
     return obs, extra
 
@@ -123,6 +124,7 @@ def _assemble(obs, result, extra, ev):
         "devices": extra["devices"],
         "confidential": extra["confidential"],
         "gpus": extra["gpus"],
+        "reboot_pending": extra["reboot_pending"],
         "probed": obs.probed,
         "evidence": ev.items,
     }
@@ -356,6 +358,21 @@ def _hugepages(files):
         }
     return {"pools": pools, "transparent": parsers.parse_thp_mode(files.text("/sys/kernel/mm/transparent_hugepage/enabled")),
             "ksm": parsers.parse_bool(files.text("/sys/kernel/mm/ksm/run"))}
+
+
+# Where the role kvm_host leaves what its last run wrote for the next boot; on /run, so a boot
+# takes it away (roles/kvm_host/vars/main.yml, __kvm_host_reboot_pending_file).
+REBOOT_PENDING_FILE = "/run/hypervisor-kvm/reboot-pending.json"
+
+
+def _reboot_pending(files, ev):
+    """What waits for the next boot, as the role kvm_host left it; None when the file is not its."""
+    pending = parsers.parse_reboot_pending(_text(files, REBOOT_PENDING_FILE, ev, 65536))
+    if pending is None:
+        ev.add(REBOOT_PENDING_FILE, "not a JSON list of sentences: ignored")
+    elif pending:
+        ev.add(REBOOT_PENDING_FILE, "%d change(s) of kvm_host wait for the next boot" % len(pending))
+    return pending
 
 
 def _confidential(files):

@@ -7,6 +7,7 @@ Nothing here opens a file. Every function accepts ``None`` (the file could not b
 and malformed text, and answers with what it could tell rather than raising.
 """
 
+import json
 import re
 
 from ansible_collections.hypervisor.kvm.plugins.module_utils import _kernel_messages as kernel_messages
@@ -425,6 +426,24 @@ def parse_thp_mode(text):
     """The chosen mode of /sys/kernel/mm/transparent_hugepage/enabled ('always [madvise] never')."""
     chosen = re.search(r"\[(\w{1,32})\]", (text or "")[:4096])
     return chosen.group(1) if chosen else None
+
+
+def parse_reboot_pending(text):
+    """What the role kvm_host left waiting for the next boot: a JSON list of sentences, or None.
+
+    The file is the host's, so it is read as data: at most 20 strings, each cut to FIELD_MAX;
+    anything else (not JSON, not a list of strings) gives None for the caller to say so.
+    """
+    if text is None:
+        return []
+    try:
+        value = json.loads(text[:65536])
+    except ValueError:
+        return None
+    # json gives unicode on Python 2 and str on 3: type(u"") is either.
+    if not isinstance(value, list) or not all(isinstance(item, type(u"")) for item in value):
+        return None
+    return [item.strip()[:FIELD_MAX] for item in value[:20] if item.strip()]
 
 
 def iommu_parameters(cmdline):

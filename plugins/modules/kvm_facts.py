@@ -349,6 +349,16 @@ ansible_facts:
               type: bool
               returned: always
           sample: {"sev": true, "sev_es": true, "sev_snp": false, "tdx": null, "sev_device": true}
+        reboot_pending:
+          description:
+            - What the role C(hypervisor.kvm.kvm_host) wrote that waits for the next boot (kernel parameters,
+              devices for C(vfio-pci), 1 GiB page pools), one sentence each, as its last run left them in
+              C(/run/hypervisor-kvm/reboot-pending.json); a boot clears it.
+            - Empty when nothing waits; V(null) when that file holds something else (the evidence says so).
+          returned: always
+          type: list
+          elements: str
+          sample: ["kernel parameters not on /proc/cmdline yet: iommu=pt"]
         gpus:
           description: Display controllers (PCI class 0x03) and how each can be given to a virtual machine.
           returned: always

@@ -384,3 +384,20 @@ def test_the_bmc_is_read_from_the_variables_at_report_time_with_facts_from_a_cac
     row = kvm_fleet_report(["r1"], hostvars)["hosts"][0]
     assert (row["source"], row["bmc_address"], row["bmc_fix"]) == ("cache", "idrac-r1", BMC_FIX)
     assert hostvars.reads == {"r1": 1}
+
+
+def test_what_waits_for_a_boot_reaches_the_row_and_the_csv(facts):
+    kvm = dict(facts["qemu-tcg-svm-libvirt"], reboot_pending=["kernel parameters not on /proc/cmdline yet: iommu=pt",
+                                                              "<b>0000:00:03.0</b> not bound to vfio-pci yet"])
+    old = {key: value for key, value in facts["qemu-tcg-svm-libvirt"].items() if key != "reboot_pending"}
+    hostvars = {"waits": {"kvm_report_gathered": live(kvm)}, "cached-before": {"ansible_facts": {"kvm": old}}}
+    report = kvm_fleet_report(list(hostvars), hostvars)
+    rows = {row["host"]: row for row in report["hosts"]}
+    assert rows["waits"]["reboot_pending"] == kvm["reboot_pending"]
+    # Facts cached before kvm_facts said it are not malformed: nothing is known to wait.
+    assert rows["cached-before"]["verdict"] == old["reason"] and rows["cached-before"]["reboot_pending"] == []
+    table = {line["host"]: line for line in csv.DictReader(io.StringIO(kvm_fleet_csv(report)))}
+    assert table["waits"]["reboot_pending"] == "; ".join(kvm["reboot_pending"])
+    malformed = dict(kvm, reboot_pending="iommu=pt")
+    row = kvm_fleet_report(["bad"], {"bad": {"kvm_report_gathered": live(malformed)}})["hosts"][0]
+    assert row["verdict"] == "malformed" and "reboot_pending is text, not a list" in row["message"]

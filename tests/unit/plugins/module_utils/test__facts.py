@@ -7,6 +7,7 @@ The live host's own checks (the probe, another user, the capture tool) need this
 root: they are the integration target ``kvm_facts_live``.
 """
 
+import json
 import pathlib
 
 import pytest
@@ -15,10 +16,12 @@ import yaml
 from ansible_collections.hypervisor.kvm.plugins.module_utils._facts import gather
 from ansible_collections.hypervisor.kvm.plugins.module_utils._sources import SnapshotError
 
+from . import hosts
+
 FIXTURES = pathlib.Path(__file__).resolve().parents[2] / "fixtures"
 CASES = sorted(p.name for p in FIXTURES.iterdir() if (p / "expected.yml").is_file())
 TOP_KEYS = {"usable", "reason", "remediation", "arch", "kernel", "cpu", "vendor_module", "modules",
-            "device", "nested", "guest", "iommu", "hugepages", "devices", "confidential", "gpus",
+            "device", "nested", "guest", "iommu", "hugepages", "devices", "confidential", "gpus", "reboot_pending",
             "probed", "evidence"}
 
 
@@ -73,3 +76,22 @@ def test_empty_snapshot_still_answers(tmp_path):
     assert facts["arch"] is None and facts["cpu"]["vendor"] is None
     sources = {e["source"] for e in facts["evidence"]}
     assert {"/proc/sys/kernel/arch", "/proc/cpuinfo", "kernel log"} <= sources
+
+
+@pytest.mark.parametrize("text,pending,said", [
+    (None, [], None),
+    ('["kernel parameters not on /proc/cmdline yet: iommu=pt", "  "]\n',
+     ["kernel parameters not on /proc/cmdline yet: iommu=pt"], "1 change(s) of kvm_host wait for the next boot"),
+    ('{"not": "a list"}', None, "not a JSON list of sentences: ignored"),
+    ('["one", 2]', None, "not a JSON list of sentences: ignored"),
+    ("garbage <script>", None, "not a JSON list of sentences: ignored"),
+    (json.dumps(["x" * 1000] * 50), ["x" * 256] * 20, "20 change(s) of kvm_host wait for the next boot"),
+])
+def test_reboot_pending_is_the_roles_note_read_as_data(tmp_path, text, pending, said):
+    files = {"/proc/cpuinfo": hosts.cpuinfo_x86("AuthenticAMD", "EPYC", hosts.BASE_FLAGS + " svm")}
+    if text is not None:
+        files["/run/hypervisor-kvm/reboot-pending.json"] = text
+    facts = gather(hosts.write_host(tmp_path, files))
+    assert facts["reboot_pending"] == pending
+    notes = [e["observation"] for e in facts["evidence"] if e["source"] == "/run/hypervisor-kvm/reboot-pending.json"]
+    assert notes == ([said] if said else [])
