@@ -212,7 +212,6 @@ def _read_root_disks(files):
         found["unresolved"].append("the root filesystem (%s, %s on %s) has no block device in /sys" % (
             shown(root["fstype"]), shown(root["source"]), "%d:%d" % (root["major"], root["minor"])))
         return found
-    found["top"] = posixpath.basename(start)
     stack, seen = [(start, 0)], set()
     while stack:
         path, depth = stack.pop()
@@ -221,6 +220,8 @@ def _read_root_disks(files):
         seen.add(path)
         slaves = files.listdir(path + "/slaves")[:64]
         if slaves:
+            if path == start:  # a dm, md or LVM device: named with its disks
+                found["top"] = posixpath.basename(start)
             for name in slaves:
                 below = _resolve("%s/slaves/%s" % (path, name), files.link_target("%s/slaves/%s" % (path, name)))
                 if below:
@@ -745,7 +746,7 @@ def _vfio(params, devices, iommu, reasons, out):
     for entry in entries[:DEVICES_MAX]:
         kind, value = parse_vfio_entry(entry)
         if kind is None:
-            out.problem("vfio_devices entry %r is neither a PCI address (0000:01:00.0, or 01:00.0 for domain "
+            out.problem("vfio_devices entry '%s' is neither a PCI address (0000:01:00.0, or 01:00.0 for domain "
                         "0000) nor a vendor:device id in hex (10de:1b80): give one of the two" % shown(entry))
         elif kind == "address":
             if value in devices:
@@ -832,11 +833,11 @@ def _hugepages(host, cpu, params, out):
         size = parse_hugepage_size(entry.get("size"))
         count, node = entry.get("count"), entry.get("node")
         if size is None:
-            out.problem("%s: size %r is not a huge page size this role sets: use 2M or 1G (also written 2048kB, "
+            out.problem("%s: size '%s' is not a huge page size this role sets: use 2M or 1G (also written 2048kB, "
                         "1048576kB, 2MB, 1GB)" % (where, shown(entry.get("size"))))
             continue
         if not isinstance(count, int) or isinstance(count, bool) or count < 0:
-            out.problem("%s: count %r is not a whole number of pages of 0 or more" % (where, shown(count)))
+            out.problem("%s: count %s is not a whole number of pages of 0 or more" % (where, shown(count)))
             continue
         if node is not None and (not isinstance(node, int) or isinstance(node, bool) or node not in nodes):
             out.problem("%s: node %s is not a NUMA node of this host (it has %s in /sys/devices/system/node): "
