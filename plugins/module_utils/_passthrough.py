@@ -918,8 +918,8 @@ def _memory_checks(host, params, asked, out):
         scopes.append((node, parse_meminfo_total((host.get("nodes") or {}).get(node)),
                        [a for a in asked if a["node"] == node]))
     for node, total_kb, pools in scopes:
-        place = "the host" if node is None else "node %d" % node
-        source = "/proc/meminfo" if node is None else "/sys/devices/system/node/node%d/meminfo" % node
+        place = "the host" if node is None else "node %s" % node
+        source = "/proc/meminfo" if node is None else "/sys/devices/system/node/node%s/meminfo" % node
         if total_kb is None:
             out.problem("the memory of %s could not be read (MemTotal in %s), so huge pages cannot be checked "
                         "against min_free_mb" % (place, source))

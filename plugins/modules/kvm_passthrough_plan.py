@@ -21,7 +21,7 @@ description:
     allocated at boot. 2 MiB pages are allocated at run time, by writing the pool's
     C(nr_hugepages) (RV(hugepages.runtime)).
   - A setting of another value found in the running kernel's command line or in the
-    configuration (outside the role's own drop-in or block) is a conflict and a problem: the role
+    configuration (outside the role's own drop-in or block) is a conflict and a problem; the role
     does not override a setting a person made.
   - Devices the host needs are never planned for C(vfio-pci) - the controllers (and the bridges
     above them) of the root filesystem's disks through LVM, dm and md, the network cards of the
@@ -112,7 +112,7 @@ options:
     description:
       - The name of the role's own drop-in, C(/etc/default/grub.d/<name>.cfg). Parameters found only there,
         or in the role's block of C(/etc/default/grub) (between C(# BEGIN hypervisor.kvm kvm_host) and
-        C(# END hypervisor.kvm kvm_host)), are not conflicts: the role rewrites them.
+        C(# END hypervisor.kvm kvm_host)), are not conflicts, because the role rewrites them.
     type: str
     default: 60-hypervisor-kvm
   root:

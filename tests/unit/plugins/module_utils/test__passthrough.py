@@ -143,7 +143,7 @@ IOMMU_CASES = [
      {"vendor": "intel", "firmware_table": "DMAR", "on": False, "groups": 0}, ["intel_iommu=on"], [], None),
     ("amd-ivrs-on-by-default", lambda: vm_host(cpuinfo=AMD).table("IVRS").pci("0000:00:00.0", "1022:1480", "0x060000", None, 0),
      {"iommu": True}, {"vendor": "amd", "firmware_table": "IVRS", "on": True, "groups": 1}, [], [], None),
-    ("no-table-intel", lambda: vm_host(), {"iommu": True},
+    ("no-table-intel", vm_host, {"iommu": True},
      {"vendor": "intel", "firmware_table": None, "on": False, "groups": 0}, [], [],
      ["the firmware shows no IOMMU (no DMAR/IVRS ACPI table)", "VT-d", "kvm_firmware", "virtual IOMMU"]),
     ("no-table-amd", lambda: vm_host(cpuinfo=AMD), {"iommu": True},
