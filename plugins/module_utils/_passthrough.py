@@ -63,6 +63,7 @@ _SIZE_UNITS = {"k": 1, "kb": 1, "m": 1024, "mb": 1024, "g": 1048576, "gb": 10485
 _CONTROL = re.compile(u"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _NODE_NAME = re.compile(r"^node(\d{1,4})$")
 _POOL_NAME = re.compile(r"^hugepages-(\d{1,10})kB$")
+_DROPIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _GRUB_ASSIGNMENT = re.compile(r"^(?:export\s+)?(GRUB_CMDLINE_LINUX(?:_DEFAULT)?)(\+?=)(.*)$")
 
 
@@ -176,10 +177,14 @@ def _read_config(files, boot_method):
 
 
 def _resolve(link, target):
-    """The host path a link at ``link`` with ``target`` points to (computed, not followed)."""
+    """The sysfs device path a link at ``link`` with ``target`` points to (computed, not followed).
+
+    None when the link is missing or points anywhere but ``/sys/devices/``, as no sysfs link does.
+    """
     if target is None:
         return None
-    return posixpath.normpath(posixpath.join(posixpath.dirname(link), target))
+    path = posixpath.normpath(posixpath.join(posixpath.dirname(link), target))
+    return path if path.startswith("/sys/devices/") else None
 
 
 def _read_root_disks(files):
@@ -489,6 +494,9 @@ def plan(host, params):
     ``changes_need_reboot``. Never raises on a malformed host or request: those are problems.
     """
     out = _Plan()
+    if not _DROPIN_NAME.match(params.get("dropin_name") or ""):
+        out.problem("dropin_name '%s' is not a file name for /etc/default/grub.d: use letters, digits, '.', '_' "
+                    "and '-' (such as 60-hypervisor-kvm)" % shown(params.get("dropin_name")))
     cpu = parsers.parse_cpuinfo(host.get("cpuinfo"), host.get("arch"))
     iommu = _iommu(host, cpu, params, out)
     devices = dict((d["address"], d) for d in host.get("pci") or [])

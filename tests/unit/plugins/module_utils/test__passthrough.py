@@ -121,6 +121,15 @@ def run(tmp_path, host, **params):
     return passthrough.plan_host(host.write(tmp_path), full)
 
 
+def strings(value):
+    """Every string in a result, keys included."""
+    if isinstance(value, dict):
+        return [t for k, v in value.items() for t in [k] + strings(v)]
+    if isinstance(value, list):
+        return [t for v in value for t in strings(v)]
+    return [value] if isinstance(value, str) else []
+
+
 def has(lines, *words):
     """Some line holds every word."""
     return any(all(w in line for w in words) for line in lines)
@@ -270,6 +279,12 @@ def test_grubby_entries(tmp_path, case):
     assert result["kernel_parameters"]["conflicts"] == conflicts
     assert result["kernel_parameters"]["missing_in_config"] == missing
     assert result["kernel_parameters"]["read_from"] == read_from
+
+
+@pytest.mark.parametrize("name", ["../../../etc/passwd", "", "a b", "x" * 65])
+def test_dropin_name_must_be_a_file_name(tmp_path, name):
+    result = run(tmp_path, vm_host(), dropin_name=name)
+    assert has(result["problems"], "dropin_name", "is not a file name for /etc/default/grub.d")
 
 
 def test_grubby_without_entries_is_a_problem(tmp_path):
@@ -589,3 +604,18 @@ def test_module_refuses_a_root_that_is_no_host(tmp_path):
 def test_module_argument_spec_rejects_a_bad_boot_method(tmp_path):
     result = run_module(tmp_path, root="/", boot_method="lilo")
     assert result["failed"] is True and "boot_method" in result["msg"]
+
+
+def test_hostile_links_are_read_not_followed_and_loops_end(tmp_path):
+    # A dm device that is its own slave, a link pointing out of the root, an interface named with an escape.
+    host = (Host().root_on("253:0", "/sys/devices/virtual/block/dm-0", source="/dev/mapper/x")
+            .add(links={"/sys/devices/virtual/block/dm-0/slaves/dm-0": "../../dm-0",
+                        "/sys/devices/virtual/block/dm-0/slaves/evil": "/etc/../../../root/.ssh"})
+            .default_route("eth0", "/sys/devices/virtual/net/eth0"))
+    host.files["/proc/net/route"] += "e\x1b[2Jth1\t00000000\t0102A8C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n"
+    result = run(tmp_path, host, vfio_devices=["0000:00:05.0"])
+    assert result["host_devices"]["boot_disk"] == [] and result["host_devices"]["network"] == []
+    assert result["host_devices"]["unresolved"] == [
+        "the interface e\\x1b[2Jth1 of a default route is not in /sys/class/net"]
+    assert not any("\x1b" in text for text in strings(result))
+    assert has(result["problems"], "this host has no PCI device 0000:00:05.0")
