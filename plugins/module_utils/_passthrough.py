@@ -40,6 +40,9 @@ BOOT_METHODS = ("grub_dropin", "grub_block", "grubby")
 FIRMWARE_TABLES = (("DMAR", "intel"), ("IVRS", "amd"), ("IORT", None))
 _CPU_IOMMU_VENDOR = {"intel": "intel", "zhaoxin": "intel", "amd": "amd", "hygon": "amd"}
 X86 = ("x86_64", "i686", "i386")
+# What the firmware setup calls the IOMMU, by the CPU's vendor when no ACPI table tells.
+_FIRMWARE_SETTING = {"intel": "VT-d (Intel Virtualization Technology for Directed I/O)",
+                     "amd": "the AMD IOMMU (AMD-Vi)"}
 
 SIZE_2M = 2048
 SIZE_1G = 1048576
@@ -532,9 +535,9 @@ def _iommu(host, cpu, params, out):
     groups = host.get("iommu_groups") or 0
     result = {"vendor": vendor, "firmware_table": table, "on": groups > 0, "groups": groups}
     if (params.get("iommu") or params.get("vfio_devices")) and table is None and not groups:
-        out.problem("the firmware shows no IOMMU (no DMAR/IVRS ACPI table): enable VT-d / AMD IOMMU (AMD-Vi) "
-                    "in firmware setup, or kvm_firmware can with its iommu setting; in a VM the parent must "
-                    "give it a virtual IOMMU")
+        out.problem("the firmware shows no IOMMU (no DMAR/IVRS ACPI table): enable %s in firmware setup, or "
+                    "kvm_firmware can with its iommu setting; in a VM the parent must give it a virtual IOMMU" % (
+                        _FIRMWARE_SETTING.get(vendor, "VT-d / AMD IOMMU (AMD-Vi)")))
     if params.get("vfio_devices") and not params.get("iommu") and not groups:
         out.problem("vfio_devices need the IOMMU, which is not on: set iommu: true as well")
     if params.get("iommu_passthrough") and host.get("arch") not in X86:
