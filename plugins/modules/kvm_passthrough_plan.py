@@ -253,7 +253,7 @@ vfio:
       elements: str
       sample: ["10de:1b80", "10de:10f0"]
     drivers:
-      description: The drivers that hold those devices now (not C(vfio-pci)), for C(softdep <driver> pre&#58; vfio-pci).
+      description: "The drivers that hold those devices now (not C(vfio-pci)), for C(softdep <driver> pre: vfio-pci)."
       returned: always
       type: list
       elements: str
