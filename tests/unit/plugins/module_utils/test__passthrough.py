@@ -619,3 +619,33 @@ def test_hostile_links_are_read_not_followed_and_loops_end(tmp_path):
         "the interface e\\x1b[2Jth1 of a default route is not in /sys/class/net"]
     assert not any("\x1b" in text for text in strings(result))
     assert has(result["problems"], "this host has no PCI device 0000:00:05.0")
+
+
+CONFLICT_CASES = [
+    # id, cpuinfo, table, grub line, params, conflicting parameters
+    ("amd_iommu=off on AMD", AMD, "IVRS", "amd_iommu=off", {"iommu": True}, ["amd_iommu=off"]),
+    ("amd_iommu=off on Intel is not about this host", INTEL, "DMAR", "amd_iommu=off", {"iommu": True}, []),
+    ("iommu=off undoes the IOMMU", INTEL, "DMAR", "iommu=off", {"iommu": True}, ["iommu=off"]),
+    ("iommu.passthrough=0 undoes pt", INTEL, "DMAR", "iommu.passthrough=0", {"iommu": True, "iommu_passthrough": True},
+     ["iommu.passthrough=0"]),
+    ("iommu=pt is no conflict when not asked", INTEL, "DMAR", "iommu=pt", {"iommu": True}, []),
+    ("nothing asked, nothing conflicts", INTEL, "DMAR", "intel_iommu=off iommu=soft", {}, []),
+]
+
+
+@pytest.mark.parametrize("case", CONFLICT_CASES, ids=[c[0] for c in CONFLICT_CASES])
+@pytest.mark.parametrize("boot_method", ["grub_dropin", "grub_block"])
+def test_conflicting_values(tmp_path, case, boot_method):
+    dummy, cpuinfo, table, line, params, conflicting = case
+    host = vm_host(cpuinfo=cpuinfo).table(table).add({"/etc/default/grub": 'GRUB_CMDLINE_LINUX="%s"\n' % line})
+    result = run(tmp_path, host, boot_method=boot_method, **params)
+    assert [c["parameter"] for c in result["kernel_parameters"]["conflicts"]] == conflicting
+
+
+def test_ipv6_default_route_nic(tmp_path):
+    host = (Host().add({"/proc/net/ipv6_route":
+                        "00000000000000000000000000000000 00 00000000000000000000000000000000 00 "
+                        "fe800000000000000000000000000001 00000400 00000001 00000000 00450003   enp2s0\n"})
+            .net("enp2s0", "/sys/devices/pci0000:00/0000:00:1c.1/0000:02:00.0/net/enp2s0"))
+    result = run(tmp_path, host)
+    assert result["host_devices"]["network"] == ["0000:00:1c.1", "0000:02:00.0"]
