@@ -25,6 +25,8 @@ KVM_CREATE_VM = 0xAE01
 
 # Cap what one read takes, so a huge kern.log or a broken sysfs file cannot stall gathering.
 DEFAULT_LIMIT = 262144
+# A sysfs device path is a few hundred characters; a longer link target is not one.
+LINK_MAX = 4096
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _FILE_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
@@ -185,6 +187,24 @@ class HostFiles(object):
         except (_Refused, OSError, ValueError):
             return None
         return clean_name(os.path.basename(target.rstrip("/"))) or None
+
+    def link_target(self, path):
+        """The whole target of a symlink (a sysfs device path, relative as written), or None.
+
+        Read, never followed, like ``link_name``; cut at ``LINK_MAX`` characters.
+        """
+        try:
+            if self.live:
+                target = os.readlink(path)
+            else:
+                parent, name = self._parent(path)
+                try:
+                    target = _read_link(parent, name)
+                finally:
+                    os.close(parent)
+        except (_Refused, OSError, ValueError):
+            return None
+        return clean_name(target)[:LINK_MAX] or None
 
     def _is_dir(self, path):
         try:

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: hypervisor.kvm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Every hostile snapshot through the real kvm_facts and kvm_check, each run in its own process.
+"""Every hostile snapshot through the real kvm_facts, kvm_check and kvm_passthrough_plan, each run in its own process.
 
 Asserted for every run: it ends (a timeout per run, so nothing hangs the suite) in under a
 second of CPU and, but for the 4 MB kernel logs, of wall time on an idle machine (stretched by
@@ -28,13 +28,16 @@ from conftest import ANSIBLE_RUNS, TALLY
 
 from ansible_collections.hypervisor.kvm.plugins.modules import kvm_facts
 
-MODULES = ("kvm_facts", "kvm_check")
+MODULES = ("kvm_facts", "kvm_check", "kvm_passthrough_plan")
 MODULE_DIR = os.path.dirname(os.path.abspath(kvm_facts.__file__))
 # The directory that holds ansible_collections/, for the module processes and for ansible.
 COLLECTIONS = os.path.abspath(os.path.join(MODULE_DIR, *[os.pardir] * 5))
 FACT_KEYS = {"usable", "reason", "remediation", "arch", "kernel", "cpu", "vendor_module", "modules", "device",
              "nested", "guest", "iommu", "hugepages", "devices", "confidential", "gpus", "probed", "evidence"}
 CHECK_KEYS = {"msg", "usable", "reason", "remediation", "evidence"}
+PLAN_KEYS = {"iommu", "kernel_parameters", "vfio", "host_devices", "hugepages", "problems", "deferred",
+             "pending_reboot", "changes_need_reboot"}
+KEYS = {"kvm_facts": FACT_KEYS, "kvm_check": CHECK_KEYS, "kvm_passthrough_plan": PLAN_KEYS}
 SIZE_LIMIT = 64 * 1024
 CPU_LIMIT = 1.0
 NAMES = sorted(corpus.CASES) + list(corpus.ROOTS)
@@ -136,7 +139,7 @@ def test_hostile_snapshot(name, module, hostile, tmp_path):
                 problems.append("a root that is no host was not refused: %r" % text[:300])
         else:
             facts = result.get("ansible_facts", {}).get("kvm") if module == "kvm_facts" else result
-            if not facts or not (FACT_KEYS if module == "kvm_facts" else CHECK_KEYS) <= set(facts):
+            if not facts or not KEYS[module] <= set(facts):
                 problems.append("not the usual result: %r" % text[:300])
         check("size", len(raw) <= SIZE_LIMIT, "a %d-byte result" % len(raw))
         if module in case.says_in:
@@ -183,4 +186,4 @@ def test_through_ansible(module, hostile, tmp_path):
             assert not result.get("failed"), (name, result.get("msg"))
             assert FACT_KEYS <= set(result["ansible_facts"]["kvm"]), (name, result)
         else:
-            assert CHECK_KEYS <= set(result), (name, result)
+            assert KEYS[module] <= set(result), (name, result)
