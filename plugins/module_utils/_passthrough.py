@@ -11,6 +11,7 @@ what the role must change, what refuses (``problems``), what waits for the IOMMU
 reaches a message or the result is cut to ``FIELD_MAX`` and has its control characters escaped.
 """
 
+import fnmatch
 import os
 import posixpath
 import re
@@ -20,6 +21,7 @@ from ansible_collections.hypervisor.kvm.plugins.module_utils import _sources as 
 
 FIELD_MAX = parsers.FIELD_MAX
 DEVICES_MAX = 1024  # PCI devices read, and vfio_devices entries taken
+ALIASES_MAX = 65536  # PCI lines of modules.alias (Debian 12's kernel has about 9000)
 POOLS_MAX = 64  # hugepages entries taken
 FILES_MAX = 64  # grub drop-ins or BLS entries read
 CONFIG_LIMIT = 65536  # bytes read of one configuration file
@@ -113,7 +115,35 @@ def read_host(files, boot_method="grub_dropin", dropin_name="60-hypervisor-kvm")
     host["config"] = _read_config(files, boot_method)
     host["root"] = _read_root_disks(files)
     host["network"] = _read_default_route_devices(files)
+    # Which module claims each device when it is not vfio-pci's: what modprobe reads for the
+    # running kernel. A device bound to vfio-pci since the last boot shows no other driver.
+    host["module_aliases"] = parse_pci_aliases(
+        files.text("/lib/modules/%s/modules.alias" % host["osrelease"], 16 * 1024 * 1024)
+        if host["osrelease"] and "/" not in host["osrelease"] else None)
     return host
+
+
+def parse_pci_aliases(text):
+    """The PCI lines of modules.alias ('alias pci:v00008086d000010D3sv*sd*bc*sc*i* e1000e'), as
+    ``[(pattern, module)]``; [] without the file."""
+    aliases = []
+    for line in (text or "").splitlines():
+        words = line.split()
+        if len(words) == 3 and words[0] == "alias" and words[1].startswith("pci:"):
+            aliases.append((words[1], words[2]))
+            if len(aliases) >= ALIASES_MAX:
+                break
+    return aliases
+
+
+def usual_modules(device, aliases):
+    """The modules other than vfio-pci's that claim ``device`` by its modalias, sorted; [] when
+    unknown (no modalias or no modules.alias)."""
+    modalias = device.get("modalias")
+    if not modalias:
+        return []
+    found = set(module for pattern, module in aliases if fnmatch.fnmatchcase(modalias, pattern))
+    return sorted(found - set(("vfio_pci", "vfio-pci", "pci_stub", "pci-stub")))
 
 
 def read_pool_counts(files, paths):
@@ -154,6 +184,7 @@ def _read_pci(files):
             "device": _short(files, base + "/device"),
             "class": pci_class,
             "driver": files.link_name(base + "/driver"),
+            "modalias": _short(files, base + "/modalias"),
             "iommu_group": files.link_name(base + "/iommu_group"),
             "boot_vga": _short(files, base + "/boot_vga") if (pci_class or "").startswith("0x03") else None,
         })
@@ -504,7 +535,7 @@ def plan(host, params):
     iommu = _iommu(host, cpu, params, out)
     devices = dict((d["address"], d) for d in host.get("pci") or [])
     host_devices, reasons = _host_devices(host, devices)
-    vfio = _vfio(params, devices, iommu, reasons, out)
+    vfio = _vfio(params, devices, iommu, reasons, out, host.get("module_aliases") or [])
     hugepages, boot_pools = _hugepages(host, cpu, params, out)
     kernel = _kernel_parameters(host, params, iommu, boot_pools, out)
     for address in vfio["pending"]:
@@ -749,7 +780,7 @@ def _host_devices(host, devices):
     return result, reasons
 
 
-def _vfio(params, devices, iommu, reasons, out):
+def _vfio(params, devices, iommu, reasons, out, aliases):
     entries = params.get("vfio_devices") or []
     if len(entries) > DEVICES_MAX:
         out.problem("vfio_devices has %d entries; at most %d are taken" % (len(entries), DEVICES_MAX))
@@ -821,8 +852,17 @@ def _vfio(params, devices, iommu, reasons, out):
     if listed and not iommu["on"]:
         out.deferred.append("the IOMMU is not on yet, so which devices share an IOMMU group with %s cannot be "
                             "told: the role checks the groups again after the reboot" % ", ".join(sorted(listed)))
-    drivers = sorted(set(shown(devices[a]["driver"]) for a in listed
-                         if devices[a]["driver"] and devices[a]["driver"] not in ("vfio-pci", "pci-stub")))
+    # softdep takes module names: the modules modules.alias names for each device (so a device bound
+    # to vfio-pci since the last boot keeps its driver's softdep), else the driver bound now.
+    drivers = set()
+    for address in listed:
+        device = devices[address]
+        modules = usual_modules(device, aliases)
+        if modules:
+            drivers.update(shown(module) for module in modules)
+        elif device["driver"] and device["driver"] not in ("vfio-pci", "pci-stub"):
+            drivers.add(shown(device["driver"]))
+    drivers = sorted(drivers)
     return {"ids": ids, "drivers": drivers, "devices": result,
             "pending": [d["address"] for d in result if not d["bound"]]}
 

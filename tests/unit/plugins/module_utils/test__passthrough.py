@@ -64,7 +64,11 @@ class Host(object):
         base = "/sys/bus/pci/devices/" + address
         vendor, device = pci_id.split(":")
         self.files.update({base + "/vendor": "0x%s\n" % vendor, base + "/device": "0x%s\n" % device,
-                           base + "/class": pci_class + "\n"})
+                           base + "/class": pci_class + "\n",
+                           # As the kernel writes it: pci:v<vendor>d<device>sv<sub>sd<sub>bc<class>sc<sub>i<if>
+                           base + "/modalias": "pci:v0000%sd0000%ssv00001AF4sd00001100bc%ssc%si%s\n" % (
+                               vendor.upper(), device.upper(), pci_class[2:4].upper(), pci_class[4:6].upper(),
+                               pci_class[6:8].upper())})
         if boot_vga is not None:
             self.files[base + "/boot_vga"] = "%d\n" % boot_vga
         if driver:
@@ -332,6 +336,38 @@ def test_bound_devices_are_not_pending(tmp_path):
     result = run(tmp_path, host, iommu=True, vfio_devices=["0000:41:00.0", "0000:41:00.1"])
     assert result["vfio"]["pending"] == [] and result["vfio"]["drivers"] == []
     assert result["pending_reboot"] == [] and result["changes_need_reboot"] is False
+
+
+# Lines of a modules.alias (Debian 12, 6.1.0-28-amd64): what modprobe loads for a modalias.
+MODULES_ALIAS = (
+    "# Aliases extracted from modules themselves.\n"
+    "alias pci:v000010DEd*sv*sd*bc03sc*i* nouveau\n"
+    "alias pci:v*d*sv*sd*bc04sc03i* snd_hda_intel\n"
+    "alias pci:v00008086d000010D3sv*sd*bc*sc*i* e1000e\n"
+    "alias pci:v*d*sv*sd*bc*sc*i* vfio_pci\n"
+    "alias usb:v1D6Bp0002d*dc*dsc*dp*ic*isc*ip*in* some_usb_driver\n"
+    "alias pci:v00001AF4d*sv*sd*bc*sc*i* virtio_pci\n")
+
+
+def test_devices_bound_to_vfio_keep_their_drivers_softdep(tmp_path):
+    # After the boot that bound them, the driver link says vfio-pci: the softdep must still name the
+    # modules that would claim them first, or the next run would drop it and the boot after that
+    # would give the devices back to them.
+    host = nic_host(cmdline=ON).pci("0000:41:00.0", "10de:1b80", "0x030000", "vfio-pci", 27) \
+        .pci("0000:41:00.1", "10de:10f0", "0x040300", "vfio-pci", 27) \
+        .add({"/lib/modules/6.1.0-28-amd64/modules.alias": MODULES_ALIAS})
+    result = run(tmp_path, host, iommu=True, vfio_devices=["0000:41:00.0", "0000:41:00.1"])
+    assert result["vfio"]["drivers"] == ["nouveau", "snd_hda_intel"]
+    assert result["vfio"]["pending"] == [] and result["problems"] == []
+
+
+def test_pci_aliases_are_read_as_modprobe_matches_them():
+    aliases = passthrough.parse_pci_aliases(MODULES_ALIAS)
+    assert ("pci:v*d*sv*sd*bc*sc*i*", "vfio_pci") in aliases and len(aliases) == 5
+    nic = {"modalias": "pci:v00008086d000010D3sv00008086sd0000A01Fbc02sc00i00"}
+    assert passthrough.usual_modules(nic, aliases) == ["e1000e"]
+    assert passthrough.usual_modules({"modalias": None}, aliases) == []
+    assert passthrough.parse_pci_aliases(None) == []
 
 
 VFIO_PROBLEMS = [
