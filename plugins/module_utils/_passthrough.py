@@ -542,6 +542,7 @@ def plan(host, params):
         device = devices[address]
         out.pending_reboot.append("%s (%s) is bound to %s, not vfio-pci: vfio-pci takes it at the next boot" % (
             address, device_id(device), shown(device["driver"]) if device["driver"] else "no driver"))
+    _booted_short(hugepages, boot_pools, kernel, out)
     out.pending_reboot.extend(hugepages["pending"])
     host_devices["reasons"] = reasons
     return {
@@ -950,6 +951,23 @@ def _hugepages(host, cpu, params, out):
                                "parameter": "hugepagesz=1G hugepages=%s" % ",".join(
                                    "%d:%d" % (n, nodes_asked[n]) for n in sorted(nodes_asked))})
     return {"runtime": runtime, "boot": boot, "runtime_pending": runtime_pending, "pending": pending}, boot_pools
+
+
+def _booted_short(hugepages, boot_pools, kernel, out):
+    """A 1 GiB pool still short although the kernel booted with its parameter: another reboot
+    would not fill it (the kernel found no room early in the boot), so it is a problem, not pending."""
+    live = [pool["parameter"] for pool in boot_pools if pool["parameter"] in kernel["live"]]
+    short = [pool for pool in hugepages["boot"] if pool["current"] is not None and pool["current"] < pool["count"]]
+    if not live or not short:
+        return
+    for pool in short:
+        out.problem("the kernel booted with %s but holds %d of the %d 1 GiB pages asked for on %s: it found no "
+                    "free, aligned 1 GiB ranges for the rest early in the boot (its log says 'HugeTLB: allocating "
+                    "... failed'), and another reboot would not change that; ask for at most %d%s" % (
+                        live[0], pool["current"], pool["count"],
+                        "the whole host" if pool["node"] is None else "node %d" % pool["node"], pool["current"],
+                        "" if pool["node"] is None else " on that node, or put pages on other nodes"))
+    hugepages["pending"] = []
 
 
 def pool_path(size_kb, node=None):
