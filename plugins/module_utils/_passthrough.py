@@ -222,36 +222,68 @@ def _resolve(link, target):
 
 
 def _read_root_disks(files):
-    """The root filesystem's block devices down to the disks: ``{disks: [...], unresolved: [...]}``.
+    """The disks under every block-device mount and swap device: ``{disks: [...], unresolved: [...]}``.
 
-    Each disk is ``{name, path}``, ``path`` its sysfs device directory; dm, md and LVM are
-    followed through ``slaves/``, and a partition gives its disk.
+    Each disk is ``{name, path, top, uses}``: ``path`` its sysfs device directory, ``top`` the dm
+    or md device it was found under (or None), ``uses`` the mount points and swaps on it (``/``
+    first). dm, md and LVM are followed through ``slaves/``, and a partition gives its disk.
     """
-    found = {"disks": [], "unresolved": [], "top": None}
+    found = {"disks": [], "unresolved": []}
     text = None
     for path in ("/proc/self/mountinfo", "/proc/1/mountinfo"):
         text = files.text(path, 1024 * 1024)
         if text:
             break
-    root = parse_mountinfo_root(text)
-    if root is None:
+    mounts = parse_mountinfo_mounts(text)
+    if not any(m["mount_point"] == "/" for m in mounts):
         found["unresolved"].append("no root mount found in /proc/self/mountinfo")
-        return found
-    start = None
-    if root["major"]:
-        link = "/sys/dev/block/%d:%d" % (root["major"], root["minor"])
-        start = _resolve(link, files.link_target(link))
-    if start is None and root["source"].startswith("/dev/"):
-        name = posixpath.basename(root["source"])
-        if root["source"].startswith("/dev/mapper/"):
-            name = _dm_by_name(files, name)
-        if name:
-            start = _resolve("/sys/class/block/" + name, files.link_target("/sys/class/block/" + name))
-    if start is None:
-        found["unresolved"].append("the root filesystem (%s, %s on %s) has no block device in /sys" % (
-            shown(root["fstype"]), shown(root["source"]), "%d:%d" % (root["major"], root["minor"])))
-        return found
+    for mount in mounts:
+        start = None
+        if mount["major"]:
+            link = "/sys/dev/block/%d:%d" % (mount["major"], mount["minor"])
+            start = _resolve(link, files.link_target(link))
+        # btrfs (and others) show an anonymous 0:N: the source names the device.
+        if start is None and mount["source"].startswith("/dev/"):
+            start = _block_by_source(files, mount["source"])
+        if start is None:
+            if mount["mount_point"] == "/" or mount["source"].startswith("/dev/") \
+                    or mount["fstype"] in _DISK_FILESYSTEMS_WITHOUT_NUMBER:
+                found["unresolved"].append("the filesystem on %s (%s, %s on %d:%d) has no block device in /sys" % (
+                    shown(mount["mount_point"]), shown(mount["fstype"]), shown(mount["source"]), mount["major"],
+                    mount["minor"]))
+            continue
+        _add_disks(files, found, start, mount["mount_point"])
+    for swap in parse_swaps(files.text("/proc/swaps", 1024 * 1024)):
+        # A swap file's disk is the disk of the filesystem holding it, among the mounts above.
+        if swap["type"] != "partition":
+            continue
+        start = _block_by_source(files, swap["source"]) if swap["source"].startswith("/dev/") else None
+        if start is None:
+            found["unresolved"].append("the swap device %s has no block device in /sys" % shown(swap["source"]))
+            continue
+        _add_disks(files, found, start, "swap " + swap["source"])
+    found["disks"].sort(key=lambda d: d["path"])
+    return found
+
+
+# Filesystems on disks that mountinfo shows with no block device number of their own (0:N).
+_DISK_FILESYSTEMS_WITHOUT_NUMBER = ("zfs", "btrfs", "bcachefs")
+
+
+def _block_by_source(files, source):
+    """The sysfs directory of the block device a ``/dev/...`` path names, or None."""
+    name = posixpath.basename(source)
+    if source.startswith("/dev/mapper/"):
+        name = _dm_by_name(files, name)
+    if not name:
+        return None
+    return _resolve("/sys/class/block/" + name, files.link_target("/sys/class/block/" + name))
+
+
+def _add_disks(files, found, start, use):
+    """Add the disks under the block device ``start`` (a sysfs directory) to ``found``, used for ``use``."""
     stack, seen = [(start, 0)], set()
+    top = None
     while stack:
         path, depth = stack.pop()
         if path in seen or depth > DEPTH_MAX:
@@ -260,17 +292,27 @@ def _read_root_disks(files):
         slaves = files.listdir(path + "/slaves")[:64]
         if slaves:
             if path == start:  # a dm, md or LVM device: named with its disks
-                found["top"] = posixpath.basename(start)
+                top = posixpath.basename(start)
             for name in slaves:
                 below = _resolve("%s/slaves/%s" % (path, name), files.link_target("%s/slaves/%s" % (path, name)))
                 if below:
                     stack.append((below, depth + 1))
             continue
         disk = posixpath.dirname(path) if files.exists(path + "/partition") else path
-        if disk not in [d["path"] for d in found["disks"]]:
-            found["disks"].append({"name": posixpath.basename(disk), "path": disk})
-    found["disks"].sort(key=lambda d: d["path"])
-    return found
+        # loop, zram, nbd: no hardware of their own (a loop file's filesystem is a mount too).
+        if disk.startswith("/sys/devices/virtual/") and use != "/":
+            continue
+        known = [d for d in found["disks"] if d["path"] == disk]
+        if not known:
+            if len(found["disks"]) >= DEVICES_MAX:
+                continue
+            known = [{"name": posixpath.basename(disk), "path": disk, "top": top, "uses": []}]
+            found["disks"].append(known[0])
+        if use not in known[0]["uses"]:
+            known[0]["uses"].append(use)
+            known[0]["uses"].sort(key=lambda u: (u != "/", u.startswith("swap "), u))
+            if known[0]["uses"][0] == use:
+                known[0]["top"] = top
 
 
 def _dm_by_name(files, name):
@@ -320,18 +362,46 @@ def parse_mountinfo_root(text):
 
     The last line for ``/`` wins (a mount over the root hides the earlier ones).
     """
-    root = None
+    for mount in parse_mountinfo_mounts(text):
+        if mount["mount_point"] == "/":
+            return dict((k, mount[k]) for k in ("major", "minor", "fstype", "source"))
+    return None
+
+
+def parse_mountinfo_mounts(text):
+    """Every mount of mountinfo text: ``[{mount_point, major, minor, fstype, source}]``, ``/`` first.
+
+    The last line for a mount point wins (a mount over it hides the earlier ones); octal escapes
+    (``\\040`` for a space) are decoded.
+    """
+    mounts = {}
     for line in (text or "").splitlines()[:65536]:
         fields = line.split()
-        if len(fields) < 10 or fields[4] != "/" or "-" not in fields[6:]:
+        if len(fields) < 10 or "-" not in fields[6:]:
             continue
         dash = fields.index("-", 6)
         major, sep, minor = fields[2].partition(":")
         if not (sep and major.isdigit() and minor.isdigit()) or len(fields) < dash + 3:
             continue
-        root = {"major": int(major), "minor": int(minor), "fstype": fields[dash + 1][:FIELD_MAX],
-                "source": fields[dash + 2][:FIELD_MAX]}
-    return root
+        point = _unescape_octal(fields[4])[:FIELD_MAX]
+        mounts.pop(point, None)
+        mounts[point] = {"mount_point": point, "major": int(major[:10]), "minor": int(minor[:10]),
+                         "fstype": fields[dash + 1][:FIELD_MAX], "source": _unescape_octal(fields[dash + 2])[:FIELD_MAX]}
+    return sorted(mounts.values(), key=lambda m: (m["mount_point"] != "/", m["mount_point"]))[:DEVICES_MAX]
+
+
+def parse_swaps(text):
+    """The swap areas of ``/proc/swaps``: ``[{source, type}]`` (type ``partition`` or ``file``)."""
+    swaps = []
+    for line in (text or "").splitlines()[1:DEVICES_MAX + 1]:
+        fields = line.split()
+        if len(fields) >= 2:
+            swaps.append({"source": _unescape_octal(fields[0])[:FIELD_MAX], "type": fields[1][:FIELD_MAX]})
+    return swaps
+
+
+def _unescape_octal(text):
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), text)
 
 
 def parse_default_route_interfaces(route, ipv6_route):
@@ -536,6 +606,13 @@ def plan(host, params):
     devices = dict((d["address"], d) for d in host.get("pci") or [])
     host_devices, reasons = _host_devices(host, devices)
     vfio = _vfio(params, devices, iommu, reasons, out, host.get("module_aliases") or [])
+    if params.get("vfio_devices") and host_devices["unresolved"]:
+        out.problem("the devices this host needs could not all be traced to PCI devices (%s), so nothing is given "
+                    "to vfio-pci while they are unknown: plan on the live host, or capture a snapshot with "
+                    "/proc/self/mountinfo, /proc/swaps, /sys/dev/block and /sys/class/block; for a filesystem on "
+                    "no block device (ZFS), find its disks' controllers (zpool status -P, lspci -D) and leave "
+                    "vfio_devices empty on this host until they can be told apart" % (
+                        "; ".join(host_devices["unresolved"])))
     hugepages, boot_pools = _hugepages(host, cpu, params, out)
     kernel = _kernel_parameters(host, params, iommu, boot_pools, out)
     for address in vfio["pending"]:
@@ -755,13 +832,14 @@ def _host_devices(host, devices):
     for disk in root["disks"]:
         addresses = pci_addresses_in_path(disk["path"])
         name = shown(disk["name"])
-        if root.get("top") and root["top"] != disk["name"]:
-            name = "%s, under %s" % (name, shown(root["top"]))
+        if disk.get("top") and disk["top"] != disk["name"]:
+            name = "%s, under %s" % (name, shown(disk["top"]))
+        holding = _disk_use_words(disk.get("uses") or ["/"])
         for index, address in enumerate(reversed(addresses)):
-            add("boot_disk", address, "the controller of the root filesystem's disk (%s)" % name if index == 0
-                else "a PCI bridge on the way to the root filesystem's disk (%s)" % name)
+            add("boot_disk", address, "the controller of %s (%s)" % (holding, name) if index == 0
+                else "a PCI bridge on the way to %s (%s)" % (holding, name))
         if not addresses:
-            result["unresolved"].append("the root filesystem's disk %s is on no PCI device" % name)
+            result["unresolved"].append("%s %s is on no PCI device" % (holding, name))
     network = host.get("network") or {"devices": [], "unresolved": []}
     for nic in network["devices"]:
         addresses = pci_addresses_in_path(nic["path"])
@@ -779,6 +857,16 @@ def _host_devices(host, devices):
     for kind in ("boot_disk", "network", "console"):
         result[kind].sort()
     return result, reasons
+
+
+def _disk_use_words(uses):
+    """How a reason names a disk by its first use: the root filesystem's disk, the disk holding /boot..."""
+    use = uses[0]
+    if use == "/":
+        return "the root filesystem's disk"
+    if use.startswith("swap "):
+        return "the disk of the swap device %s" % shown(use[len("swap "):])
+    return "the disk holding %s" % shown(use)
 
 
 def _vfio(params, devices, iommu, reasons, out, aliases):

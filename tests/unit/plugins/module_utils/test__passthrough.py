@@ -432,6 +432,83 @@ def test_btrfs_root_without_a_block_number_is_found_by_its_source(tmp_path):
     assert result["host_devices"]["boot_disk"] == ["0000:00:1d.0", "0000:3d:00.0"]
 
 
+SDA = "/sys/devices/pci0000:00/0000:00:1f.2/ata1/host0/target0:0:0/0:0:0:0/block/sda"
+SDB = "/sys/devices/pci0000:00/0000:00:1c.0/0000:02:00.0/host1/target1:0:0/1:0:0:0/block/sdb"
+
+
+def disks_host():
+    """Root on nvme0n1p2; /boot on sda1 (AHCI 00:1f.2); /srv on sdb1 (HBA 02:00.0 under 00:1c.0); swap on sda2."""
+    mountinfo = ("22 1 0:21 / /proc rw - proc proc rw\n"
+                 "29 1 259:2 / / rw shared:1 - ext4 /dev/nvme0n1p2 rw\n"
+                 "30 29 8:1 / /boot rw - ext4 /dev/sda1 rw\n"
+                 "31 29 8:17 / /srv/my\\040data rw - xfs /dev/sdb1 rw\n"
+                 "32 29 0:40 / /run rw - tmpfs tmpfs rw\n"
+                 "33 29 7:0 / /snap/core/1 ro - squashfs /dev/loop0 ro\n")
+    return (Host().pci("0000:00:1d.0", "8086:a330", "0x060400", "pcieport")
+            .pci("0000:3d:00.0", "144d:a808", "0x010802", "nvme")
+            .pci("0000:00:1f.2", "8086:2922", "0x010601", "ahci")
+            .pci("0000:00:1c.0", "8086:a338", "0x060400", "pcieport")
+            .pci("0000:02:00.0", "1000:0097", "0x010700", "mpt3sas")
+            .root_on("259:2", NVME0N1 + "/nvme0n1p2", partition=True, source="/dev/nvme0n1p2")
+            .add({"/proc/self/mountinfo": mountinfo, SDA + "/sda1/partition": "1\n", SDA + "/sda2/partition": "2\n",
+                  SDB + "/sdb1/partition": "1\n", "/sys/devices/virtual/block/loop0/size": "8\n",
+                  "/proc/swaps": "Filename\tType\tSize\tUsed\tPriority\n/dev/sda2 partition 1000 0 -2\n"
+                                 "/swapfile file 1000 0 -3\n"},
+                 {"/sys/dev/block/8:1": "../../devices" + SDA[len("/sys/devices"):] + "/sda1",
+                  "/sys/dev/block/8:17": "../../devices" + SDB[len("/sys/devices"):] + "/sdb1",
+                  "/sys/dev/block/7:0": "../../devices/virtual/block/loop0",
+                  "/sys/class/block/sda2": "../../devices" + SDA[len("/sys/devices"):] + "/sda2"}))
+
+
+def test_every_block_mount_and_swap_partition_is_the_hosts(tmp_path):
+    result = run(tmp_path, disks_host())
+    devices = result["host_devices"]
+    assert devices["boot_disk"] == ["0000:00:1c.0", "0000:00:1d.0", "0000:00:1f.2", "0000:02:00.0", "0000:3d:00.0"]
+    assert devices["reasons"]["0000:3d:00.0"] == "the controller of the root filesystem's disk (nvme0n1)"
+    assert devices["reasons"]["0000:00:1f.2"] == "the controller of the disk holding /boot (sda)"
+    assert devices["reasons"]["0000:02:00.0"] == "the controller of the disk holding /srv/my data (sdb)"
+    assert devices["reasons"]["0000:00:1c.0"] == "a PCI bridge on the way to the disk holding /srv/my data (sdb)"
+    assert devices["unresolved"] == []  # the loop device of a snap is no hardware, the swap file is on /
+    result = run(tmp_path / "vfio", disks_host(), vfio_devices=["0000:02:00.0"])
+    assert has(result["problems"], "0000:02:00.0 is the controller of the disk holding /srv/my data (sdb)",
+               "must stay with the host")
+
+
+def test_swap_partition_alone_on_a_disk(tmp_path):
+    host = disks_host().add({"/proc/swaps": "Filename Type Size Used Priority\n/dev/sdb2 partition 1 0 -2\n",
+                             SDB + "/sdb2/partition": "2\n"},
+                            {"/sys/class/block/sdb2": "../../devices" + SDB[len("/sys/devices"):] + "/sdb2"})
+    host.files["/proc/self/mountinfo"] = "29 1 259:2 / / rw shared:1 - ext4 /dev/nvme0n1p2 rw\n"
+    result = run(tmp_path, host)
+    assert result["host_devices"]["reasons"]["0000:02:00.0"] == "the controller of the disk of the swap device /dev/sdb2 (sdb)"
+
+
+UNRESOLVED_CASES = [
+    # id, mountinfo, swaps, unresolved words
+    ("zfs-root", "29 1 0:25 / / rw shared:1 - zfs rpool/ROOT/debian rw,xattr\n", "",
+     "the filesystem on / (zfs, rpool/ROOT/debian on 0:25) has no block device in /sys"),
+    ("zfs-home", "29 1 259:2 / / rw - ext4 /dev/nvme0n1p2 rw\n30 29 0:26 / /home rw - zfs tank/home rw\n", "",
+     "the filesystem on /home (zfs, tank/home on 0:26)"),
+    ("snapshot-without-sys-dev-block", "29 1 259:2 / / rw - ext4 /dev/nvme0n1p2 rw\n30 29 8:1 / /boot rw - ext4 /dev/sda1 rw\n",
+     "", "the filesystem on /boot (ext4, /dev/sda1 on 8:1) has no block device in /sys"),
+    ("swap-partition-unknown", "29 1 259:2 / / rw - ext4 /dev/nvme0n1p2 rw\n",
+     "Filename Type Size Used Priority\n/dev/sdc2 partition 1 0 -2\n", "the swap device /dev/sdc2 has no block device"),
+    ("no-root-mount", "22 1 0:21 / /proc rw - proc proc rw\n", "", "no root mount found"),
+]
+
+
+@pytest.mark.parametrize("case", UNRESOLVED_CASES, ids=[c[0] for c in UNRESOLVED_CASES])
+def test_host_devices_not_traced_refuse_every_vfio_device(tmp_path, case):
+    dummy, mountinfo, swaps, words = case
+    host = nic_host(cmdline=ON).add({"/proc/self/mountinfo": mountinfo, "/proc/swaps": swaps})
+    result = run(tmp_path, host, iommu=True)
+    assert has(result["host_devices"]["unresolved"], words), result["host_devices"]["unresolved"]
+    assert result["problems"] == []  # nothing asked of vfio-pci: nothing to refuse
+    result = run(tmp_path / "vfio", host, iommu=True, vfio_devices=["0000:41:00.0", "0000:41:00.1"])
+    assert has(result["problems"], "could not all be traced to PCI devices", words,
+               "nothing is given to vfio-pci while they are unknown"), result["problems"]
+
+
 def test_device_sharing_a_group_with_the_root_disk_controller(tmp_path):
     # The SATA controller (root on sda) and the audio function of the same chipset in one group.
     host = (Host(cmdline="intel_iommu=on").table("DMAR")
@@ -451,7 +528,7 @@ def test_device_in_no_group_while_the_iommu_is_on(tmp_path):
 
 
 def test_group_checks_are_deferred_while_the_iommu_is_off(tmp_path):
-    host = Host().table("DMAR").pci("0000:41:00.0", "10de:1b80", "0x030000", "nouveau") \
+    host = vm_host().table("DMAR").pci("0000:41:00.0", "10de:1b80", "0x030000", "nouveau") \
         .pci("0000:41:00.1", "10de:10f0", "0x040300", "snd_hda_intel")
     result = run(tmp_path, host, iommu=True, vfio_devices=["0000:41:00.0"])
     assert result["problems"] == []
