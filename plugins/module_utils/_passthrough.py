@@ -449,6 +449,12 @@ def parse_meminfo_total(text):
     return int(match.group(1)) if match else None
 
 
+def parse_meminfo_available(text):
+    """MemAvailable in kB of ``/proc/meminfo`` (Linux 3.14 and later), None without it."""
+    match = re.search(r"^MemAvailable:\s*(\d{1,15}) kB", text or "", re.M)
+    return int(match.group(1)) if match else None
+
+
 def _shell_words(value):
     """The words of a shell assignment's value (quotes removed, an unquoted ``#`` ends it)."""
     words, current, quote, started = [], [], None, False
@@ -620,7 +626,7 @@ def plan(host, params):
         out.pending_reboot.append("%s (%s) is bound to %s, not vfio-pci: vfio-pci takes it at the next boot" % (
             address, device_id(device), shown(device["driver"]) if device["driver"] else "no driver"))
     _booted_short(hugepages, boot_pools, kernel, out)
-    out.pending_reboot.extend(hugepages["pending"])
+    out.pending_reboot.extend(hugepages["pending"] + hugepages["runtime_deferred"])
     host_devices["reasons"] = reasons
     return {
         "iommu": iommu,
@@ -1011,7 +1017,12 @@ def _hugepages(host, cpu, params, out):
                 out.problem("per-node 1 GiB pages need the node form of hugepages= (hugepages=0:2,1:2), which "
                             "Linux 5.16 added; this kernel is %s: ask 1 GiB pages for the whole host (no node), "
                             "or boot a newer kernel" % shown(host.get("osrelease") or "of an unknown release"))
-    runtime, boot, runtime_pending, pending = [], [], [], []
+    runtime, boot, runtime_pending, pending, runtime_deferred = [], [], [], [], []
+    # Pages written at run time come out of the memory free now, not MemTotal: a busy host has
+    # less. A node has no MemAvailable of its own, so the host's bounds every pool; the pools
+    # written now draw on it one after another.
+    available_kb = parse_meminfo_available(host.get("meminfo"))
+    room_kb = None if available_kb is None else available_kb - max(int(params.get("min_free_mb") or 0), 0) * 1024
     for pool in sorted(asked, key=lambda a: (a["size_kb"], -1 if a["node"] is None else a["node"])):
         path = pool_path(pool["size_kb"], pool["node"])
         current = counts.get(path)
@@ -1024,10 +1035,19 @@ def _hugepages(host, cpu, params, out):
             if current != pool["count"]:
                 pending.append(line + ": allocated at the next boot")
         else:
+            growth_kb = (pool["count"] - (current or 0)) * pool["size_kb"]
+            apply_now = growth_kb <= 0 or (room_kb is not None and growth_kb <= room_kb)
             runtime.append({"size_kb": pool["size_kb"], "count": pool["count"], "node": pool["node"], "path": path,
-                            "current": current})
-            if current != pool["count"]:
+                            "current": current, "apply_now": apply_now})
+            if not apply_now:
+                runtime_deferred.append(line + ": more than the memory available now (%s), so they are reserved "
+                                        "at the next boot" % (
+                                            "MemAvailable in /proc/meminfo could not be read" if room_kb is None
+                                            else "%d MiB free beyond min_free_mb" % (max(room_kb, 0) // 1024)))
+            elif current != pool["count"]:
                 runtime_pending.append(line + ": the role writes %s" % path)
+                if growth_kb > 0:
+                    room_kb -= growth_kb
     boot_pools = []
     if boot:
         if all(b["node"] is None for b in boot):
@@ -1038,7 +1058,8 @@ def _hugepages(host, cpu, params, out):
             boot_pools.append({"size_kb": SIZE_1G, "total": sum(nodes_asked.values()), "nodes": nodes_asked,
                                "parameter": "hugepagesz=1G hugepages=%s" % ",".join(
                                    "%d:%d" % (n, nodes_asked[n]) for n in sorted(nodes_asked))})
-    return {"runtime": runtime, "boot": boot, "runtime_pending": runtime_pending, "pending": pending}, boot_pools
+    return {"runtime": runtime, "boot": boot, "runtime_pending": runtime_pending, "pending": pending,
+            "runtime_deferred": runtime_deferred}, boot_pools
 
 
 def _booted_short(hugepages, boot_pools, kernel, out):

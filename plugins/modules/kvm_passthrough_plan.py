@@ -371,6 +371,23 @@ hugepages:
           returned: always
           type: int
           sample: 0
+        apply_now:
+          description:
+            - The pool may be written now. V(false) when its growth (pages asked beyond RV(hugepages.runtime[].current),
+              times the page size) is more than C(MemAvailable) of C(/proc/meminfo) minus O(min_free_mb), less what the
+              pools before it that are written now take (a NUMA node has no C(MemAvailable) of its own, so the host's
+              bounds every pool), or C(MemAvailable) cannot be read; V(true) for a pool that shrinks or stays.
+            - The role writes every runtime pool into its boot-time file, and writes the pools now only when every one
+              has V(true); a pool with V(false) is in RV(hugepages.runtime_deferred) and RV(pending_reboot).
+          returned: always
+          type: bool
+          sample: true
+    runtime_deferred:
+      description: A line for each runtime pool whose RV(hugepages.runtime[].apply_now) is V(false) (reserved at the next boot); each is in RV(pending_reboot) too.
+      returned: always
+      type: list
+      elements: str
+      sample: ["2 MiB pages on the whole host: 0 now, 40000 asked: more than the memory available now (6144 MiB free beyond min_free_mb), so they are reserved at the next boot"]
     boot:
       description: 1 GiB pools, allocated at boot from RV(kernel_parameters.wanted).
       returned: always
@@ -398,7 +415,7 @@ hugepages:
           type: int
           sample: 0
     runtime_pending:
-      description: A line for each runtime pool that does not hold its count yet (the role writes it).
+      description: A line for each runtime pool that does not hold its count yet and RV(hugepages.runtime[].apply_now) (the role writes it now).
       returned: always
       type: list
       elements: str
@@ -422,7 +439,7 @@ deferred:
   elements: str
   sample: ["the IOMMU is not on yet, so which devices share an IOMMU group with 0000:41:00.0 cannot be told: the role checks the groups again after the reboot"]
 pending_reboot:
-  description: What takes effect only at the next boot - kernel parameters not live, devices not bound to C(vfio-pci), 1 GiB pools short.
+  description: What takes effect only at the next boot - kernel parameters not live, devices not bound to C(vfio-pci), 1 GiB pools short, runtime pools that do not fit in the memory available now (RV(hugepages.runtime_deferred)).
   returned: always
   type: list
   elements: str

@@ -26,13 +26,14 @@ class Host(object):
     """A fake host: files ({path: text}) and links ({path: target}), composed by the helpers below."""
 
     def __init__(self, cpuinfo=INTEL, cmdline="BOOT_IMAGE=/vmlinuz root=/dev/vda1 ro quiet", mem_kb=16 * GIB,
-                 osrelease="6.1.0-28-amd64", arch="x86_64"):
+                 osrelease="6.1.0-28-amd64", arch="x86_64", available_kb=None):
         self.files = {
             "/proc/sys/kernel/arch": arch + "\n",
             "/proc/sys/kernel/osrelease": osrelease + "\n",
             "/proc/cpuinfo": cpuinfo,
             "/proc/cmdline": cmdline + "\n",
-            "/proc/meminfo": "MemTotal:       %d kB\nMemFree:        1000 kB\n" % mem_kb,
+            "/proc/meminfo": "MemTotal:       %d kB\nMemFree:        1000 kB\nMemAvailable:   %d kB\n" % (
+                mem_kb, mem_kb * 3 // 4 if available_kb is None else available_kb),
             "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages": "0\n",
             "/etc/default/grub": 'GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX_DEFAULT="quiet"\nGRUB_CMDLINE_LINUX=""\n',
         }
@@ -579,22 +580,24 @@ def numa_host(**kwargs):
 HUGEPAGE_CASES = [
     ("2M-host-wide", [{"size": "2M", "count": 512}],
      {"runtime": [{"size_kb": 2048, "count": 512, "node": None, "current": 0,
-                   "path": "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages"}], "boot": [],
+                   "path": "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages", "apply_now": True}],
+      "boot": [], "runtime_deferred": [],
       "runtime_pending": ["2 MiB pages on the whole host: 0 now, 512 asked: the role writes "
                           "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages"], "pending": []}, [], None),
     ("2M-per-node-spelled-2048kB", [{"size": "2048kB", "count": 256, "node": 1}, {"size": "2MB", "count": 0, "node": 0}],
      {"runtime": [{"size_kb": 2048, "count": 0, "node": 0, "current": 0,
-                   "path": "/sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages"},
+                   "path": "/sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages", "apply_now": True},
                   {"size_kb": 2048, "count": 256, "node": 1, "current": 0,
-                   "path": "/sys/devices/system/node/node1/hugepages/hugepages-2048kB/nr_hugepages"}], "boot": [],
+                   "path": "/sys/devices/system/node/node1/hugepages/hugepages-2048kB/nr_hugepages", "apply_now": True}],
+      "boot": [], "runtime_deferred": [],
       "runtime_pending": ["2 MiB pages on node 1: 0 now, 256 asked: the role writes "
                           "/sys/devices/system/node/node1/hugepages/hugepages-2048kB/nr_hugepages"], "pending": []}, [], None),
     ("1G-host-wide", [{"size": "1G", "count": 2}],
-     {"runtime": [], "boot": [{"size_kb": 1048576, "count": 2, "node": None, "current": 0}], "runtime_pending": [],
+     {"runtime": [], "runtime_deferred": [], "boot": [{"size_kb": 1048576, "count": 2, "node": None, "current": 0}], "runtime_pending": [],
       "pending": ["1 GiB pages on the whole host: 0 now, 2 asked: allocated at the next boot"]},
      ["hugepagesz=1G hugepages=2"], None),
     ("1G-per-node", [{"size": "1GB", "count": 1, "node": 1}, {"size": "1048576kB", "count": 1, "node": 0}],
-     {"runtime": [], "boot": [{"size_kb": 1048576, "count": 1, "node": 0, "current": 0},
+     {"runtime": [], "runtime_deferred": [], "boot": [{"size_kb": 1048576, "count": 1, "node": 0, "current": 0},
                               {"size_kb": 1048576, "count": 1, "node": 1, "current": 0}], "runtime_pending": [],
       "pending": ["1 GiB pages on node 0: 0 now, 1 asked: allocated at the next boot",
                   "1 GiB pages on node 1: 0 now, 1 asked: allocated at the next boot"]},
@@ -676,6 +679,41 @@ def test_1g_per_node_short_after_booting_names_the_node(tmp_path):
     result = run(tmp_path, host, hugepages=[{"size": "1G", "count": 1, "node": 0}, {"size": "1G", "count": 1, "node": 1}])
     assert has(result["problems"], "holds 0 of the 1 1 GiB pages asked for on node 1", "put pages on other nodes")
     assert result["pending_reboot"] == []
+
+
+RUNTIME_ROOM_CASES = [
+    # id, MemAvailable kB, pools already (host-wide 2M, node 0 2M), entries, apply_now per pool, deferred words
+    ("fits", 4 * GIB, (0, 0), [{"size": "2M", "count": 1024}], [True], []),
+    ("busy-host", 3 * GIB, (0, 0), [{"size": "2M", "count": 1536}], [False],
+     ["2 MiB pages on the whole host: 0 now, 1536 asked: more than the memory available now (2048 MiB free beyond "
+      "min_free_mb), so they are reserved at the next boot"]),
+    ("only-the-growth-counts", 3 * GIB, (512, 512), [{"size": "2M", "count": 1024}], [True], []),
+    ("shrinking-is-always-now", 1 * GIB, (1024, 1024), [{"size": "2M", "count": 16}], [True], []),
+    ("equal-is-now", 1 * GIB, (1024, 1024), [{"size": "2M", "count": 1024}], [True], []),
+    ("pools-draw-on-the-same-memory", 3 * GIB, (0, 0),
+     [{"size": "2M", "count": 768, "node": 0}, {"size": "2M", "count": 768, "node": 1}], [True, False],
+     ["2 MiB pages on node 1: 0 now, 768 asked: more than the memory available now (512 MiB free"]),
+    ("no-memavailable", None, (0, 0), [{"size": "2M", "count": 1}], [False],
+     ["MemAvailable in /proc/meminfo could not be read"]),
+]
+
+
+@pytest.mark.parametrize("case", RUNTIME_ROOM_CASES, ids=[c[0] for c in RUNTIME_ROOM_CASES])
+def test_runtime_pools_wait_for_the_boot_when_the_memory_free_now_is_short(tmp_path, case):
+    dummy, available_kb, (now_host, now_node0), entries, apply_now, deferred = case
+    host = vm_host(mem_kb=8 * GIB, available_kb=available_kb or 0).node(0, 4 * GIB, pool_2m=now_node0).node(1, 4 * GIB)
+    host.files["/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages"] = "%d\n" % now_host
+    if available_kb is None:
+        host.files["/proc/meminfo"] = "MemTotal: %d kB\n" % (8 * GIB)
+    result = run(tmp_path, host, hugepages=entries, min_free_mb=1024)
+    assert result["problems"] == []
+    assert [pool["apply_now"] for pool in result["hugepages"]["runtime"]] == apply_now
+    assert len(result["hugepages"]["runtime_deferred"]) == len(deferred)
+    for words in deferred:
+        assert has(result["hugepages"]["runtime_deferred"], words), result["hugepages"]["runtime_deferred"]
+        assert has(result["pending_reboot"], words)
+    assert not any(has(result["hugepages"]["runtime_pending"], line) for line in result["hugepages"]["runtime_deferred"])
+    assert result["changes_need_reboot"] == bool(deferred)
 
 
 # --- Parsers --------------------------------------------------------------------------------------
