@@ -16,6 +16,8 @@ import os
 import posixpath
 import re
 
+from ansible.module_utils.six import string_types
+
 from ansible_collections.hypervisor.kvm.plugins.module_utils import _parsers as parsers
 from ansible_collections.hypervisor.kvm.plugins.module_utils import _sources as sources
 
@@ -679,7 +681,13 @@ def _kernel_parameters(host, params, iommu, boot_pools, out):
     live_words = [{"token": t[:FIELD_MAX], "where": PROC_CMDLINE, "own": False}
                   for t in (host.get("cmdline") or "").split()[:TOKENS_MAX]]
     lines, read_from = _configured_lines(host, out)
+    grubby = host.get("boot_method") == "grubby"
+    own_parameters = _own_parameters(params, out) if grubby else []
+    if own_parameters:
+        lines = [_mark_own(line, own_parameters) for line in lines]
     own_tokens = set(w["token"] for line in lines for w in line if w["own"])
+    # What the role passed to grubby before and a reboot has not replaced yet is its own too.
+    own_tokens.update(t for entry in own_parameters for t in entry.split())
     live, pending, missing = [], [], []
     for parameter in wanted:
         (live if _has(live_words, parameter) else pending).append(parameter)
@@ -702,6 +710,7 @@ def _kernel_parameters(host, params, iommu, boot_pools, out):
             continue
         if pool["size_kb"] in _asked_sizes(params):
             _add_conflict(conflicts, pool["parameter"], pool["words"][-1]["where"])
+    replaced = _grubby_replaces(lines, wanted, missing) if grubby else []
     conflicts.sort(key=lambda c: (c["parameter"], c["where"]))
     by_parameter = {}
     for conflict in conflicts:
@@ -712,11 +721,91 @@ def _kernel_parameters(host, params, iommu, boot_pools, out):
             shown(parameter), " and ".join(shown(w) for w in wheres),
             " (in /proc/cmdline only: it goes at the next boot once no configuration has it)"
             if wheres == [PROC_CMDLINE] else ""))
+    for token, where, parameter in replaced:
+        if any(shown(token) in c["parameter"].split() for c in conflicts):
+            continue
+        _add_conflict(conflicts, token, where)
+        if parameter.startswith("hugepagesz="):
+            mine = [w["token"] for line in lines if any(w["token"] == token for w in line) for w in line
+                    if not w["own"] and _key_values(w["token"])[0] in _HUGEPAGE_KEYS]
+            out.problem("%s is set in %s, and grubby replaces an argument of the same name (hugepages=, hugepagesz=, "
+                        "default_hugepagesz=), so adding %s would overwrite that pool: combine them by hand in "
+                        "the options of every entry (on EL 8 the kernelopts of %s), e.g. '%s', and the role then "
+                        "finds its pair and leaves it" % (
+                            shown(token), shown(where), parameter, GRUBENV,
+                            shown(" ".join(t for t in mine if t not in parameter.split()) + " " + parameter)))
+        else:
+            out.problem("%s is set in %s, and grubby replaces an argument of the same name, so adding %s would "
+                        "overwrite it: put the value you want, with %s in it, in every entry yourself (grubby "
+                        "--update-kernel=ALL --args=...), or remove it" % (
+                            shown(token), shown(where), parameter, parameter))
+    conflicts.sort(key=lambda c: (c["parameter"], c["where"]))
     for parameter in pending_effect:
         out.pending_reboot.append("kernel parameter %s is not on the running kernel's command line: it takes "
                                   "effect at the next boot" % parameter)
+    remove = [entry for entry in own_parameters if entry not in wanted and any(
+        _has_run(line, entry.split()) for line in lines)]
     return {"wanted": wanted, "live": live, "pending": pending_effect, "missing_in_config": missing,
-            "conflicts": conflicts, "read_from": read_from}
+            "conflicts": conflicts, "read_from": read_from, "remove_from_config": remove}
+
+
+_HUGEPAGE_KEYS = ("hugepages", "hugepagesz", "default_hugepagesz")
+
+
+def _own_parameters(params, out):
+    """The ``own_parameters`` entries, each as one string of words; a problem for any that is not a string."""
+    own = []
+    for index, entry in enumerate((params.get("own_parameters") or [])[:TOKENS_MAX]):
+        if not isinstance(entry, string_types) or not entry.split():
+            out.problem("own_parameters[%d] '%s' is not a kernel parameter: give each as the role passed it, such "
+                        "as 'hugepagesz=1G hugepages=2'" % (index, shown(entry)))
+            continue
+        entry = " ".join(entry.split())
+        if entry not in own:
+            own.append(entry)
+    return own
+
+
+def _has_run(line, tokens):
+    """Whether the words of ``line`` hold ``tokens`` one after another."""
+    words = [w["token"] for w in line]
+    return any(words[i:i + len(tokens)] == tokens for i in range(len(words) - len(tokens) + 1))
+
+
+def _mark_own(line, own_parameters):
+    """A copy of a configured line with the words of ``own_parameters`` (each a run of words) marked own."""
+    line = [dict(w) for w in line]
+    for entry in own_parameters:
+        tokens = entry.split()
+        for start in range(len(line) - len(tokens) + 1):
+            if [w["token"] for w in line[start:start + len(tokens)]] == tokens:
+                for word in line[start:start + len(tokens)]:
+                    word["own"] = True
+    return line
+
+
+def _grubby_replaces(lines, wanted, missing):
+    """Words of the BLS entries that the role's ``grubby --args`` would overwrite: ``[(token, where, parameter)]``.
+
+    grubby puts an argument whose name is in the options already in its place: rhboot/grubby's
+    grubby-bls, update_args (``sed -e "s,$key=[^ ]*,$key=$value,"`` when ``grep "${key}="`` finds it;
+    later releases remove ``$key=...`` before appending). So while a wanted parameter is missing
+    from an entry (the role runs grubby on every entry), a person's word of the same name in any
+    entry is lost: for the 1 GiB pair, any hugepages=, hugepagesz= or default_hugepagesz=.
+    """
+    found = []
+    for parameter in wanted:
+        if parameter not in missing:
+            continue
+        tokens = parameter.split()
+        keys = _HUGEPAGE_KEYS if parameter.startswith("hugepagesz=") else (_key_values(parameter)[0],)
+        for line in lines:
+            for word in line:
+                if word["own"] or word["token"] in tokens or _key_values(word["token"])[0] not in keys:
+                    continue
+                if (word["token"], word["where"], parameter) not in found:
+                    found.append((word["token"], word["where"], parameter))
+    return found
 
 
 def _add_conflict(conflicts, parameter, where):

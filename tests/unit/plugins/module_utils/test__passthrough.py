@@ -121,7 +121,7 @@ def vm_host(**kwargs):
 
 def run(tmp_path, host, **params):
     full = {"iommu": False, "iommu_passthrough": False, "vfio_devices": [], "hugepages": [], "min_free_mb": 2048,
-            "boot_method": "grub_dropin", "dropin_name": "60-hypervisor-kvm"}
+            "boot_method": "grub_dropin", "dropin_name": "60-hypervisor-kvm", "own_parameters": []}
     full.update(params)
     return passthrough.plan_host(host.write(tmp_path), full)
 
@@ -284,6 +284,88 @@ def test_grubby_entries(tmp_path, case):
     assert result["kernel_parameters"]["conflicts"] == conflicts
     assert result["kernel_parameters"]["missing_in_config"] == missing
     assert result["kernel_parameters"]["read_from"] == read_from
+
+
+GRUBBY_OWN_CASES = [
+    # id, options of the entry (or kernelopts), own_parameters, 1G count asked, conflicts, problem words, remove_from_config
+    ("person-2M-pool-would-be-overwritten", "root=/dev/vda1 ro hugepagesz=2M hugepages=512", [], 4,
+     [{"parameter": "hugepages=512", "where": "E"}, {"parameter": "hugepagesz=2M", "where": "E"}],
+     ["hugepagesz=2M is set in E", "grubby replaces an argument of the same name",
+      "'hugepagesz=2M hugepages=512 hugepagesz=1G hugepages=4'", "finds its pair and leaves it"], []),
+    ("person-default-size-would-be-overwritten", "root=/dev/vda1 default_hugepagesz=2M", [], 4,
+     [{"parameter": "default_hugepagesz=2M", "where": "E"}], ["default_hugepagesz=2M is set in E", "grubby"], []),
+    ("combined-by-hand-is-found-and-left", "ro hugepagesz=2M hugepages=512 hugepagesz=1G hugepages=4", [], 4, [], None, []),
+    ("roles-own-earlier-count-is-no-conflict", "ro hugepagesz=1G hugepages=2", ["hugepagesz=1G hugepages=2"], 4, [], None,
+     ["hugepagesz=1G hugepages=2"]),
+    ("roles-own-and-still-wanted", "ro hugepagesz=1G hugepages=4", ["hugepagesz=1G hugepages=4"], 4, [], None, []),
+    ("roles-own-no-longer-asked", "ro hugepagesz=1G hugepages=2 iommu=pt", ["hugepagesz=1G hugepages=2", "iommu=pt"], None,
+     [], None, ["hugepagesz=1G hugepages=2", "iommu=pt"]),
+    ("roles-own-gone-from-the-entries", "ro", ["hugepagesz=1G hugepages=2"], None, [], None, []),
+    ("without-own-parameters-the-earlier-pair-is-a-persons", "ro hugepagesz=1G hugepages=2", [], 4,
+     [{"parameter": "hugepagesz=1G hugepages=2", "where": "E"}], ["hugepagesz=1G hugepages=2 is set in E", "remove it"], []),
+    ("own-pair-next-to-a-persons-2M-pool", "ro hugepagesz=2M hugepages=64 hugepagesz=1G hugepages=2",
+     ["hugepagesz=1G hugepages=2"], 4, [{"parameter": "hugepages=64", "where": "E"}, {"parameter": "hugepagesz=2M", "where": "E"}],
+     ["'hugepagesz=2M hugepages=64 hugepagesz=1G hugepages=4'"], ["hugepagesz=1G hugepages=2"]),
+]
+
+
+@pytest.mark.parametrize("case", GRUBBY_OWN_CASES, ids=[c[0] for c in GRUBBY_OWN_CASES])
+@pytest.mark.parametrize("el8", [False, True], ids=["el9-options", "el8-kernelopts"])
+def test_grubby_own_parameters_and_what_grubby_would_overwrite(tmp_path, case, el8):
+    dummy, options, own, count_1g, conflicts, problem, remove = case
+    entry = "/boot/loader/entries/abc-5.14.0.conf"
+    where = "/boot/grub2/grubenv" if el8 else entry
+    files = ({entry: BLS + "options $kernelopts\n", "/boot/grub2/grubenv": "kernelopts=%s\n" % options} if el8
+             else {entry: BLS + "options %s\n" % options})
+    host = vm_host().pool_1g(0).add(files)
+    hugepages = [{"size": "1G", "count": count_1g}] if count_1g is not None else []
+    result = run(tmp_path, host, boot_method="grubby", hugepages=hugepages, own_parameters=own)
+    kernel = result["kernel_parameters"]
+    assert kernel["conflicts"] == [dict(c, where=where) for c in conflicts]
+    assert kernel["remove_from_config"] == remove
+    if problem:
+        assert has(result["problems"], *[w.replace("set in E", "set in " + where) for w in problem]), result["problems"]
+    else:
+        assert result["problems"] == []
+
+
+def test_grubby_would_replace_another_value_of_a_wanted_key(tmp_path):
+    host = vm_host().table("DMAR").add({"/boot/loader/entries/a.conf": BLS + "options ro intel_iommu=sm_on\n"})
+    result = run(tmp_path, host, iommu=True, boot_method="grubby")
+    assert result["kernel_parameters"]["conflicts"] == [{"parameter": "intel_iommu=sm_on", "where": "/boot/loader/entries/a.conf"}]
+    assert has(result["problems"], "intel_iommu=sm_on is set in", "grubby replaces an argument of the same name",
+               "with intel_iommu=on in it")
+    # The same words with grub: the role adds its own drop-in, and the kernel reads both.
+    result = run(tmp_path / "grub", vm_host().table("DMAR").add({"/etc/default/grub": 'GRUB_CMDLINE_LINUX="intel_iommu=sm_on"\n'}),
+                 iommu=True)
+    assert result["problems"] == [] and result["kernel_parameters"]["remove_from_config"] == []
+
+
+def test_the_roles_earlier_pair_still_live_is_no_conflict(tmp_path):
+    # EL: the role asked 2 pages, the host booted with them; now 4 are asked.
+    host = vm_host(cmdline="root=/dev/vda1 hugepagesz=1G hugepages=2").pool_1g(2).add(
+        {"/boot/loader/entries/a.conf": BLS + "options root=/dev/vda1 hugepagesz=1G hugepages=2\n"})
+    result = run(tmp_path, host, boot_method="grubby", hugepages=[{"size": "1G", "count": 4}],
+                 own_parameters=["hugepagesz=1G  hugepages=2"])
+    kernel = result["kernel_parameters"]
+    assert result["problems"] == [] and kernel["conflicts"] == []
+    assert kernel["remove_from_config"] == ["hugepagesz=1G hugepages=2"]
+    assert kernel["missing_in_config"] == ["hugepagesz=1G hugepages=4"]
+    assert has(result["pending_reboot"], "1 GiB pages on the whole host: 2 now, 4 asked")
+
+
+@pytest.mark.parametrize("own", [[""], ["  "], [3]])
+def test_own_parameters_must_be_parameters(tmp_path, own):
+    host = vm_host().add({"/boot/loader/entries/a.conf": BLS + "options ro\n"})
+    result = run(tmp_path, host, boot_method="grubby", own_parameters=own)
+    assert has(result["problems"], "own_parameters[0]", "is not a kernel parameter")
+
+
+def test_own_parameters_are_ignored_with_grub(tmp_path):
+    host = vm_host().pool_1g(0).add({"/etc/default/grub": 'GRUB_CMDLINE_LINUX="hugepagesz=1G hugepages=2"\n'})
+    result = run(tmp_path, host, hugepages=[{"size": "1G", "count": 4}], own_parameters=["hugepagesz=1G hugepages=2"])
+    assert result["kernel_parameters"]["remove_from_config"] == []
+    assert result["kernel_parameters"]["conflicts"] == [{"parameter": "hugepagesz=1G hugepages=2", "where": "/etc/default/grub"}]
 
 
 @pytest.mark.parametrize("name", ["../../../etc/passwd", "", "a b", "x" * 65])
