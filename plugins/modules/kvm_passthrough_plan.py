@@ -411,11 +411,15 @@ hugepages:
           type: bool
           sample: true
     runtime_deferred:
-      description: A line for each runtime pool whose RV(hugepages.runtime[].apply_now) is V(false) (reserved at the next boot); each is in RV(pending_reboot) too.
+      description:
+        - A line for each runtime pool whose RV(hugepages.runtime[].apply_now) is V(false) (reserved at the next boot).
+        - Each is in RV(pending_reboot) too.
       returned: always
       type: list
       elements: str
-      sample: ["2 MiB pages on the whole host: 0 now, 40000 asked: more than the memory available now (6144 MiB free beyond min_free_mb), so they are reserved at the next boot"]
+      sample:
+        - "2 MiB pages on the whole host: 0 now, 40000 asked: more than the memory available now (6144 MiB free beyond min_free_mb),
+          so they are reserved at the next boot"
     boot:
       description: 1 GiB pools, allocated at boot from RV(kernel_parameters.wanted).
       returned: always
@@ -467,7 +471,9 @@ deferred:
   elements: str
   sample: ["the IOMMU is not on yet, so which devices share an IOMMU group with 0000:41:00.0 cannot be told: the role checks the groups again after the reboot"]
 pending_reboot:
-  description: What takes effect only at the next boot - kernel parameters not live, devices not bound to C(vfio-pci), 1 GiB pools short, runtime pools that do not fit in the memory available now (RV(hugepages.runtime_deferred)).
+  description:
+    - What takes effect only at the next boot - kernel parameters not live, devices not bound to C(vfio-pci), 1 GiB pools short,
+      runtime pools that do not fit in the memory available now (RV(hugepages.runtime_deferred)).
   returned: always
   type: list
   elements: str
