@@ -244,6 +244,8 @@ def _read_root_disks(files):
         if mount["major"]:
             link = "/sys/dev/block/%d:%d" % (mount["major"], mount["minor"])
             start = _resolve(link, files.link_target(link))
+        if mount["fstype"].startswith("fuse") and not mount["major"]:
+            continue  # a process serves it (its source may read /dev/fuse); no disk of its own
         # btrfs (and others) show an anonymous 0:N: the source names the device.
         if start is None and mount["source"].startswith("/dev/"):
             start = _block_by_source(files, mount["source"])

@@ -526,7 +526,9 @@ def disks_host():
                  "30 29 8:1 / /boot rw - ext4 /dev/sda1 rw\n"
                  "31 29 8:17 / /srv/my\\040data rw - xfs /dev/sdb1 rw\n"
                  "32 29 0:40 / /run rw - tmpfs tmpfs rw\n"
-                 "33 29 7:0 / /snap/core/1 ro - squashfs /dev/loop0 ro\n")
+                 "33 29 7:0 / /snap/core/1 ro - squashfs /dev/loop0 ro\n"
+                 "34 29 0:52 / /run/user/1000/doc rw - fuse.portal /dev/fuse rw\n"
+                 "35 29 0:53 / /mnt/nfs rw - nfs4 server:/export rw\n")
     return (Host().pci("0000:00:1d.0", "8086:a330", "0x060400", "pcieport")
             .pci("0000:3d:00.0", "144d:a808", "0x010802", "nvme")
             .pci("0000:00:1f.2", "8086:2922", "0x010601", "ahci")
