@@ -16,6 +16,8 @@ import os
 import posixpath
 import re
 
+from ansible.module_utils.six import string_types
+
 from ansible_collections.hypervisor.kvm.plugins.module_utils import _parsers as parsers
 from ansible_collections.hypervisor.kvm.plugins.module_utils import _sources as sources
 
@@ -222,36 +224,70 @@ def _resolve(link, target):
 
 
 def _read_root_disks(files):
-    """The root filesystem's block devices down to the disks: ``{disks: [...], unresolved: [...]}``.
+    """The disks under every block-device mount and swap device: ``{disks: [...], unresolved: [...]}``.
 
-    Each disk is ``{name, path}``, ``path`` its sysfs device directory; dm, md and LVM are
-    followed through ``slaves/``, and a partition gives its disk.
+    Each disk is ``{name, path, top, uses}``: ``path`` its sysfs device directory, ``top`` the dm
+    or md device it was found under (or None), ``uses`` the mount points and swaps on it (``/``
+    first). dm, md and LVM are followed through ``slaves/``, and a partition gives its disk.
     """
-    found = {"disks": [], "unresolved": [], "top": None}
+    found = {"disks": [], "unresolved": []}
     text = None
     for path in ("/proc/self/mountinfo", "/proc/1/mountinfo"):
         text = files.text(path, 1024 * 1024)
         if text:
             break
-    root = parse_mountinfo_root(text)
-    if root is None:
+    mounts = parse_mountinfo_mounts(text)
+    if not any(m["mount_point"] == "/" for m in mounts):
         found["unresolved"].append("no root mount found in /proc/self/mountinfo")
-        return found
-    start = None
-    if root["major"]:
-        link = "/sys/dev/block/%d:%d" % (root["major"], root["minor"])
-        start = _resolve(link, files.link_target(link))
-    if start is None and root["source"].startswith("/dev/"):
-        name = posixpath.basename(root["source"])
-        if root["source"].startswith("/dev/mapper/"):
-            name = _dm_by_name(files, name)
-        if name:
-            start = _resolve("/sys/class/block/" + name, files.link_target("/sys/class/block/" + name))
-    if start is None:
-        found["unresolved"].append("the root filesystem (%s, %s on %s) has no block device in /sys" % (
-            shown(root["fstype"]), shown(root["source"]), "%d:%d" % (root["major"], root["minor"])))
-        return found
+    for mount in mounts:
+        start = None
+        if mount["major"]:
+            link = "/sys/dev/block/%d:%d" % (mount["major"], mount["minor"])
+            start = _resolve(link, files.link_target(link))
+        if mount["fstype"].startswith("fuse") and not mount["major"]:
+            continue  # a process serves it (its source may read /dev/fuse); no disk of its own
+        # btrfs (and others) show an anonymous 0:N: the source names the device.
+        if start is None and mount["source"].startswith("/dev/"):
+            start = _block_by_source(files, mount["source"])
+        if start is None:
+            if mount["mount_point"] == "/" or mount["source"].startswith("/dev/") \
+                    or mount["fstype"] in _DISK_FILESYSTEMS_WITHOUT_NUMBER:
+                found["unresolved"].append("the filesystem on %s (%s, %s on %d:%d) has no block device in /sys" % (
+                    shown(mount["mount_point"]), shown(mount["fstype"]), shown(mount["source"]), mount["major"],
+                    mount["minor"]))
+            continue
+        _add_disks(files, found, start, mount["mount_point"])
+    for swap in parse_swaps(files.text("/proc/swaps", 1024 * 1024)):
+        # A swap file's disk is the disk of the filesystem holding it, among the mounts above.
+        if swap["type"] != "partition":
+            continue
+        start = _block_by_source(files, swap["source"]) if swap["source"].startswith("/dev/") else None
+        if start is None:
+            found["unresolved"].append("the swap device %s has no block device in /sys" % shown(swap["source"]))
+            continue
+        _add_disks(files, found, start, "swap " + swap["source"])
+    found["disks"].sort(key=lambda d: d["path"])
+    return found
+
+
+# Filesystems on disks that mountinfo shows with no block device number of their own (0:N).
+_DISK_FILESYSTEMS_WITHOUT_NUMBER = ("zfs", "btrfs", "bcachefs")
+
+
+def _block_by_source(files, source):
+    """The sysfs directory of the block device a ``/dev/...`` path names, or None."""
+    name = posixpath.basename(source)
+    if source.startswith("/dev/mapper/"):
+        name = _dm_by_name(files, name)
+    if not name:
+        return None
+    return _resolve("/sys/class/block/" + name, files.link_target("/sys/class/block/" + name))
+
+
+def _add_disks(files, found, start, use):
+    """Add the disks under the block device ``start`` (a sysfs directory) to ``found``, used for ``use``."""
     stack, seen = [(start, 0)], set()
+    top = None
     while stack:
         path, depth = stack.pop()
         if path in seen or depth > DEPTH_MAX:
@@ -260,17 +296,27 @@ def _read_root_disks(files):
         slaves = files.listdir(path + "/slaves")[:64]
         if slaves:
             if path == start:  # a dm, md or LVM device: named with its disks
-                found["top"] = posixpath.basename(start)
+                top = posixpath.basename(start)
             for name in slaves:
                 below = _resolve("%s/slaves/%s" % (path, name), files.link_target("%s/slaves/%s" % (path, name)))
                 if below:
                     stack.append((below, depth + 1))
             continue
         disk = posixpath.dirname(path) if files.exists(path + "/partition") else path
-        if disk not in [d["path"] for d in found["disks"]]:
-            found["disks"].append({"name": posixpath.basename(disk), "path": disk})
-    found["disks"].sort(key=lambda d: d["path"])
-    return found
+        # loop, zram, nbd: no hardware of their own (a loop file's filesystem is a mount too).
+        if disk.startswith("/sys/devices/virtual/") and use != "/":
+            continue
+        known = [d for d in found["disks"] if d["path"] == disk]
+        if not known:
+            if len(found["disks"]) >= DEVICES_MAX:
+                continue
+            known = [{"name": posixpath.basename(disk), "path": disk, "top": top, "uses": []}]
+            found["disks"].append(known[0])
+        if use not in known[0]["uses"]:
+            known[0]["uses"].append(use)
+            known[0]["uses"].sort(key=lambda u: (u != "/", u.startswith("swap "), u))
+            if known[0]["uses"][0] == use:
+                known[0]["top"] = top
 
 
 def _dm_by_name(files, name):
@@ -320,18 +366,46 @@ def parse_mountinfo_root(text):
 
     The last line for ``/`` wins (a mount over the root hides the earlier ones).
     """
-    root = None
+    for mount in parse_mountinfo_mounts(text):
+        if mount["mount_point"] == "/":
+            return dict((k, mount[k]) for k in ("major", "minor", "fstype", "source"))
+    return None
+
+
+def parse_mountinfo_mounts(text):
+    """Every mount of mountinfo text: ``[{mount_point, major, minor, fstype, source}]``, ``/`` first.
+
+    The last line for a mount point wins (a mount over it hides the earlier ones); octal escapes
+    (``\\040`` for a space) are decoded.
+    """
+    mounts = {}
     for line in (text or "").splitlines()[:65536]:
         fields = line.split()
-        if len(fields) < 10 or fields[4] != "/" or "-" not in fields[6:]:
+        if len(fields) < 10 or "-" not in fields[6:]:
             continue
         dash = fields.index("-", 6)
         major, sep, minor = fields[2].partition(":")
         if not (sep and major.isdigit() and minor.isdigit()) or len(fields) < dash + 3:
             continue
-        root = {"major": int(major), "minor": int(minor), "fstype": fields[dash + 1][:FIELD_MAX],
-                "source": fields[dash + 2][:FIELD_MAX]}
-    return root
+        point = _unescape_octal(fields[4])[:FIELD_MAX]
+        mounts.pop(point, None)
+        mounts[point] = {"mount_point": point, "major": int(major[:10]), "minor": int(minor[:10]),
+                         "fstype": fields[dash + 1][:FIELD_MAX], "source": _unescape_octal(fields[dash + 2])[:FIELD_MAX]}
+    return sorted(mounts.values(), key=lambda m: (m["mount_point"] != "/", m["mount_point"]))[:DEVICES_MAX]
+
+
+def parse_swaps(text):
+    """The swap areas of ``/proc/swaps``: ``[{source, type}]`` (type ``partition`` or ``file``)."""
+    swaps = []
+    for line in (text or "").splitlines()[1:DEVICES_MAX + 1]:
+        fields = line.split()
+        if len(fields) >= 2:
+            swaps.append({"source": _unescape_octal(fields[0])[:FIELD_MAX], "type": fields[1][:FIELD_MAX]})
+    return swaps
+
+
+def _unescape_octal(text):
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), text)
 
 
 def parse_default_route_interfaces(route, ipv6_route):
@@ -376,6 +450,12 @@ def parse_vfio_entry(value):
 def parse_meminfo_total(text):
     """MemTotal in kB of ``/proc/meminfo`` or a node's ``meminfo`` (``Node 0 MemTotal: ... kB``)."""
     match = re.search(r"^(?:Node \d+ )?MemTotal:\s*(\d{1,15}) kB", text or "", re.M)
+    return int(match.group(1)) if match else None
+
+
+def parse_meminfo_available(text):
+    """MemAvailable in kB of ``/proc/meminfo`` (Linux 3.14 and later), None without it."""
+    match = re.search(r"^MemAvailable:\s*(\d{1,15}) kB", text or "", re.M)
     return int(match.group(1)) if match else None
 
 
@@ -536,6 +616,13 @@ def plan(host, params):
     devices = dict((d["address"], d) for d in host.get("pci") or [])
     host_devices, reasons = _host_devices(host, devices)
     vfio = _vfio(params, devices, iommu, reasons, out, host.get("module_aliases") or [])
+    if params.get("vfio_devices") and host_devices["unresolved"]:
+        out.problem("the devices this host needs could not all be traced to PCI devices (%s), so nothing is given "
+                    "to vfio-pci while they are unknown: plan on the live host, or capture a snapshot with "
+                    "/proc/self/mountinfo, /proc/swaps, /sys/dev/block and /sys/class/block; for a filesystem on "
+                    "no block device (ZFS), find its disks' controllers (zpool status -P, lspci -D) and leave "
+                    "vfio_devices empty on this host until they can be told apart" % (
+                        "; ".join(host_devices["unresolved"])))
     hugepages, boot_pools = _hugepages(host, cpu, params, out)
     kernel = _kernel_parameters(host, params, iommu, boot_pools, out)
     for address in vfio["pending"]:
@@ -543,7 +630,7 @@ def plan(host, params):
         out.pending_reboot.append("%s (%s) is bound to %s, not vfio-pci: vfio-pci takes it at the next boot" % (
             address, device_id(device), shown(device["driver"]) if device["driver"] else "no driver"))
     _booted_short(hugepages, boot_pools, kernel, out)
-    out.pending_reboot.extend(hugepages["pending"])
+    out.pending_reboot.extend(hugepages["pending"] + hugepages["runtime_deferred"])
     host_devices["reasons"] = reasons
     return {
         "iommu": iommu,
@@ -596,7 +683,13 @@ def _kernel_parameters(host, params, iommu, boot_pools, out):
     live_words = [{"token": t[:FIELD_MAX], "where": PROC_CMDLINE, "own": False}
                   for t in (host.get("cmdline") or "").split()[:TOKENS_MAX]]
     lines, read_from = _configured_lines(host, out)
+    grubby = host.get("boot_method") == "grubby"
+    own_parameters = _own_parameters(params, out) if grubby else []
+    if own_parameters:
+        lines = [_mark_own(line, own_parameters) for line in lines]
     own_tokens = set(w["token"] for line in lines for w in line if w["own"])
+    # What the role passed to grubby before and a reboot has not replaced yet is its own too.
+    own_tokens.update(t for entry in own_parameters for t in entry.split())
     live, pending, missing = [], [], []
     for parameter in wanted:
         (live if _has(live_words, parameter) else pending).append(parameter)
@@ -619,6 +712,7 @@ def _kernel_parameters(host, params, iommu, boot_pools, out):
             continue
         if pool["size_kb"] in _asked_sizes(params):
             _add_conflict(conflicts, pool["parameter"], pool["words"][-1]["where"])
+    replaced = _grubby_replaces(lines, wanted, missing) if grubby else []
     conflicts.sort(key=lambda c: (c["parameter"], c["where"]))
     by_parameter = {}
     for conflict in conflicts:
@@ -629,11 +723,91 @@ def _kernel_parameters(host, params, iommu, boot_pools, out):
             shown(parameter), " and ".join(shown(w) for w in wheres),
             " (in /proc/cmdline only: it goes at the next boot once no configuration has it)"
             if wheres == [PROC_CMDLINE] else ""))
+    for token, where, parameter in replaced:
+        if any(shown(token) in c["parameter"].split() for c in conflicts):
+            continue
+        _add_conflict(conflicts, token, where)
+        if parameter.startswith("hugepagesz="):
+            mine = [w["token"] for line in lines if any(w["token"] == token for w in line) for w in line
+                    if not w["own"] and _key_values(w["token"])[0] in _HUGEPAGE_KEYS]
+            out.problem("%s is set in %s, and grubby replaces an argument of the same name (hugepages=, hugepagesz=, "
+                        "default_hugepagesz=), so adding %s would overwrite that pool: combine them by hand in "
+                        "the options of every entry (on EL 8 the kernelopts of %s), e.g. '%s', and the role then "
+                        "finds its pair and leaves it" % (
+                            shown(token), shown(where), parameter, GRUBENV,
+                            shown(" ".join(t for t in mine if t not in parameter.split()) + " " + parameter)))
+        else:
+            out.problem("%s is set in %s, and grubby replaces an argument of the same name, so adding %s would "
+                        "overwrite it: put the value you want, with %s in it, in every entry yourself (grubby "
+                        "--update-kernel=ALL --args=...), or remove it" % (
+                            shown(token), shown(where), parameter, parameter))
+    conflicts.sort(key=lambda c: (c["parameter"], c["where"]))
     for parameter in pending_effect:
         out.pending_reboot.append("kernel parameter %s is not on the running kernel's command line: it takes "
                                   "effect at the next boot" % parameter)
+    remove = [entry for entry in own_parameters if entry not in wanted and any(
+        _has_run(line, entry.split()) for line in lines)]
     return {"wanted": wanted, "live": live, "pending": pending_effect, "missing_in_config": missing,
-            "conflicts": conflicts, "read_from": read_from}
+            "conflicts": conflicts, "read_from": read_from, "remove_from_config": remove}
+
+
+_HUGEPAGE_KEYS = ("hugepages", "hugepagesz", "default_hugepagesz")
+
+
+def _own_parameters(params, out):
+    """The ``own_parameters`` entries, each as one string of words; a problem for any that is not a string."""
+    own = []
+    for index, entry in enumerate((params.get("own_parameters") or [])[:TOKENS_MAX]):
+        if not isinstance(entry, string_types) or not entry.split():
+            out.problem("own_parameters[%d] '%s' is not a kernel parameter: give each as the role passed it, such "
+                        "as 'hugepagesz=1G hugepages=2'" % (index, shown(entry)))
+            continue
+        entry = " ".join(entry.split())
+        if entry not in own:
+            own.append(entry)
+    return own
+
+
+def _has_run(line, tokens):
+    """Whether the words of ``line`` hold ``tokens`` one after another."""
+    words = [w["token"] for w in line]
+    return any(words[i:i + len(tokens)] == tokens for i in range(len(words) - len(tokens) + 1))
+
+
+def _mark_own(line, own_parameters):
+    """A copy of a configured line with the words of ``own_parameters`` (each a run of words) marked own."""
+    line = [dict(w) for w in line]
+    for entry in own_parameters:
+        tokens = entry.split()
+        for start in range(len(line) - len(tokens) + 1):
+            if [w["token"] for w in line[start:start + len(tokens)]] == tokens:
+                for word in line[start:start + len(tokens)]:
+                    word["own"] = True
+    return line
+
+
+def _grubby_replaces(lines, wanted, missing):
+    """Words of the BLS entries that the role's ``grubby --args`` would overwrite: ``[(token, where, parameter)]``.
+
+    grubby puts an argument whose name is in the options already in its place: rhboot/grubby's
+    grubby-bls, update_args (``sed -e "s,$key=[^ ]*,$key=$value,"`` when ``grep "${key}="`` finds it;
+    later releases remove ``$key=...`` before appending). So while a wanted parameter is missing
+    from an entry (the role runs grubby on every entry), a person's word of the same name in any
+    entry is lost: for the 1 GiB pair, any hugepages=, hugepagesz= or default_hugepagesz=.
+    """
+    found = []
+    for parameter in wanted:
+        if parameter not in missing:
+            continue
+        tokens = parameter.split()
+        keys = _HUGEPAGE_KEYS if parameter.startswith("hugepagesz=") else (_key_values(parameter)[0],)
+        for line in lines:
+            for word in line:
+                if word["own"] or word["token"] in tokens or _key_values(word["token"])[0] not in keys:
+                    continue
+                if (word["token"], word["where"], parameter) not in found:
+                    found.append((word["token"], word["where"], parameter))
+    return found
 
 
 def _add_conflict(conflicts, parameter, where):
@@ -755,13 +929,14 @@ def _host_devices(host, devices):
     for disk in root["disks"]:
         addresses = pci_addresses_in_path(disk["path"])
         name = shown(disk["name"])
-        if root.get("top") and root["top"] != disk["name"]:
-            name = "%s, under %s" % (name, shown(root["top"]))
+        if disk.get("top") and disk["top"] != disk["name"]:
+            name = "%s, under %s" % (name, shown(disk["top"]))
+        holding = _disk_use_words(disk.get("uses") or ["/"])
         for index, address in enumerate(reversed(addresses)):
-            add("boot_disk", address, "the controller of the root filesystem's disk (%s)" % name if index == 0
-                else "a PCI bridge on the way to the root filesystem's disk (%s)" % name)
+            add("boot_disk", address, "the controller of %s (%s)" % (holding, name) if index == 0
+                else "a PCI bridge on the way to %s (%s)" % (holding, name))
         if not addresses:
-            result["unresolved"].append("the root filesystem's disk %s is on no PCI device" % name)
+            result["unresolved"].append("%s %s is on no PCI device" % (holding, name))
     network = host.get("network") or {"devices": [], "unresolved": []}
     for nic in network["devices"]:
         addresses = pci_addresses_in_path(nic["path"])
@@ -779,6 +954,16 @@ def _host_devices(host, devices):
     for kind in ("boot_disk", "network", "console"):
         result[kind].sort()
     return result, reasons
+
+
+def _disk_use_words(uses):
+    """How a reason names a disk by its first use: the root filesystem's disk, the disk holding /boot..."""
+    use = uses[0]
+    if use == "/":
+        return "the root filesystem's disk"
+    if use.startswith("swap "):
+        return "the disk of the swap device %s" % shown(use[len("swap "):])
+    return "the disk holding %s" % shown(use)
 
 
 def _vfio(params, devices, iommu, reasons, out, aliases):
@@ -923,7 +1108,12 @@ def _hugepages(host, cpu, params, out):
                 out.problem("per-node 1 GiB pages need the node form of hugepages= (hugepages=0:2,1:2), which "
                             "Linux 5.16 added; this kernel is %s: ask 1 GiB pages for the whole host (no node), "
                             "or boot a newer kernel" % shown(host.get("osrelease") or "of an unknown release"))
-    runtime, boot, runtime_pending, pending = [], [], [], []
+    runtime, boot, runtime_pending, pending, runtime_deferred = [], [], [], [], []
+    # Pages written at run time come out of the memory free now, not MemTotal: a busy host has
+    # less. A node has no MemAvailable of its own, so the host's bounds every pool; the pools
+    # written now draw on it one after another.
+    available_kb = parse_meminfo_available(host.get("meminfo"))
+    room_kb = None if available_kb is None else available_kb - max(int(params.get("min_free_mb") or 0), 0) * 1024
     for pool in sorted(asked, key=lambda a: (a["size_kb"], -1 if a["node"] is None else a["node"])):
         path = pool_path(pool["size_kb"], pool["node"])
         current = counts.get(path)
@@ -936,10 +1126,19 @@ def _hugepages(host, cpu, params, out):
             if current != pool["count"]:
                 pending.append(line + ": allocated at the next boot")
         else:
+            growth_kb = (pool["count"] - (current or 0)) * pool["size_kb"]
+            apply_now = growth_kb <= 0 or (room_kb is not None and growth_kb <= room_kb)
             runtime.append({"size_kb": pool["size_kb"], "count": pool["count"], "node": pool["node"], "path": path,
-                            "current": current})
-            if current != pool["count"]:
+                            "current": current, "apply_now": apply_now})
+            if not apply_now:
+                runtime_deferred.append(line + ": more than the memory available now (%s), so they are reserved "
+                                        "at the next boot" % (
+                                            "MemAvailable in /proc/meminfo could not be read" if room_kb is None
+                                            else "%d MiB free beyond min_free_mb" % (max(room_kb, 0) // 1024)))
+            elif current != pool["count"]:
                 runtime_pending.append(line + ": the role writes %s" % path)
+                if growth_kb > 0:
+                    room_kb -= growth_kb
     boot_pools = []
     if boot:
         if all(b["node"] is None for b in boot):
@@ -950,7 +1149,8 @@ def _hugepages(host, cpu, params, out):
             boot_pools.append({"size_kb": SIZE_1G, "total": sum(nodes_asked.values()), "nodes": nodes_asked,
                                "parameter": "hugepagesz=1G hugepages=%s" % ",".join(
                                    "%d:%d" % (n, nodes_asked[n]) for n in sorted(nodes_asked))})
-    return {"runtime": runtime, "boot": boot, "runtime_pending": runtime_pending, "pending": pending}, boot_pools
+    return {"runtime": runtime, "boot": boot, "runtime_pending": runtime_pending, "pending": pending,
+            "runtime_deferred": runtime_deferred}, boot_pools
 
 
 def _booted_short(hugepages, boot_pools, kernel, out):

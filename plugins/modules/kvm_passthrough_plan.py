@@ -21,12 +21,17 @@ description:
     allocated at boot. 2 MiB pages are allocated at run time, by writing the pool's
     C(nr_hugepages) (RV(hugepages.runtime)).
   - A setting of another value found in the running kernel's command line or in the
-    configuration (outside the role's own drop-in or block) is a conflict and a problem; the role
-    does not override a setting a person made.
+    configuration (outside the role's own drop-in or block, or O(own_parameters)) is a conflict and
+    a problem; the role does not override a setting a person made. With O(boot_method=grubby),
+    which replaces an argument of the same name, a person's argument of the name of a wanted
+    parameter still missing from an entry is one too (for the 1 GiB pair, any C(hugepages=),
+    C(hugepagesz=) or C(default_hugepagesz=)).
   - Devices the host needs are never planned for C(vfio-pci) - the controllers (and the bridges
-    above them) of the root filesystem's disks through LVM, dm and md, the network cards of the
+    above them) of the disks of every mount on a block device (C(/), C(/boot), C(/boot/efi), C(/var)...)
+    and of every swap partition, through LVM, dm and md, the network cards of the
     default routes through bridges, bonds and VLANs, and the boot display - nor are devices whose
-    IOMMU group holds one of them or a device not listed that a host driver holds.
+    IOMMU group holds one of them or a device not listed that a host driver holds. While any of
+    them cannot be traced (RV(host_devices.unresolved), e.g. a ZFS root), O(vfio_devices) is a problem.
 author:
   - hypervisor.kvm developers (@hypervisor-kvm)
 extends_documentation_fragment:
@@ -115,6 +120,16 @@ options:
         C(# END hypervisor.kvm kvm_host)), are not conflicts, because the role rewrites them.
     type: str
     default: 60-hypervisor-kvm
+  own_parameters:
+    description:
+      - For O(boot_method=grubby), the kernel parameters the role added to the boot entries earlier and records
+        itself, each as the role passed it (a huge page pair as one string, V(hugepagesz=1G hugepages=2)).
+      - Their words in the entries (and in C(/proc/cmdline)) are not conflicts, as the role's own drop-in or block is
+        not for V(grub_dropin) and V(grub_block); those no longer wanted are in RV(kernel_parameters.remove_from_config).
+      - Ignored for V(grub_dropin) and V(grub_block), where the role rewrites its own file or block.
+    type: list
+    elements: str
+    default: []
   root:
     description:
       - Directory to read the host from. V(/) reads this host; any other directory is read as a captured
@@ -235,6 +250,16 @@ kernel_parameters:
           type: str
           sample: /etc/default/grub
       sample: [{"parameter": "intel_iommu=off", "where": "/etc/default/grub"}]
+    remove_from_config:
+      description:
+        - Entries of O(own_parameters) that RV(kernel_parameters.wanted) no longer holds and some configured command
+          line still holds (the same words in a row), for the role to take out (C(grubby --update-kernel=ALL
+          --remove-args=...)).
+        - Always empty for V(grub_dropin) and V(grub_block).
+      returned: always
+      type: list
+      elements: str
+      sample: ["hugepagesz=1G hugepages=2"]
     read_from:
       description: The configuration files read for O(boot_method).
       returned: always
@@ -307,7 +332,7 @@ host_devices:
   type: dict
   contains:
     boot_disk:
-      description: The controllers of the root filesystem's disks and the PCI bridges above them.
+      description: The controllers of the disks of every mount on a block device and every swap partition, and the PCI bridges above them.
       returned: always
       type: list
       elements: str
@@ -330,7 +355,10 @@ host_devices:
       type: dict
       sample: {"0000:3d:00.0": "the controller of the root filesystem's disk (nvme0n1)"}
     unresolved:
-      description: What could not be traced to a PCI device (a root filesystem on no block device, a missing interface).
+      description:
+        - What could not be traced to a PCI device (a mount of ZFS or on a block device missing from C(/sys), a swap
+          partition, a missing interface).
+        - When not empty, O(vfio_devices) is a problem.
       returned: always
       type: list
       elements: str
@@ -371,6 +399,27 @@ hugepages:
           returned: always
           type: int
           sample: 0
+        apply_now:
+          description:
+            - The pool may be written now. V(false) when its growth (pages asked beyond RV(hugepages.runtime[].current),
+              times the page size) is more than C(MemAvailable) of C(/proc/meminfo) minus O(min_free_mb), less what the
+              pools before it that are written now take (a NUMA node has no C(MemAvailable) of its own, so the host's
+              bounds every pool), or C(MemAvailable) cannot be read; V(true) for a pool that shrinks or stays.
+            - The role writes every runtime pool into its boot-time file, and writes the pools now only when every one
+              has V(true); a pool with V(false) is in RV(hugepages.runtime_deferred) and RV(pending_reboot).
+          returned: always
+          type: bool
+          sample: true
+    runtime_deferred:
+      description:
+        - A line for each runtime pool whose RV(hugepages.runtime[].apply_now) is V(false) (reserved at the next boot).
+        - Each is in RV(pending_reboot) too.
+      returned: always
+      type: list
+      elements: str
+      sample:
+        - "2 MiB pages on the whole host: 0 now, 40000 asked: more than the memory available now (6144 MiB free beyond min_free_mb),
+          so they are reserved at the next boot"
     boot:
       description: 1 GiB pools, allocated at boot from RV(kernel_parameters.wanted).
       returned: always
@@ -398,7 +447,7 @@ hugepages:
           type: int
           sample: 0
     runtime_pending:
-      description: A line for each runtime pool that does not hold its count yet (the role writes it).
+      description: A line for each runtime pool that does not hold its count yet and RV(hugepages.runtime[].apply_now) (the role writes it now).
       returned: always
       type: list
       elements: str
@@ -422,7 +471,9 @@ deferred:
   elements: str
   sample: ["the IOMMU is not on yet, so which devices share an IOMMU group with 0000:41:00.0 cannot be told: the role checks the groups again after the reboot"]
 pending_reboot:
-  description: What takes effect only at the next boot - kernel parameters not live, devices not bound to C(vfio-pci), 1 GiB pools short.
+  description:
+    - What takes effect only at the next boot - kernel parameters not live, devices not bound to C(vfio-pci), 1 GiB pools short,
+      runtime pools that do not fit in the memory available now (RV(hugepages.runtime_deferred)).
   returned: always
   type: list
   elements: str
@@ -454,6 +505,7 @@ def main():
             "min_free_mb": {"type": "int", "default": 2048},
             "boot_method": {"type": "str", "choices": list(BOOT_METHODS), "default": "grub_dropin"},
             "dropin_name": {"type": "str", "default": "60-hypervisor-kvm"},
+            "own_parameters": {"type": "list", "elements": "str", "default": []},
             "root": {"type": "path", "default": "/"},
         },
         supports_check_mode=True,

@@ -26,13 +26,14 @@ class Host(object):
     """A fake host: files ({path: text}) and links ({path: target}), composed by the helpers below."""
 
     def __init__(self, cpuinfo=INTEL, cmdline="BOOT_IMAGE=/vmlinuz root=/dev/vda1 ro quiet", mem_kb=16 * GIB,
-                 osrelease="6.1.0-28-amd64", arch="x86_64"):
+                 osrelease="6.1.0-28-amd64", arch="x86_64", available_kb=None):
         self.files = {
             "/proc/sys/kernel/arch": arch + "\n",
             "/proc/sys/kernel/osrelease": osrelease + "\n",
             "/proc/cpuinfo": cpuinfo,
             "/proc/cmdline": cmdline + "\n",
-            "/proc/meminfo": "MemTotal:       %d kB\nMemFree:        1000 kB\n" % mem_kb,
+            "/proc/meminfo": "MemTotal:       %d kB\nMemFree:        1000 kB\nMemAvailable:   %d kB\n" % (
+                mem_kb, mem_kb * 3 // 4 if available_kb is None else available_kb),
             "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages": "0\n",
             "/etc/default/grub": 'GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX_DEFAULT="quiet"\nGRUB_CMDLINE_LINUX=""\n',
         }
@@ -120,7 +121,7 @@ def vm_host(**kwargs):
 
 def run(tmp_path, host, **params):
     full = {"iommu": False, "iommu_passthrough": False, "vfio_devices": [], "hugepages": [], "min_free_mb": 2048,
-            "boot_method": "grub_dropin", "dropin_name": "60-hypervisor-kvm"}
+            "boot_method": "grub_dropin", "dropin_name": "60-hypervisor-kvm", "own_parameters": []}
     full.update(params)
     return passthrough.plan_host(host.write(tmp_path), full)
 
@@ -285,6 +286,88 @@ def test_grubby_entries(tmp_path, case):
     assert result["kernel_parameters"]["read_from"] == read_from
 
 
+GRUBBY_OWN_CASES = [
+    # id, options of the entry (or kernelopts), own_parameters, 1G count asked, conflicts, problem words, remove_from_config
+    ("person-2M-pool-would-be-overwritten", "root=/dev/vda1 ro hugepagesz=2M hugepages=512", [], 4,
+     [{"parameter": "hugepages=512", "where": "E"}, {"parameter": "hugepagesz=2M", "where": "E"}],
+     ["hugepagesz=2M is set in E", "grubby replaces an argument of the same name",
+      "'hugepagesz=2M hugepages=512 hugepagesz=1G hugepages=4'", "finds its pair and leaves it"], []),
+    ("person-default-size-would-be-overwritten", "root=/dev/vda1 default_hugepagesz=2M", [], 4,
+     [{"parameter": "default_hugepagesz=2M", "where": "E"}], ["default_hugepagesz=2M is set in E", "grubby"], []),
+    ("combined-by-hand-is-found-and-left", "ro hugepagesz=2M hugepages=512 hugepagesz=1G hugepages=4", [], 4, [], None, []),
+    ("roles-own-earlier-count-is-no-conflict", "ro hugepagesz=1G hugepages=2", ["hugepagesz=1G hugepages=2"], 4, [], None,
+     ["hugepagesz=1G hugepages=2"]),
+    ("roles-own-and-still-wanted", "ro hugepagesz=1G hugepages=4", ["hugepagesz=1G hugepages=4"], 4, [], None, []),
+    ("roles-own-no-longer-asked", "ro hugepagesz=1G hugepages=2 iommu=pt", ["hugepagesz=1G hugepages=2", "iommu=pt"], None,
+     [], None, ["hugepagesz=1G hugepages=2", "iommu=pt"]),
+    ("roles-own-gone-from-the-entries", "ro", ["hugepagesz=1G hugepages=2"], None, [], None, []),
+    ("without-own-parameters-the-earlier-pair-is-a-persons", "ro hugepagesz=1G hugepages=2", [], 4,
+     [{"parameter": "hugepagesz=1G hugepages=2", "where": "E"}], ["hugepagesz=1G hugepages=2 is set in E", "remove it"], []),
+    ("own-pair-next-to-a-persons-2M-pool", "ro hugepagesz=2M hugepages=64 hugepagesz=1G hugepages=2",
+     ["hugepagesz=1G hugepages=2"], 4, [{"parameter": "hugepages=64", "where": "E"}, {"parameter": "hugepagesz=2M", "where": "E"}],
+     ["'hugepagesz=2M hugepages=64 hugepagesz=1G hugepages=4'"], ["hugepagesz=1G hugepages=2"]),
+]
+
+
+@pytest.mark.parametrize("case", GRUBBY_OWN_CASES, ids=[c[0] for c in GRUBBY_OWN_CASES])
+@pytest.mark.parametrize("el8", [False, True], ids=["el9-options", "el8-kernelopts"])
+def test_grubby_own_parameters_and_what_grubby_would_overwrite(tmp_path, case, el8):
+    dummy, options, own, count_1g, conflicts, problem, remove = case
+    entry = "/boot/loader/entries/abc-5.14.0.conf"
+    where = "/boot/grub2/grubenv" if el8 else entry
+    files = ({entry: BLS + "options $kernelopts\n", "/boot/grub2/grubenv": "kernelopts=%s\n" % options} if el8
+             else {entry: BLS + "options %s\n" % options})
+    host = vm_host().pool_1g(0).add(files)
+    hugepages = [{"size": "1G", "count": count_1g}] if count_1g is not None else []
+    result = run(tmp_path, host, boot_method="grubby", hugepages=hugepages, own_parameters=own)
+    kernel = result["kernel_parameters"]
+    assert kernel["conflicts"] == [dict(c, where=where) for c in conflicts]
+    assert kernel["remove_from_config"] == remove
+    if problem:
+        assert has(result["problems"], *[w.replace("set in E", "set in " + where) for w in problem]), result["problems"]
+    else:
+        assert result["problems"] == []
+
+
+def test_grubby_would_replace_another_value_of_a_wanted_key(tmp_path):
+    host = vm_host().table("DMAR").add({"/boot/loader/entries/a.conf": BLS + "options ro intel_iommu=sm_on\n"})
+    result = run(tmp_path, host, iommu=True, boot_method="grubby")
+    assert result["kernel_parameters"]["conflicts"] == [{"parameter": "intel_iommu=sm_on", "where": "/boot/loader/entries/a.conf"}]
+    assert has(result["problems"], "intel_iommu=sm_on is set in", "grubby replaces an argument of the same name",
+               "with intel_iommu=on in it")
+    # The same words with grub: the role adds its own drop-in, and the kernel reads both.
+    result = run(tmp_path / "grub", vm_host().table("DMAR").add({"/etc/default/grub": 'GRUB_CMDLINE_LINUX="intel_iommu=sm_on"\n'}),
+                 iommu=True)
+    assert result["problems"] == [] and result["kernel_parameters"]["remove_from_config"] == []
+
+
+def test_the_roles_earlier_pair_still_live_is_no_conflict(tmp_path):
+    # EL: the role asked 2 pages, the host booted with them; now 4 are asked.
+    host = vm_host(cmdline="root=/dev/vda1 hugepagesz=1G hugepages=2").pool_1g(2).add(
+        {"/boot/loader/entries/a.conf": BLS + "options root=/dev/vda1 hugepagesz=1G hugepages=2\n"})
+    result = run(tmp_path, host, boot_method="grubby", hugepages=[{"size": "1G", "count": 4}],
+                 own_parameters=["hugepagesz=1G  hugepages=2"])
+    kernel = result["kernel_parameters"]
+    assert result["problems"] == [] and kernel["conflicts"] == []
+    assert kernel["remove_from_config"] == ["hugepagesz=1G hugepages=2"]
+    assert kernel["missing_in_config"] == ["hugepagesz=1G hugepages=4"]
+    assert has(result["pending_reboot"], "1 GiB pages on the whole host: 2 now, 4 asked")
+
+
+@pytest.mark.parametrize("own", [[""], ["  "], [3]])
+def test_own_parameters_must_be_parameters(tmp_path, own):
+    host = vm_host().add({"/boot/loader/entries/a.conf": BLS + "options ro\n"})
+    result = run(tmp_path, host, boot_method="grubby", own_parameters=own)
+    assert has(result["problems"], "own_parameters[0]", "is not a kernel parameter")
+
+
+def test_own_parameters_are_ignored_with_grub(tmp_path):
+    host = vm_host().pool_1g(0).add({"/etc/default/grub": 'GRUB_CMDLINE_LINUX="hugepagesz=1G hugepages=2"\n'})
+    result = run(tmp_path, host, hugepages=[{"size": "1G", "count": 4}], own_parameters=["hugepagesz=1G hugepages=2"])
+    assert result["kernel_parameters"]["remove_from_config"] == []
+    assert result["kernel_parameters"]["conflicts"] == [{"parameter": "hugepagesz=1G hugepages=2", "where": "/etc/default/grub"}]
+
+
 @pytest.mark.parametrize("name", ["../../../etc/passwd", "", "a b", "x" * 65])
 def test_dropin_name_must_be_a_file_name(tmp_path, name):
     result = run(tmp_path, vm_host(), dropin_name=name)
@@ -432,6 +515,85 @@ def test_btrfs_root_without_a_block_number_is_found_by_its_source(tmp_path):
     assert result["host_devices"]["boot_disk"] == ["0000:00:1d.0", "0000:3d:00.0"]
 
 
+SDA = "/sys/devices/pci0000:00/0000:00:1f.2/ata1/host0/target0:0:0/0:0:0:0/block/sda"
+SDB = "/sys/devices/pci0000:00/0000:00:1c.0/0000:02:00.0/host1/target1:0:0/1:0:0:0/block/sdb"
+
+
+def disks_host():
+    """Root on nvme0n1p2; /boot on sda1 (AHCI 00:1f.2); /srv on sdb1 (HBA 02:00.0 under 00:1c.0); swap on sda2."""
+    mountinfo = ("22 1 0:21 / /proc rw - proc proc rw\n"
+                 "29 1 259:2 / / rw shared:1 - ext4 /dev/nvme0n1p2 rw\n"
+                 "30 29 8:1 / /boot rw - ext4 /dev/sda1 rw\n"
+                 "31 29 8:17 / /srv/my\\040data rw - xfs /dev/sdb1 rw\n"
+                 "32 29 0:40 / /run rw - tmpfs tmpfs rw\n"
+                 "33 29 7:0 / /snap/core/1 ro - squashfs /dev/loop0 ro\n"
+                 "34 29 0:52 / /run/user/1000/doc rw - fuse.portal /dev/fuse rw\n"
+                 "35 29 0:53 / /mnt/nfs rw - nfs4 server:/export rw\n")
+    return (Host().pci("0000:00:1d.0", "8086:a330", "0x060400", "pcieport")
+            .pci("0000:3d:00.0", "144d:a808", "0x010802", "nvme")
+            .pci("0000:00:1f.2", "8086:2922", "0x010601", "ahci")
+            .pci("0000:00:1c.0", "8086:a338", "0x060400", "pcieport")
+            .pci("0000:02:00.0", "1000:0097", "0x010700", "mpt3sas")
+            .root_on("259:2", NVME0N1 + "/nvme0n1p2", partition=True, source="/dev/nvme0n1p2")
+            .add({"/proc/self/mountinfo": mountinfo, SDA + "/sda1/partition": "1\n", SDA + "/sda2/partition": "2\n",
+                  SDB + "/sdb1/partition": "1\n", "/sys/devices/virtual/block/loop0/size": "8\n",
+                  "/proc/swaps": "Filename\tType\tSize\tUsed\tPriority\n/dev/sda2 partition 1000 0 -2\n"
+                                 "/swapfile file 1000 0 -3\n"},
+                 {"/sys/dev/block/8:1": "../../devices" + SDA[len("/sys/devices"):] + "/sda1",
+                  "/sys/dev/block/8:17": "../../devices" + SDB[len("/sys/devices"):] + "/sdb1",
+                  "/sys/dev/block/7:0": "../../devices/virtual/block/loop0",
+                  "/sys/class/block/sda2": "../../devices" + SDA[len("/sys/devices"):] + "/sda2"}))
+
+
+def test_every_block_mount_and_swap_partition_is_the_hosts(tmp_path):
+    result = run(tmp_path, disks_host())
+    devices = result["host_devices"]
+    assert devices["boot_disk"] == ["0000:00:1c.0", "0000:00:1d.0", "0000:00:1f.2", "0000:02:00.0", "0000:3d:00.0"]
+    assert devices["reasons"]["0000:3d:00.0"] == "the controller of the root filesystem's disk (nvme0n1)"
+    assert devices["reasons"]["0000:00:1f.2"] == "the controller of the disk holding /boot (sda)"
+    assert devices["reasons"]["0000:02:00.0"] == "the controller of the disk holding /srv/my data (sdb)"
+    assert devices["reasons"]["0000:00:1c.0"] == "a PCI bridge on the way to the disk holding /srv/my data (sdb)"
+    assert devices["unresolved"] == []  # the loop device of a snap is no hardware, the swap file is on /
+    result = run(tmp_path / "vfio", disks_host(), vfio_devices=["0000:02:00.0"])
+    assert has(result["problems"], "0000:02:00.0 is the controller of the disk holding /srv/my data (sdb)",
+               "must stay with the host")
+
+
+def test_swap_partition_alone_on_a_disk(tmp_path):
+    host = disks_host().add({"/proc/swaps": "Filename Type Size Used Priority\n/dev/sdb2 partition 1 0 -2\n",
+                             SDB + "/sdb2/partition": "2\n"},
+                            {"/sys/class/block/sdb2": "../../devices" + SDB[len("/sys/devices"):] + "/sdb2"})
+    host.files["/proc/self/mountinfo"] = "29 1 259:2 / / rw shared:1 - ext4 /dev/nvme0n1p2 rw\n"
+    result = run(tmp_path, host)
+    assert result["host_devices"]["reasons"]["0000:02:00.0"] == "the controller of the disk of the swap device /dev/sdb2 (sdb)"
+
+
+UNRESOLVED_CASES = [
+    # id, mountinfo, swaps, unresolved words
+    ("zfs-root", "29 1 0:25 / / rw shared:1 - zfs rpool/ROOT/debian rw,xattr\n", "",
+     "the filesystem on / (zfs, rpool/ROOT/debian on 0:25) has no block device in /sys"),
+    ("zfs-home", "29 1 259:2 / / rw - ext4 /dev/nvme0n1p2 rw\n30 29 0:26 / /home rw - zfs tank/home rw\n", "",
+     "the filesystem on /home (zfs, tank/home on 0:26)"),
+    ("snapshot-without-sys-dev-block", "29 1 259:2 / / rw - ext4 /dev/nvme0n1p2 rw\n30 29 8:1 / /boot rw - ext4 /dev/sda1 rw\n",
+     "", "the filesystem on /boot (ext4, /dev/sda1 on 8:1) has no block device in /sys"),
+    ("swap-partition-unknown", "29 1 259:2 / / rw - ext4 /dev/nvme0n1p2 rw\n",
+     "Filename Type Size Used Priority\n/dev/sdc2 partition 1 0 -2\n", "the swap device /dev/sdc2 has no block device"),
+    ("no-root-mount", "22 1 0:21 / /proc rw - proc proc rw\n", "", "no root mount found"),
+]
+
+
+@pytest.mark.parametrize("case", UNRESOLVED_CASES, ids=[c[0] for c in UNRESOLVED_CASES])
+def test_host_devices_not_traced_refuse_every_vfio_device(tmp_path, case):
+    dummy, mountinfo, swaps, words = case
+    host = nic_host(cmdline=ON).add({"/proc/self/mountinfo": mountinfo, "/proc/swaps": swaps})
+    result = run(tmp_path, host, iommu=True)
+    assert has(result["host_devices"]["unresolved"], words), result["host_devices"]["unresolved"]
+    assert result["problems"] == []  # nothing asked of vfio-pci: nothing to refuse
+    result = run(tmp_path / "vfio", host, iommu=True, vfio_devices=["0000:41:00.0", "0000:41:00.1"])
+    assert has(result["problems"], "could not all be traced to PCI devices", words,
+               "nothing is given to vfio-pci while they are unknown"), result["problems"]
+
+
 def test_device_sharing_a_group_with_the_root_disk_controller(tmp_path):
     # The SATA controller (root on sda) and the audio function of the same chipset in one group.
     host = (Host(cmdline="intel_iommu=on").table("DMAR")
@@ -451,7 +613,7 @@ def test_device_in_no_group_while_the_iommu_is_on(tmp_path):
 
 
 def test_group_checks_are_deferred_while_the_iommu_is_off(tmp_path):
-    host = Host().table("DMAR").pci("0000:41:00.0", "10de:1b80", "0x030000", "nouveau") \
+    host = vm_host().table("DMAR").pci("0000:41:00.0", "10de:1b80", "0x030000", "nouveau") \
         .pci("0000:41:00.1", "10de:10f0", "0x040300", "snd_hda_intel")
     result = run(tmp_path, host, iommu=True, vfio_devices=["0000:41:00.0"])
     assert result["problems"] == []
@@ -502,22 +664,24 @@ def numa_host(**kwargs):
 HUGEPAGE_CASES = [
     ("2M-host-wide", [{"size": "2M", "count": 512}],
      {"runtime": [{"size_kb": 2048, "count": 512, "node": None, "current": 0,
-                   "path": "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages"}], "boot": [],
+                   "path": "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages", "apply_now": True}],
+      "boot": [], "runtime_deferred": [],
       "runtime_pending": ["2 MiB pages on the whole host: 0 now, 512 asked: the role writes "
                           "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages"], "pending": []}, [], None),
     ("2M-per-node-spelled-2048kB", [{"size": "2048kB", "count": 256, "node": 1}, {"size": "2MB", "count": 0, "node": 0}],
      {"runtime": [{"size_kb": 2048, "count": 0, "node": 0, "current": 0,
-                   "path": "/sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages"},
+                   "path": "/sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages", "apply_now": True},
                   {"size_kb": 2048, "count": 256, "node": 1, "current": 0,
-                   "path": "/sys/devices/system/node/node1/hugepages/hugepages-2048kB/nr_hugepages"}], "boot": [],
+                   "path": "/sys/devices/system/node/node1/hugepages/hugepages-2048kB/nr_hugepages", "apply_now": True}],
+      "boot": [], "runtime_deferred": [],
       "runtime_pending": ["2 MiB pages on node 1: 0 now, 256 asked: the role writes "
                           "/sys/devices/system/node/node1/hugepages/hugepages-2048kB/nr_hugepages"], "pending": []}, [], None),
     ("1G-host-wide", [{"size": "1G", "count": 2}],
-     {"runtime": [], "boot": [{"size_kb": 1048576, "count": 2, "node": None, "current": 0}], "runtime_pending": [],
+     {"runtime": [], "runtime_deferred": [], "boot": [{"size_kb": 1048576, "count": 2, "node": None, "current": 0}], "runtime_pending": [],
       "pending": ["1 GiB pages on the whole host: 0 now, 2 asked: allocated at the next boot"]},
      ["hugepagesz=1G hugepages=2"], None),
     ("1G-per-node", [{"size": "1GB", "count": 1, "node": 1}, {"size": "1048576kB", "count": 1, "node": 0}],
-     {"runtime": [], "boot": [{"size_kb": 1048576, "count": 1, "node": 0, "current": 0},
+     {"runtime": [], "runtime_deferred": [], "boot": [{"size_kb": 1048576, "count": 1, "node": 0, "current": 0},
                               {"size_kb": 1048576, "count": 1, "node": 1, "current": 0}], "runtime_pending": [],
       "pending": ["1 GiB pages on node 0: 0 now, 1 asked: allocated at the next boot",
                   "1 GiB pages on node 1: 0 now, 1 asked: allocated at the next boot"]},
@@ -599,6 +763,41 @@ def test_1g_per_node_short_after_booting_names_the_node(tmp_path):
     result = run(tmp_path, host, hugepages=[{"size": "1G", "count": 1, "node": 0}, {"size": "1G", "count": 1, "node": 1}])
     assert has(result["problems"], "holds 0 of the 1 1 GiB pages asked for on node 1", "put pages on other nodes")
     assert result["pending_reboot"] == []
+
+
+RUNTIME_ROOM_CASES = [
+    # id, MemAvailable kB, pools already (host-wide 2M, node 0 2M), entries, apply_now per pool, deferred words
+    ("fits", 4 * GIB, (0, 0), [{"size": "2M", "count": 1024}], [True], []),
+    ("busy-host", 3 * GIB, (0, 0), [{"size": "2M", "count": 1536}], [False],
+     ["2 MiB pages on the whole host: 0 now, 1536 asked: more than the memory available now (2048 MiB free beyond "
+      "min_free_mb), so they are reserved at the next boot"]),
+    ("only-the-growth-counts", 3 * GIB, (512, 512), [{"size": "2M", "count": 1024}], [True], []),
+    ("shrinking-is-always-now", 1 * GIB, (1024, 1024), [{"size": "2M", "count": 16}], [True], []),
+    ("equal-is-now", 1 * GIB, (1024, 1024), [{"size": "2M", "count": 1024}], [True], []),
+    ("pools-draw-on-the-same-memory", 3 * GIB, (0, 0),
+     [{"size": "2M", "count": 768, "node": 0}, {"size": "2M", "count": 768, "node": 1}], [True, False],
+     ["2 MiB pages on node 1: 0 now, 768 asked: more than the memory available now (512 MiB free"]),
+    ("no-memavailable", None, (0, 0), [{"size": "2M", "count": 1}], [False],
+     ["MemAvailable in /proc/meminfo could not be read"]),
+]
+
+
+@pytest.mark.parametrize("case", RUNTIME_ROOM_CASES, ids=[c[0] for c in RUNTIME_ROOM_CASES])
+def test_runtime_pools_wait_for_the_boot_when_the_memory_free_now_is_short(tmp_path, case):
+    dummy, available_kb, (now_host, now_node0), entries, apply_now, deferred = case
+    host = vm_host(mem_kb=8 * GIB, available_kb=available_kb or 0).node(0, 4 * GIB, pool_2m=now_node0).node(1, 4 * GIB)
+    host.files["/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages"] = "%d\n" % now_host
+    if available_kb is None:
+        host.files["/proc/meminfo"] = "MemTotal: %d kB\n" % (8 * GIB)
+    result = run(tmp_path, host, hugepages=entries, min_free_mb=1024)
+    assert result["problems"] == []
+    assert [pool["apply_now"] for pool in result["hugepages"]["runtime"]] == apply_now
+    assert len(result["hugepages"]["runtime_deferred"]) == len(deferred)
+    for words in deferred:
+        assert has(result["hugepages"]["runtime_deferred"], words), result["hugepages"]["runtime_deferred"]
+        assert has(result["pending_reboot"], words)
+    assert not any(has(result["hugepages"]["runtime_pending"], line) for line in result["hugepages"]["runtime_deferred"])
+    assert result["changes_need_reboot"] == bool(deferred)
 
 
 # --- Parsers --------------------------------------------------------------------------------------
