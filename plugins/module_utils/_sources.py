@@ -175,36 +175,29 @@ class HostFiles(object):
 
         The link is read, never followed; in a snapshot, not when it has more than one name.
         """
-        try:
-            if self.live:
-                target = os.readlink(path)
-            else:
-                parent, name = self._parent(path)
-                try:
-                    target = _read_link(parent, name)
-                finally:
-                    os.close(parent)
-        except (_Refused, OSError, ValueError):
-            return None
-        return clean_name(os.path.basename(target.rstrip("/"))) or None
+        target = self._readlink(path)
+        return clean_name(os.path.basename(target.rstrip("/"))) or None if target is not None else None
 
     def link_target(self, path):
         """The whole target of a symlink (a sysfs device path, relative as written), or None.
 
         Read, never followed, like ``link_name``; cut at ``LINK_MAX`` characters.
         """
+        target = self._readlink(path)
+        return clean_name(target)[:LINK_MAX] or None if target is not None else None
+
+    def _readlink(self, path):
+        """The raw target of the symlink ``path``, or None when it cannot be read as one."""
         try:
             if self.live:
-                target = os.readlink(path)
-            else:
-                parent, name = self._parent(path)
-                try:
-                    target = _read_link(parent, name)
-                finally:
-                    os.close(parent)
+                return os.readlink(path)
+            parent, name = self._parent(path)
+            try:
+                return _read_link(parent, name)
+            finally:
+                os.close(parent)
         except (_Refused, OSError, ValueError):
             return None
-        return clean_name(target)[:LINK_MAX] or None
 
     def _is_dir(self, path):
         try:
