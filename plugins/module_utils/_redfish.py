@@ -28,7 +28,8 @@ _ENABLED_WORDS = ("enabled", "enable", "on")
 CLIP_CHARS = 80
 CLIP_ITEMS = 20
 # Characters shown escaped: a BMC-given line break must not start a new line in a log.
-_CONTROL = re.compile(u"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Zero-width and bidirectional controls too: they would hide or reorder what a name reads.
+_CONTROL = re.compile(u"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 # A DNS name or IPv4 address, as bmc_address may give it.
 _HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,251}[A-Za-z0-9])?$")
 # What the numeric options may be, checked before anything is sent: (lowest, highest, why).

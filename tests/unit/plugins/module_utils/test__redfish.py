@@ -342,6 +342,8 @@ def test_clip_cuts_strings_lists_and_dicts():
     assert _redfish.clip("x" * 80) == "x" * 80
     assert _redfish.clip("x" * 5000) == "x" * 80 + "... (5000 characters)"
     assert _redfish.clip("Dell\nInc.\x1b[31m") == "Dell\\nInc.\\x1b[31m"
+    # A right-to-left override or a zero-width space would make a name read as another one.
+    assert _redfish.clip(u"Proc\u202eVirt\u200b") == "Proc\\u202eVirt\\u200b"
     shown = _redfish.clip(["n%d" % i for i in range(45)])
     assert shown[:20] == ["n%d" % i for i in range(20)] and shown[20:] == ["and 25 more"]
     assert _redfish.clip([[1, [2]], {"a": 1}]) == ["[...]", "{...}"]
