@@ -119,6 +119,9 @@ def decide(obs):
     if device.exists and obs.probed:
         if device.accessible is False:
             return Verdict(False, "device_inaccessible", _inaccessible(obs.user), "/dev/kvm: open refused")
+        if obs.guest.wsl == 2:
+            return Verdict(False, "unknown", _wsl2_probe_failed(obs.probe_error, ext),
+                           "/dev/kvm in WSL 2: %s" % (obs.probe_error or "no answer"))
         if others:
             return Verdict(False, "other_hypervisor", _other_hypervisor(others, ext),
                            "KVM_CREATE_VM failed while %s is on this machine" % _names(others))
@@ -145,6 +148,9 @@ def decide(obs):
                        "/proc/xen/capabilities: this kernel is the Xen dom0")
 
     present = needed in modules or (obs.arch not in _X86 and "kvm" in modules and needed == "kvm")
+    if obs.guest.wsl == 2:
+        # Microsoft's kernel and its command line are set on Windows (.wslconfig), not here.
+        return _decide_wsl2(obs, modules, needed, ext, present)
     cmdline = [b for b in obs.blocks if b.kind == "cmdline" and _blocks_now(b, modules, needed)]
     if cmdline:
         return Verdict(False, "kernel_disabled", _kernel_blocks(cmdline),
@@ -154,8 +160,6 @@ def decide(obs):
         return Verdict(False, "module_blocked", _modprobe_blocks(modprobe, needed),
                        "%s: '%s'" % (modprobe[0].file, modprobe[0].text))
 
-    if obs.guest.wsl == 2:
-        return _decide_wsl2(obs, modules, needed, ext, present)
     if obs.arch in _X86:
         return _decide_x86(obs, modules, needed, ext, present)
     if obs.arch == "aarch64":
@@ -321,9 +325,14 @@ def _decide_by_flag(obs, modules, needed, ext):
     shown = cpu.extension_shown
     platform = _line(obs, "platform_unsupported")
     if platform:
-        return Verdict(False, "cpu_unsupported", (
-            "KVM-HV refuses this host: the kernel said '%s'. KVM-PR, which runs guests without "
-            "hypervisor mode (slower), may still work: 'modprobe kvm_pr'." % platform.line),
+        # The CPU has HV mode: this kernel does not use tlbie (disable_tlbie on its command line,
+        # or built without CONFIG_PPC_RADIX_BROADCAST_TLBIE), and KVM-HV needs it.
+        return Verdict(False, "kernel_disabled", (
+            "KVM-HV refuses this host although the CPU has %s: the kernel said '%s'. This kernel does "
+            "not use the tlbie instruction: it was booted with 'disable_tlbie' (remove it from the boot "
+            "loader's configuration and reboot) or built without CONFIG_PPC_RADIX_BROADCAST_TLBIE (boot "
+            "a kernel built with it). KVM-PR, which runs guests without hypervisor mode (slower), may "
+            "still work: 'modprobe kvm_pr'." % (ext, platform.line)),
             "kernel log: '%s'" % platform.line)
     sbi = _line(obs, "firmware_unsupported")
     if sbi:
@@ -376,10 +385,19 @@ def _wsl2_nested(ext):
 def _wsl2_without_kvm(ext, module, kernel):
     return ("This host is WSL 2 and its virtual CPU offers %s (Windows gives it nested virtualization), but "
             "its kernel (%s) has no KVM: %s is neither built in nor loaded. WSL 2 boots Microsoft's kernel, "
-            "not this distribution's, so no package or modprobe here changes it: run 'wsl --update' in "
+            "not this distribution's, so no package or module command in this distribution changes it: run 'wsl --update' in "
             "Windows for a kernel with KVM built in, then 'wsl --shutdown' and start the distribution again; "
             "with a kernel of your own (kernel= under [wsl2] in %%UserProfile%%\\.wslconfig), build it with "
             "CONFIG_KVM and CONFIG_KVM_INTEL or CONFIG_KVM_AMD set to y." % (ext, kernel or "unknown", module))
+
+
+def _wsl2_probe_failed(error, ext):
+    return ("KVM would not start a virtual machine here (%s). This host is WSL 2: its KVM is built into "
+            "Microsoft's kernel and runs on the nested %s that Windows gives it, so the cause is on the "
+            "Windows side, not a module to reload here. Run 'wsl --update' in Windows, keep "
+            "'nestedVirtualization=true' under [wsl2] in %%UserProfile%%\\.wslconfig, run 'wsl --shutdown' "
+            "and start the distribution again; if it still fails, the kernel log (dmesg) in WSL says what "
+            "KVM saw." % (error or "no answer", ext))
 
 
 def _wsl1():

@@ -270,7 +270,7 @@ CASES = [
     ("ppc64le-kvm-hv-no-tlbie", {"/proc/sys/kernel/arch": "ppc64le\n",
                                  "/proc/cpuinfo": PPC_CPUINFO % ("PowerNV", "9006-22P"),
                                  "/var/log/dmesg": "[ 0.0] Linux version 6.6.0\n[ 2.0] KVM-HV: Host does not support TLBIE\n"},
-     "cpu_unsupported", [["kvm_pr"]], ["F2"]),
+     "kernel_disabled", [["kvm_pr"], ["disable_tlbie"]], ["F2"]),
     ("arm64-kvm-arm-mode-none", arm("[    0.1] CPU: All CPU(s) started at EL2\n", cmdline="root=/dev/vda kvm-arm.mode=none"),
      "kernel_disabled", [["kvm-arm.mode=none"]], []),
     ("s390x-lpar-usable", {"/proc/sys/kernel/arch": "s390x\n", "/proc/cpuinfo": S390_CPUINFO,
