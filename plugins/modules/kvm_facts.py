@@ -63,7 +63,7 @@ notes:
     C(vmmon) loaded; a Xen dom0 kernel runs under Xen."
   - "V(kernel_disabled): C(KVM disabled from command line) (arm64, 5.16 on) for C(kvm-arm.mode=none);
     C(clearcpuid=), C(module_blacklist=) and C(initcall_blacklist=) print nothing and are read from
-    C(/proc/cmdline)."
+    C(/proc/cmdline); on ppc64le C(KVM-HV: Host does not support TLBIE) (5.4 on) follows C(disable_tlbie)."
   - "V(module_blocked), V(module_not_loaded), V(device_missing) and V(device_inaccessible) have no
     kernel message of their own: modprobe.d, C(/sys/module) and C(/dev/kvm) tell them. udev loads
     C(kvm_intel)/C(kvm_amd) at boot only when C(/proc/cpuinfo) shows C(vmx)/C(svm)."
