@@ -218,8 +218,8 @@ CASES = [
                                               kernel="4.19.128-microsoft-standard"),
      "module_not_loaded", [["wsl --update"]], ["modprobe kvm_intel", "modules-load"]),
     ("wsl2-with-kvm", x86(INTEL, BASE_FLAGS + " hypervisor vmx", dmi={}, log=None, kernel="5.15.150.1-microsoft-standard-WSL2",
-                          extra=dict(module("kvm", builtin=True), **dict(module("kvm_intel", builtin=True, nested="Y"),
-                                                                       **{"/dev/kvm": None}))),
+                          extra=dict(module("kvm", builtin=True), **dict(
+                              module("kvm_intel", builtin=True, nested="Y"), **{"/dev/kvm": None}))),
      "ok", [], []),
     ("docker-in-wsl2", x86(INTEL, BASE_FLAGS + " hypervisor", dmi={}, log=None, kernel="6.6.87.2-microsoft-standard-WSL2",
                            extra={"/.dockerenv": None}),

@@ -171,8 +171,8 @@ def hosts(draw):
     shown = draw(st.booleans())
     flags = BASE_FLAGS + (" " + extension if shown else "") + (" hypervisor" if parent.get("flag") else "")
     flags += " " + draw(st.sampled_from(_EXTRA_FLAGS))
-    release = parent.get("release") or draw(st.sampled_from(["4.19.0-26-amd64", "5.15.0-91-generic", "6.1.0-28-amd64",
-                                                              "6.8.0-45-generic", "6.12.0-1-amd64"]))
+    release = parent.get("release") or draw(st.sampled_from([
+        "4.19.0-26-amd64", "5.15.0-91-generic", "6.1.0-28-amd64", "6.8.0-45-generic", "6.12.0-1-amd64"]))
     files = {"/proc/sys/kernel/arch": "x86_64\n", "/proc/sys/kernel/osrelease": release + "\n",
              "/proc/cpuinfo": cpuinfo_x86(vendor_id, model, flags), "/proc/cmdline": "ro quiet\n"}
     if parent.get("dmi"):
