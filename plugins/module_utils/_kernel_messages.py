@@ -603,6 +603,24 @@ MESSAGES = (
         "sample": "SEV: Status: SEV SEV-ES SEV-SNP",
         "context": "Printed once at boot by an SEV guest: the SEV_STATUS MSR bits, which the hypervisor cannot fake.",
     },
+    {
+        "id": "x86_hyperv_isolation_config",
+        "text": "Hyper-V: Isolation Config: Group A ",
+        "pattern": r"Hyper-V: Isolation Config: Group A 0x[0-9a-fA-F]{1,16}, Group B 0x[0-9a-fA-F]{0,15}[23]\b",
+        "finding": "confidential_guest",
+        "arch": "x86",
+        "vendor": None,
+        "first": "5.15",
+        "last": None,
+        "file": "arch/x86/kernel/cpu/mshyperv.c",
+        "source": ("ms_hyperv_init_platform(): pr_info(\"Hyper-V: Isolation Config: Group A 0x%x, Group B 0x%x\\n\", ...), "
+                   "Hyper-V isolation VM support (Tianyu Lan, ~v5.15) - not pinned by hash; the low four bits of Group "
+                   "B are the isolation type of the TLFS (HV_ISOLATION_TYPE_VBS 1, _SNP 2, _TDX 3)"),
+        "sample": "Hyper-V: Isolation Config: Group A 0x1, Group B 0xba2",
+        "context": ("An Azure or Hyper-V confidential VM with a paravisor (vTOM), which may print no 'Memory Encryption "
+                    "Features' line of its own: Group B ending in 2 is SEV-SNP, in 3 is TDX. Type 1 (VBS) is software "
+                    "isolation, not confidential hardware, and this pattern does not take it."),
+    },
     # ------------------------------------------------------------------ arm64: boot CPU exception level (arch/arm64/kernel/smp.c)
     {
         "id": "arm64_cpus_started_el2",

@@ -591,11 +591,12 @@ def confidential_guest(lines, features):
     """
     said = [line for line in lines if line.finding == "confidential_guest"]
     features = features or frozenset()
-    if "tdx_guest" in features or any("TDX" in line.line or "tdx" in line.line for line in said):
+    isolation = [_ISOLATION_TYPES.get(line.line.rstrip()[-1:]) for line in said if "Isolation Config" in line.line]
+    if "tdx_guest" in features or "tdx" in isolation or any("TDX" in line.line or "tdx:" in line.line for line in said):
         return "tdx"
     if not said:
         return None
-    best = None
+    best = "sev-snp" if "sev-snp" in isolation else None
     # 'Memory Encryption Features active: ...' and 'SEV: Status: ...' name every feature on;
     # 'KVM is unsupported when running as an SEV guest' names none: the flags tell which.
     for line in said:
@@ -613,6 +614,8 @@ def confidential_guest(lines, features):
 
 
 _CVM_ORDER = ("sev", "sev-es", "sev-snp")
+# Hyper-V's isolation type, the last hex digit of 'Isolation Config: ... Group B 0x...'.
+_ISOLATION_TYPES = {"2": "sev-snp", "3": "tdx"}
 
 
 def _stronger(one, other):

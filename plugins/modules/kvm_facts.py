@@ -55,7 +55,8 @@ notes:
     running as an SEV guest) (5.11 on); a confidential guest's boot lines C(AMD Secure Encrypted
     Virtualization (SEV\\) active) (4.16-5.9), C(Memory Encryption Features active: AMD SEV SEV-ES
     SEV-SNP) (5.10 on, C(AMD) after the colon from 5.19), C(Memory Encryption Features active: Intel
-    TDX) and C(tdx: Guest detected) (5.19 on), C(SEV: Status: SEV ...) (6.9 on). WSL 2 (a kernel
+    TDX) and C(tdx: Guest detected) (5.19 on), C(SEV: Status: SEV ...) (6.9 on), and on Azure or Hyper-V
+    C(Hyper-V: Isolation Config: Group A 0x1, Group B 0x...2) (SEV-SNP; C(...3) TDX). WSL 2 (a kernel
     release with C(microsoft-standard), or C(/proc/sys/fs/binfmt_misc/WSLInterop), C(/run/WSL)) and
     WSL 1 (a release such as C(4.4.0-19041-Microsoft)) are named by the kernel release."
   - "V(other_hypervisor): C(kvm: enabling virtualization on CPUN failed) (every kernel) appears when a

@@ -163,6 +163,10 @@ def _log(*lines):
     (["Memory Encryption Features active: Intel TDX"], "", "tdx"),
     (["tdx: Guest detected"], "", "tdx"),
     ([], "hypervisor tdx_guest", "tdx"),
+    # Azure/Hyper-V with a paravisor: the isolation type is the last digit of Group B.
+    (["Hyper-V: Isolation Config: Group A 0x1, Group B 0xba2"], "hypervisor", "sev-snp"),
+    (["Hyper-V: Isolation Config: Group A 0x1, Group B 0xbe3"], "hypervisor", "tdx"),
+    (["Hyper-V: Isolation Config: Group A 0x1, Group B 0x1"], "hypervisor", None),
     # A host: SME in the kernel's line, sev flags on bare metal, are no guest.
     (["Memory Encryption Features active: AMD SME"], "sme sev sev_es sev_snp", None),
     (["AMD Memory Encryption Features active: SME"], "sme sev", None),
