@@ -103,8 +103,9 @@ def decide(obs):
     """kvm-ok's answer for a host: a ``Verdict`` (usable, reason, remediation, settled_by).
 
     ``obs`` is an ``Observations``. What the kernel does when asked settles it first (a VM
-    created, or /dev/kvm refused); then what keeps KVM away, most specific first: a
-    container, another hypervisor, the kernel's command line, modprobe.d, the firmware (the
+    created, or /dev/kvm refused); then what the kernel is (WSL 1 has none, a confidential
+    guest's cannot run KVM); then what keeps KVM away, most specific first: a container, WSL 2
+    (set on Windows), another hypervisor, the kernel's command line, modprobe.d, the firmware (the
     kernel's log lines, read with the host's kernel version and CPU vendor, or the raw
     MSR), the parent hypervisor, and the CPU itself.
     """
@@ -385,8 +386,9 @@ def _wsl2_nested(ext):
 def _wsl2_without_kvm(ext, module, kernel):
     return ("This host is WSL 2 and its virtual CPU offers %s (Windows gives it nested virtualization), but "
             "its kernel (%s) has no KVM: %s is neither built in nor loaded. WSL 2 boots Microsoft's kernel, "
-            "not this distribution's, so no package or module command in this distribution changes it: run 'wsl --update' in "
-            "Windows for a kernel with KVM built in, then 'wsl --shutdown' and start the distribution again; "
+            "not this distribution's, so no package or module command in this distribution changes it: run "
+            "'wsl --update' in Windows for a kernel with KVM built in, then 'wsl --shutdown' and start the "
+            "distribution again; "
             "with a kernel of your own (kernel= under [wsl2] in %%UserProfile%%\\.wslconfig), build it with "
             "CONFIG_KVM and CONFIG_KVM_INTEL or CONFIG_KVM_AMD set to y." % (ext, kernel or "unknown", module))
 
