@@ -258,7 +258,10 @@ def _decide_x86(obs, modules, needed, ext, present):
             return Verdict(False, "firmware_disabled", txt_steps(), said)
         if in_txt:
             return Verdict(False, "firmware_disabled", tboot_steps(), said)
-        return Verdict(False, "firmware_disabled", firmware_steps(cpu.vendor, "x86_64", _txt_possible(obs, msr)), said)
+        # Without /proc/cpuinfo, a VMX line of the kernel still says whose CPU it is.
+        vendor = cpu.vendor or (parsers.message_row(firmware.id) or {}).get("vendor") if firmware else cpu.vendor
+        return Verdict(False, "firmware_disabled", firmware_steps(vendor, "x86_64", _txt_possible(obs, msr, vendor)),
+                       said)
     enable = _line(obs, "enable_failed")
     if obs.others and (enable or not present):
         return Verdict(False, "other_hypervisor", _other_hypervisor(obs.others, ext),
@@ -421,13 +424,13 @@ def tboot_steps():
             "does it). Save, then power the machine off and on again.")
 
 
-def _txt_possible(obs, msr):
+def _txt_possible(obs, msr, vendor=None):
     """Whether the evidence leaves open that VT-x is on only inside TXT (Intel, MSR not read as off).
 
     Before 5.6 kvm_intel printed its own TXT line next to 'disabled by bios', so without it
     the firmware turned VT-x off; from 5.6 neither the boot line nor kvm_intel's says which.
     """
-    if obs.cpu.vendor != "intel" or msr == "disabled":
+    if (vendor or obs.cpu.vendor) != "intel" or msr == "disabled":
         return False
     since = parsers.behaviour_since("kvm_vmx_uses_feature_flag")
     return not (obs.kernel_version and since and obs.kernel_version < since)
@@ -478,7 +481,8 @@ def _snapshot_device(obs, others, ext):
     held = _vmxon_firmware(obs)
     if held:
         return held
-    enable = _line(obs, "enable_failed")
+    # Only KVM's own line says the extension was held; a VMXON fault is not another hypervisor's.
+    enable = next((line for line in obs.log.lines if line.id == "kvm_enabling_virtualization_failed"), None)
     at_load = parsers.behaviour_since("virtualization_enabled_at_module_load")
     version = obs.kernel_version
     if enable and version and at_load and version >= at_load and obs.virt_at_load is not False:
@@ -612,7 +616,7 @@ def _option_steps(module, param, value, setters, line):
                    "/usr/local/lib/modprobe.d /usr/lib/modprobe.d /lib/modprobe.d' and "
                    "'cat /proc/cmdline', and correct or remove it" % param)
     return ("The kernel refused to load %s: the value '%s' given to its parameter '%s' is invalid (the "
-            "kernel said: '%s'), so the module is not loaded and no BIOS or CPU setting is the cause. "
+            "kernel said: '%s'), so the module is not loaded; the firmware and the CPU are not the cause. "
             "It is set by %s. To fix it, %s ('modinfo -p %s' lists the values %s takes), then load "
             "the module with 'modprobe %s'." % (
                 module, value, param, line.line,
