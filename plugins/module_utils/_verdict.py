@@ -494,7 +494,19 @@ def _snapshot_device(obs, others, ext):
     if enable:
         return Verdict(False, "unknown", _enable_failed_alone(enable, ext),
                        "kernel log: '%s'; /dev/kvm existed; no other hypervisor's module loaded" % enable.line)
+    if others and not obs.log.read and not (version and at_load and version >= at_load):
+        # Before 6.12 the two take turns; without the log nothing says whose turn it was.
+        return Verdict(False, "unknown", _shared_without_log(others, ext),
+                       "/dev/kvm existed while %s is loaded; the kernel log was not captured" % _names(others))
     return Verdict(True, "ok", "", "a snapshot: /dev/kvm existed when captured")
+
+
+def _shared_without_log(others, ext):
+    return ("/dev/kvm exists, and %s is loaded too. Up to kernel 6.11 KVM and it take turns on %s: "
+            "while one of them runs a VM, the other cannot start one, and the kernel then logs 'kvm: "
+            "enabling virtualization on CPUn failed'; that log was not captured, so this snapshot "
+            "cannot say whose turn it is. If KVM cannot start a VM, %s." % (
+                _names(others), ext, "; and ".join(_OTHER_HOW.get(o, "stop %s" % o) for o in others)))
 
 
 def _enable_failed_alone(enable, ext):

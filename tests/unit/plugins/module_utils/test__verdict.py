@@ -520,3 +520,14 @@ def test_live_probe_failure_beside_virtualbox_names_it_never_the_bios():
                                  log=KernelLog((line,), None, True, True)))
     assert result.reason == "other_hypervisor" and "vboxdrv" in result.remediation
     assert "BIOS/UEFI setup" not in result.remediation
+
+
+@pytest.mark.parametrize("kernel,reason", [("5.15.0-91-generic", "unknown"), ("6.12.3", "ok")])
+def test_snapshot_beside_virtualbox_without_a_log(tmp_path, kernel, reason):
+    """Without the kernel log nothing says whose turn it was before 6.12; from 6.12 KVM holds it."""
+    files = x86(INTEL, BASE_FLAGS + " vmx", kernel=kernel, log=None,
+                extra=dict(KVM_INTEL, **{"/dev/kvm": None, "/proc/modules": "vboxdrv 557056 0 - Live 0x0\n"}))
+    facts = gather(write_host(tmp_path, files))
+    assert facts["reason"] == reason
+    if reason == "unknown":
+        assert "vboxdrv" in facts["remediation"] and "BIOS/UEFI setup" not in facts["remediation"]
