@@ -33,7 +33,7 @@ _MSR_FEATURE_CONTROL = 0x3A
 _MSR_VM_CR = 0xC0010114
 _X86 = ("x86_64", "i686", "i386")
 # Modules whose presence matters to the verdict besides KVM's own.
-_OTHER_MODULES = ("vboxdrv", "vboxsup", "vmmon", "vmx86")
+_OTHER_MODULES = ("vboxdrv", "vboxsup", "vmmon", "vmx86", "jailhouse")
 
 
 class Evidence(object):

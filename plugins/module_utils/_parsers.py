@@ -449,11 +449,15 @@ def parse_module_options(path, text):
 # Other hypervisors' kernel modules, which hold VT-x/AMD-V while their guests run.
 _OTHER_HYPERVISOR_MODULES = (
     ("vboxdrv", "virtualbox"), ("vboxsup", "virtualbox"), ("vmmon", "vmware"), ("vmx86", "vmware"),
+    # Jailhouse turns VMX/SVM on for itself and keeps Linux as its root cell once enabled.
+    ("jailhouse", "jailhouse"),
 )
+# Not hypervisors: VMware's guest tools (vmw_vmci, vmw_balloon, vmwgfx, vmxnet3) and host
+# networking (vmnet), VirtualBox's guest additions (vboxguest, vboxsf).
 
 
 def other_hypervisors(module_names, xen_capabilities):
-    """Other hypervisors on this machine: 'virtualbox', 'vmware', 'xen-dom0' (sorted, unique).
+    """Other hypervisors on this machine: 'virtualbox', 'vmware', 'jailhouse', 'xen-dom0' (sorted, unique).
 
     Takes the names in /sys/module (and /proc/modules) and /proc/xen/capabilities text
     (``control_d`` there: this kernel is Xen's dom0, under the Xen hypervisor).

@@ -380,13 +380,15 @@ def _names(others):
     return ", ".join(_OTHER_NAMES.get(o, o) for o in others)
 
 
-_OTHER_NAMES = {"virtualbox": "VirtualBox", "vmware": "VMware Workstation/Player", "xen-dom0": "the Xen hypervisor"}
+_OTHER_NAMES = {"virtualbox": "VirtualBox", "vmware": "VMware Workstation/Player", "jailhouse": "the Jailhouse hypervisor",
+                "xen-dom0": "the Xen hypervisor"}
 _OTHER_HOW = {
     "virtualbox": ("power off every VirtualBox VM, then stop its driver: 'sudo systemctl stop vboxdrv' "
                    "(or 'sudo rmmod vboxnetadp vboxnetflt vboxdrv'), and keep it from starting at boot "
                    "('sudo systemctl disable vboxdrv') if this machine is to run KVM"),
     "vmware": ("power off every VMware VM, then stop its services: 'sudo systemctl stop vmware' "
                "(or 'sudo /etc/init.d/vmware stop', then 'sudo rmmod vmnet vmmon')"),
+    "jailhouse": "stop the Jailhouse hypervisor ('sudo jailhouse disable'), then unload it ('sudo rmmod jailhouse')",
     "xen-dom0": ("this kernel runs as Xen's dom0, and KVM cannot run under Xen: boot the same kernel "
                  "without the Xen hypervisor (the boot menu's entry without 'with Xen hypervisor'; "
                  "make it the default with grub-set-default or GRUB_DEFAULT)"),
@@ -511,7 +513,7 @@ def _shared_without_log(others, ext):
 
 def _enable_failed_alone(enable, ext):
     return ("KVM failed to turn on %s during this boot (the kernel said: '%s'), although /dev/kvm "
-            "exists: another hypervisor held it then. None of the hypervisors this check knows "
+            "exists: most often another hypervisor held it then. None of the hypervisors this check knows "
             "(VirtualBox's vboxdrv, VMware's vmmon) is loaded now: if one ran and has been stopped "
             "since, KVM works now; if the holder is still there it is one this check does not know. "
             "Starting a VM tells: run hypervisor.kvm.kvm_check on the live host (it creates an empty "

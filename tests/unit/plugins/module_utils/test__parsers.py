@@ -181,7 +181,9 @@ def test_other_modules_invalid_value_is_not_kvms():
 
 def test_other_hypervisors():
     # VMware's guest tools and host networking are not hypervisors holding VT-x.
-    assert parsers.other_hypervisors({"vmw_vmci", "vmw_balloon", "vmwgfx", "vmxnet3", "vmw_pvscsi", "vsock"}, None) == []
+    assert parsers.other_hypervisors({"vmw_vmci", "vmw_balloon", "vmwgfx", "vmxnet3", "vmw_pvscsi", "vsock", "vmnet",
+                                      "vboxguest", "vboxsf"}, None) == []
+    assert parsers.other_hypervisors({"jailhouse"}, None) == ["jailhouse"]
     assert parsers.other_hypervisors({"vboxdrv", "kvm"}, None) == ["virtualbox"]
     assert parsers.other_hypervisors({"vmmon"}, "control_d\n") == ["vmware", "xen-dom0"]
     assert parsers.other_hypervisors(set(), "") == []
