@@ -135,7 +135,7 @@ def decide(obs):
         if others:
             return Verdict(False, "other_hypervisor", _other_hypervisor(others, ext),
                            "KVM_CREATE_VM failed while %s is on this machine" % _names(others))
-        held = _vmxon_firmware(obs)
+        held = _vmxon_firmware(obs) or _vmxon_lost(obs)
         if held:
             return held
         enable = _line(obs, "enable_failed")
@@ -263,6 +263,9 @@ def _decide_x86(obs, modules, needed, ext, present):
         return Verdict(False, "firmware_disabled", firmware_steps(vendor, "x86_64", _txt_possible(obs, msr, vendor)),
                        said)
     enable = _line(obs, "enable_failed")
+    lost = _vmxon_lost(obs)
+    if lost and not present:
+        return lost
     if obs.others and (enable or not present):
         return Verdict(False, "other_hypervisor", _other_hypervisor(obs.others, ext),
                        "%s on this machine%s" % (_names(obs.others), ", kernel log: '%s'" % enable.line if enable else ""))
@@ -470,6 +473,26 @@ def _vmxon_firmware(obs):
     return Verdict(False, "firmware_disabled", firmware_steps(obs.cpu.vendor, "x86_64"), said)
 
 
+def _vmxon_lost(obs):
+    """The verdict when VMXON faulted although the firmware's MSR value does not say VT-x is off.
+
+    Another hypervisor holding VT-x never reaches VMXON (CR4.VMXE is checked first), so this is
+    the MSR losing its boot-time setting, typically on resume from suspend.
+    """
+    line = next((line for line in obs.log.lines if line.id == "x86_vmxon_faulted"), None)
+    if not line or obs.cpu.extension != "vmx" or _vmxon_msr(obs)[0]:
+        return None
+    msr = parsers.message_fields(line).get("msr", "?")
+    return Verdict(False, "unknown", (
+        "VMXON faulted (the kernel said: '%s'): IA32_FEATURE_CONTROL reads %s, which is not the "
+        "locked, VT-x-enabled value the firmware set at boot, so it was lost after boot, most often "
+        "on resume from suspend; another hypervisor is not the cause (it would have been found "
+        "before VMXON). Power the machine off and on again (a cold boot restores the firmware's "
+        "setting) and check that KVM starts a VM; if it breaks after every resume, update the "
+        "kernel (5.7 and later set the MSR again on resume) and the firmware." % (line.line, msr)),
+        "kernel log: '%s'" % line.line)
+
+
 def _snapshot_device(obs, others, ext):
     """A snapshot's /dev/kvm existed; this boot's log may still say KVM could not enable VT-x/AMD-V.
 
@@ -480,7 +503,7 @@ def _snapshot_device(obs, others, ext):
     it cannot tell. From 6.12 KVM turns it on when its module loads and /dev/kvm exists only
     after a load that succeeded, so KVM holds the extension and an earlier line is stale.
     """
-    held = _vmxon_firmware(obs)
+    held = _vmxon_firmware(obs) or _vmxon_lost(obs)
     if held:
         return held
     # Only KVM's own line says the extension was held; a VMXON fault is not another hypervisor's.

@@ -531,3 +531,14 @@ def test_snapshot_beside_virtualbox_without_a_log(tmp_path, kernel, reason):
     assert facts["reason"] == reason
     if reason == "unknown":
         assert "vboxdrv" in facts["remediation"] and "BIOS/UEFI setup" not in facts["remediation"]
+
+
+def test_vmxon_fault_with_the_msr_unlocked_is_the_lost_setting_not_another_hypervisor(tmp_path):
+    """After a resume the MSR reads unlocked (0x4): not the firmware's TXT, not VirtualBox."""
+    files = x86(INTEL, BASE_FLAGS + " vmx", kernel="5.7.0-rc6+", extra=dict(KVM_INTEL, **{"/dev/kvm": None}),
+                log="[  227.715176] VMXON faulted, MSR_IA32_FEAT_CTL (0x3a) = 0x4\n"
+                    "[  227.715299] kvm: enabling virtualization on CPU0 failed\n")
+    facts = gather(write_host(tmp_path, files))
+    assert facts["reason"] == "unknown"
+    assert "resume" in facts["remediation"] and "0x4" in facts["remediation"]
+    assert "TXT" not in facts["remediation"] and "VirtualBox" not in facts["remediation"]
