@@ -116,10 +116,12 @@ def decide(obs):
     """kvm-ok's answer for a host: a ``Verdict`` (usable, reason, remediation, settled_by).
 
     ``obs`` is an ``Observations``. What the kernel does when asked settles it first (a VM
-    created, or /dev/kvm refused); then what keeps KVM away, most specific first: a
-    container, another hypervisor, the kernel's command line, modprobe.d, the firmware (the
-    kernel's log lines, read with the host's kernel version and CPU vendor, or the raw
-    MSR), the parent hypervisor, and the CPU itself.
+    created, or /dev/kvm refused); a snapshot's /dev/kvm is weighed against this boot's log
+    (another hypervisor's hold, a lost VMXON setting); then what keeps KVM away, most
+    specific first: a container, another hypervisor, the kernel's command line, modprobe.d,
+    an option value the kernel refused, the firmware (the kernel's log lines, read with the
+    host's kernel version and CPU vendor, or the raw MSR), the parent hypervisor, and the
+    CPU itself.
     """
     device = obs.device
     others = obs.others or ()
