@@ -222,11 +222,11 @@ CASES = [
      "firmware_disabled", [["disable TXT"], ["outside SMX"]], []),
     # Before 5.6 a 'disabled by bios' without the TXT line is VT-x off: no TXT talk.
     ("intel-off-kernel-4.15-no-txt", x86(INTEL, BASE_FLAGS + " vmx", kernel="4.15.0-45-generic",
-                                        log="[   20.0] kvm: disabled by bios\n"),
+                                         log="[   20.0] kvm: disabled by bios\n"),
      "firmware_disabled", [["Intel Virtualization Technology"]], ["TXT", "SMX"]),
     # From 5.6 neither feat_ctl's nor kvm_intel's line tells VT-x off from VT-x only inside TXT.
     ("intel-outside-txt-line-names-both", x86(INTEL, BASE_FLAGS, kernel="5.15.0-91-generic",
-                                             log="[    0.08] x86/cpu: VMX (outside TXT) disabled by BIOS\n"),
+                                              log="[    0.08] x86/cpu: VMX (outside TXT) disabled by BIOS\n"),
      "firmware_disabled", [["Intel Virtualization Technology"], ["disable TXT"], ["outside SMX"]], ["nested"]),
     ("intel-support-disabled-5.16-names-both", x86(INTEL, BASE_FLAGS, kernel="6.1.0-28-amd64", log=None, extra={
         "/var/log/kern.log": "[ 9000.1] kvm: support for 'kvm_intel' disabled by bios\n"}),
