@@ -20,7 +20,9 @@ from ansible_collections.hypervisor.kvm.plugins.module_utils._observations impor
 # Where a kernel log may be, in the order they are tried after /dev/kmsg.
 _LOG_FILES = ("/var/log/dmesg", "/var/log/kern.log")
 _LOG_LIMIT = 4 * 1024 * 1024
-_MODPROBE_DIRS = ("/etc/modprobe.d", "/run/modprobe.d", "/usr/lib/modprobe.d", "/lib/modprobe.d")
+# kmod's order: a file name in an earlier directory hides the same name in the later ones.
+_MODPROBE_DIRS = ("/etc/modprobe.d", "/run/modprobe.d", "/usr/local/lib/modprobe.d", "/usr/lib/modprobe.d",
+                  "/lib/modprobe.d")
 _DMI_FIELDS = ("sys_vendor", "product_name", "product_version", "board_vendor", "bios_vendor")
 _PCI_VENDORS = {
     "0x10de": "nvidia", "0x1002": "amd", "0x8086": "intel", "0x1af4": "virtio", "0x1234": "qemu",
@@ -31,7 +33,7 @@ _MSR_FEATURE_CONTROL = 0x3A
 _MSR_VM_CR = 0xC0010114
 _X86 = ("x86_64", "i686", "i386")
 # Modules whose presence matters to the verdict besides KVM's own.
-_OTHER_MODULES = ("vboxdrv", "vboxsup", "vmmon", "vmx86")
+_OTHER_MODULES = ("vboxdrv", "vboxsup", "vmmon", "vmx86", "jailhouse")
 
 
 class Evidence(object):
@@ -75,13 +77,14 @@ def _read(files, live, ev):
     guest = _guest(files, cpu, log, dmi, kernel, ev)
     device, probed, probe_error, user = _device(files, live, ev)
     cmdline = files.text("/proc/cmdline") or ""
-    blocks = _blocks(files, cmdline, ev)
+    blocks, options = _blocks(files, cmdline, ev)
     others = parsers.other_hypervisors(names, files.text("/proc/xen/capabilities"))
     if others:
         ev.add("/sys/module, /proc/xen/capabilities", "another hypervisor on this machine: %s" % ", ".join(others))
     raw = _raw(cpu, arch, live, ev)
     obs = Observations(arch, kernel, parsers.parse_kernel_version(kernel), cpu, tuple(modules), device, probed,
-                       probe_error, guest, log, tuple(blocks), raw, tuple(others), user)
+                       probe_error, guest, log, tuple(blocks), raw, tuple(others), user, tuple(options),
+                       parsers.parse_bool(files.text("/sys/module/kvm/parameters/enable_virt_at_load", 64)))
     needed = verdict.vendor_module(arch, cpu.vendor)
     extra = {
         "vendor_module": needed,
@@ -297,19 +300,25 @@ def _device(files, live, ev):
 
 
 def _blocks(files, cmdline, ev):
-    """Command-line parameters and modprobe.d lines that keep KVM off."""
+    """Command-line parameters and modprobe.d lines that keep KVM off, and the KVM modules'
+    options they set: ``(blocks, options)``."""
     blocks = list(parsers.parse_cmdline_blocks(cmdline))
+    options = list(parsers.parse_module_options("/proc/cmdline", cmdline))
+    seen = set()
     for directory in _MODPROBE_DIRS:
         for name in _listdir(files, directory, ev)[:256]:
-            if name.endswith(".conf"):
+            if name.endswith(".conf") and name not in seen:
+                seen.add(name)
                 path = "%s/%s" % (directory, name)
-                blocks.extend(parsers.parse_modprobe_blocks(path, _text(files, path, ev, 65536)))
+                text = _text(files, path, ev, 65536)
+                blocks.extend(parsers.parse_modprobe_blocks(path, text))
+                options.extend(parsers.parse_module_options(path, text)[:64])
     for block in blocks:
         ev.add(block.file, "keeps %s %s: '%s'" % (block.module, {
             "blacklist": "from loading by name at boot", "install": "from loading (install command)",
             "initcall": "from starting (built-in init skipped)", "hide_feature": "hidden from the kernel",
             "kvm_off": "off"}[block.effect], block.text))
-    return blocks
+    return blocks, options
 
 
 def _raw(cpu, arch, live, ev):

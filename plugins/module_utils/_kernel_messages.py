@@ -55,6 +55,12 @@ FINDINGS = {
     "kvm_init_failed": "KVM's generic initialisation failed for a reason unrelated to CPU support",
     # powerpc book3s_hv: the CPU has HV mode but the host platform/kernel setup rules KVM-HV out.
     "platform_unsupported": "the host platform or kernel configuration rules KVM out although the CPU has the extension",
+    # feat_ctl.c says which side of TXT the kernel is on: booted through tboot, VMX is needed inside SMX.
+    "firmware_disabled_in_txt": "the kernel started through tboot (inside TXT) and the firmware left VMX off inside SMX",
+    # kernel/params.c: a module whose parameter value does not parse is not loaded at all.
+    "option_rejected": "a module refused to load: a value given to one of its parameters is invalid (names module, value, parameter)",
+    # kernel/module: an unknown parameter is warned about and ignored; the module loads.
+    "option_ignored": "a module ignored a parameter it does not know and loaded anyway",
 }
 
 MESSAGES = (
@@ -218,7 +224,7 @@ MESSAGES = (
     {
         "id": "x86_vmxon_faulted",
         "text": "VMXON faulted, MSR_IA32_FEAT_CTL (0x3a) = 0x",
-        "pattern": r"VMXON faulted, MSR_IA32_FEAT_CTL \(0x3a\) = 0x[0-9a-f]+",
+        "pattern": r"VMXON faulted, MSR_IA32_FEAT_CTL \(0x3a\) = (?P<msr>0x[0-9a-f]+)",
         "finding": "enable_failed",
         "arch": "x86",
         "vendor": "intel",
@@ -232,6 +238,26 @@ MESSAGES = (
                     "2, 0x4) e.g. firmware resetting it on resume; the hex value decides (0x1 = locked, VMX off -> "
                     "firmware). Another hypervisor holding VT-x does not reach VMXON: it fails earlier on CR4.VMXE "
                     "without this line."),
+    },
+    {
+        "id": "x86_vmx_disable_txt_or_activate_txt",
+        "text": "disable TXT in the BIOS or activate TXT before enabling KVM",
+        "pattern": r"disable TXT in the BIOS or activate TXT before enabling KVM",
+        "finding": "firmware_disabled_txt",
+        "arch": "x86",
+        "vendor": "intel",
+        "first": "3.10",
+        "last": "5.5",
+        "file": "arch/x86/kvm/vmx/vmx.c",
+        "source": ("vmx_disabled_by_bios() in arch/x86/kvm/vmx.c (arch/x86/kvm/vmx/vmx.c from the v4.20 move): "
+                   "printk(KERN_WARNING \"kvm: disable TXT in the BIOS or activate TXT before enabling KVM\\n\"), pr_warn() "
+                   "with the same literal in 5.x; removed by commit a4d0b2fdbcf7 (KVM: VMX: Use VMX feature flag to query "
+                   "BIOS enabling), v5.6, where feat_ctl.c's 'VMX (outside TXT) disabled by BIOS' takes its place"),
+        "sample": "kvm: disable TXT in the BIOS or activate TXT before enabling KVM",
+        "context": ("Printed at each kvm_intel load, just before 'kvm: disabled by bios': IA32_FEATURE_CONTROL is locked "
+                    "with VMX allowed only inside SMX (bit 1 set, bit 2 clear) and the kernel did not start through "
+                    "tboot. The 'kvm: ' is part of the literal; the pattern does not require it (distribution "
+                    "backports print it under other prefixes)."),
     },
     # ------------------------------------------------------------------ x86: boot-time feat_ctl
     {
@@ -254,7 +280,7 @@ MESSAGES = (
         "id": "x86_featctl_vmx_inside_txt",
         "text": "VMX (inside TXT) disabled by BIOS",
         "pattern": r"VMX \(inside TXT\) disabled by BIOS",
-        "finding": "firmware_disabled_txt",
+        "finding": "firmware_disabled_in_txt",
         "arch": "x86",
         "vendor": "intel",
         "first": "5.6",
@@ -501,6 +527,44 @@ MESSAGES = (
                    "kvm_init() in the v6.3 rework, wording kept"),
         "sample": "kvm: misc device register failed",
         "context": "/dev/kvm (misc minor 232) could not be registered, e.g. another driver took the minor; nothing about the CPU.",
+    },
+    # ------------------------------------------------------------------ generic: module parameters
+    {
+        "id": "module_param_invalid_value",
+        "text": " invalid for parameter ",
+        "pattern": (r"(?P<module>kvm(?:[_-][a-z0-9]{1,16})?): [`'\"](?P<value>[^`'\"\n]{0,256})['\"] invalid for "
+                    r"parameter [`'\"](?P<param>[A-Za-z0-9_.-]{1,64})['\"]"),
+        "finding": "option_rejected",
+        "arch": "any",
+        "vendor": None,
+        "first": "3.10",
+        "last": None,
+        "file": "kernel/params.c",
+        "source": ("parse_args() in kernel/params.c: printk(KERN_ERR \"%s: `%s' invalid for parameter `%s'\\n\", ...) in "
+                   "3.x, pr_err() with the same format later (the 'option enabled irq's' era file read); 'doing' is the "
+                   "module's name; load_module() returns the error, modprobe says 'could not insert ...: Invalid "
+                   "argument'. The pattern also takes plain quotes in case a later kernel changes the backtick"),
+        "sample": "kvm_intel: `maybe' invalid for parameter `nested'",
+        "context": ("The module was NOT loaded: its options come from modprobe.d 'options MODULE param=value' lines and "
+                    "'MODULE.param=value' on the kernel command line (modprobe passes both at every load). 'too large "
+                    "for parameter' is the sibling for a string too long."),
+    },
+    {
+        "id": "module_param_unknown_ignored",
+        "text": "unknown parameter '",
+        "pattern": r"(?P<module>kvm(?:[_-][a-z0-9]{1,16})?): unknown parameter '(?P<param>[^'\n]{1,64})' ignored",
+        "finding": "option_ignored",
+        "arch": "any",
+        "vendor": None,
+        "first": "3.10",
+        "last": None,
+        "file": "kernel/module/main.c",
+        "source": ("unknown_module_param_cb() in kernel/module.c (kernel/module/main.c from v5.19): pr_warn(\"%s: unknown "
+                   "parameter '%s' ignored\\n\", ...) and return 0, so the module loads; present in the 3.x module.c read "
+                   "(it came with dyndbg module parameters, ~v3.3, not pinned). Before that, params.c's 'Unknown parameter "
+                   "`%s'' refused the load (below this table's 3.10 floor)"),
+        "sample": "kvm_intel: unknown parameter 've_injection' ignored",
+        "context": "Not a refusal: the module loaded without that option (a stale or misspelt options line).",
     },
     # ------------------------------------------------------------------ x86: running under a hypervisor
     {

@@ -43,12 +43,23 @@ Guest.__new__.__defaults__ = (None, None)
 # firmware's MSR says: 'enabled', 'disabled', 'txt_only' (VT-x only inside SMX), or None.
 Raw = namedtuple("Raw", "extension firmware cpuid_read msr_read")
 
+# A module parameter set for the next load of a KVM module: an ``options MODULE param=value``
+# line of a modprobe.d file, or ``MODULE.param=value`` on the kernel command line (``file`` is
+# then /proc/cmdline). ``module`` and ``param`` are written with underscores, as the kernel
+# compares them.
+Option = namedtuple("Option", "module param value file text")
+
 # Everything ``decide`` weighs. ``kernel_version`` is (major, minor) or None; ``modules`` the
 # KVM modules present (loaded or built in); ``others`` the other hypervisors found on this
-# machine ('virtualbox', 'vmware', 'xen-dom0'); ``user`` the user that probed /dev/kvm.
+# machine ('virtualbox', 'vmware', 'xen-dom0'); ``user`` the user that probed /dev/kvm;
+# ``options`` the ``Option``s set for the KVM modules; ``virt_at_load`` kvm's
+# enable_virt_at_load parameter (True/False, None when the kernel has none or it was not read).
 Observations = namedtuple(
     "Observations",
-    "arch kernel kernel_version cpu modules device probed probe_error guest log blocks raw others user")
+    "arch kernel kernel_version cpu modules device probed probe_error guest log blocks raw others user "
+    "options virt_at_load")
+# The fields added last have defaults, so a reader that does not know them still builds one.
+Observations.__new__.__defaults__ = ((), None)
 
 # The verdict: kvm-ok's answer, the reason, what a person does, and the observation that
 # settled it (for the evidence).

@@ -11,7 +11,7 @@ import json
 import re
 
 from ansible_collections.hypervisor.kvm.plugins.module_utils import _kernel_messages as kernel_messages
-from ansible_collections.hypervisor.kvm.plugins.module_utils._observations import Block, Cpu, KernelLog, LogLine
+from ansible_collections.hypervisor.kvm.plugins.module_utils._observations import Block, Cpu, KernelLog, LogLine, Option
 
 __all__ = [
     "parse_cpuinfo",
@@ -23,6 +23,8 @@ __all__ = [
     "other_hypervisors",
     "parse_cmdline_blocks",
     "parse_modprobe_blocks",
+    "parse_module_options",
+    "message_fields",
     "parse_bool",
     "parse_int",
     "hypervisor_from_dmi",
@@ -262,6 +264,19 @@ def message_row(row_id):
     return None
 
 
+def message_fields(line):
+    """The named parts of a matched log line (``LogLine``) by its row's pattern: a dict of text.
+
+    E.g. ``{'module': 'kvm_intel', 'value': 'maybe', 'param': 'nested'}`` for an invalid module
+    parameter, ``{'msr': '0x3'}`` for a VMXON fault; empty when the row names no parts.
+    """
+    for row, pattern, _first, _last in _MESSAGES:
+        if row["id"] == line.id:
+            match = pattern.search(line.line)
+            return dict((k, v) for k, v in match.groupdict().items() if v is not None) if match else {}
+    return {}
+
+
 def printed_by(row_id, version):
     """Whether a kernel of ``version`` (major, minor) prints the message ``row_id``.
 
@@ -408,14 +423,53 @@ def parse_modprobe_blocks(path, text):
     return found
 
 
+def _option_words(word):
+    """'kvm-intel.nested=1' -> ('kvm_intel', 'nested', '1'); None when it is no KVM module's."""
+    key, sep, value = word.partition("=")
+    module, dot, param = key.partition(".")
+    if not dot or not param or not _is_kvm_module(module):
+        return None
+    return module.replace("-", "_"), param.replace("-", "_")[:64], value[:FIELD_MAX] if sep else ""
+
+
+def parse_module_options(path, text):
+    """Parameters set for the KVM modules' next load: ``Option``s.
+
+    ``path`` names where ``text`` comes from: /proc/cmdline (``kvm_intel.nested=1`` words),
+    or a modprobe.d file (``options kvm_intel nested=1 ept=0`` lines, comments dropped).
+    """
+    found = []
+    if path == "/proc/cmdline":
+        for word in (text or "").split()[:512]:
+            parts = _option_words(word)
+            if parts:
+                found.append(Option(parts[0], parts[1], parts[2], path, word[:FIELD_MAX]))
+        return found
+    for raw in (text or "").splitlines()[:4096]:
+        line = raw.split("#", 1)[0].strip()
+        words = line.split()
+        if len(words) < 3 or words[0] != "options" or not _is_kvm_module(words[1]):
+            continue
+        module = words[1].replace("-", "_")
+        for word in words[2:64]:
+            key, sep, value = word.partition("=")
+            found.append(Option(module, key.replace("-", "_")[:64], value[:FIELD_MAX] if sep else "", path,
+                                line[:FIELD_MAX]))
+    return found
+
+
 # Other hypervisors' kernel modules, which hold VT-x/AMD-V while their guests run.
 _OTHER_HYPERVISOR_MODULES = (
     ("vboxdrv", "virtualbox"), ("vboxsup", "virtualbox"), ("vmmon", "vmware"), ("vmx86", "vmware"),
+    # Jailhouse turns VMX/SVM on for itself and keeps Linux as its root cell once enabled.
+    ("jailhouse", "jailhouse"),
 )
+# Not hypervisors: VMware's guest tools (vmw_vmci, vmw_balloon, vmwgfx, vmxnet3) and host
+# networking (vmnet), VirtualBox's guest additions (vboxguest, vboxsf).
 
 
 def other_hypervisors(module_names, xen_capabilities):
-    """Other hypervisors on this machine: 'virtualbox', 'vmware', 'xen-dom0' (sorted, unique).
+    """Other hypervisors on this machine: 'virtualbox', 'vmware', 'jailhouse', 'xen-dom0' (sorted, unique).
 
     Takes the names in /sys/module (and /proc/modules) and /proc/xen/capabilities text
     (``control_d`` there: this kernel is Xen's dom0, under the Xen hypervisor).

@@ -30,7 +30,8 @@ TABLE = (
      "a kernel command-line parameter keeps KVM off (blacklists its module, hides the CPU feature or turns KVM off)",
      "KVM is disabled by the kernel command line"),
     ("module_blocked", "Blocked by modprobe.d",
-     "a modprobe.d line (blacklist, or install ... /bin/false) keeps the KVM module from loading",
+     "a modprobe.d line (blacklist, or install ... /bin/false) keeps the KVM module from loading, or the "
+     "kernel refused the module for an option value (modprobe.d or the kernel command line) it could not parse",
      "The %(module)s module is blocked by modprobe configuration"),
     ("module_not_loaded", "Module not loaded",
      "the extension is there and the vendor module (kvm_intel, kvm_amd, kvm_hv, kvm) is not loaded",

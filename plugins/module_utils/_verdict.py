@@ -84,8 +84,12 @@ def extension_name(extension):
     return _EXTENSION_NAME.get(extension or "", "hardware virtualization")
 
 
-def firmware_steps(vendor, arch):
-    """The BIOS/UEFI steps that turn the extension on, naming the vendor's setting."""
+def firmware_steps(vendor, arch, txt=False):
+    """The BIOS/UEFI steps that turn the extension on, naming the vendor's setting.
+
+    ``txt``: the evidence cannot tell VT-x off altogether from VT-x on only inside Intel TXT
+    (SMX), so the steps name the TXT remedies too.
+    """
     if arch == "aarch64":
         return ("The firmware or boot loader starts Linux at EL1, where KVM cannot run. Update the "
                 "board firmware (or switch the boot loader) so that it enters the kernel at EL2, then "
@@ -96,18 +100,29 @@ def firmware_steps(vendor, arch):
             "the BIOS/UEFI setup (press F2, F10, Del or Esc while the maker's logo shows; the key "
             "depends on the maker), enable %s, usually under Advanced, CPU Configuration or "
             "Security, save and exit, then power the machine off completely and on again: a warm "
-            "reboot may not apply the change." % setting)
+            "reboot may not apply the change.%s" % (
+                setting, _TXT_TOO if txt and (vendor or "") == "intel" else ""))
+
+
+# The kernel's 'VMX (outside TXT) disabled by BIOS' (and kvm_intel's lines from 5.6) are printed
+# both when VT-x is off and when the firmware enables it only inside SMX, for Intel TXT.
+_TXT_TOO = (" If that setting already shows enabled, the firmware enables VT-x only inside SMX, for Intel "
+            "TXT: then either disable TXT (\"Intel TXT\" / \"Trusted Execution Technology\"), or enable "
+            "VT-x outside SMX where the setup offers it (\"VT-x for non-TXT\", \"VMX outside SMX\"), and "
+            "power the machine off and on again.")
 
 
 def decide(obs):
     """kvm-ok's answer for a host: a ``Verdict`` (usable, reason, remediation, settled_by).
 
     ``obs`` is an ``Observations``. What the kernel does when asked settles it first (a VM
-    created, or /dev/kvm refused); then what the kernel is (WSL 1 has none, a confidential
-    guest's cannot run KVM); then what keeps KVM away, most specific first: a container, WSL 2
-    (set on Windows), another hypervisor, the kernel's command line, modprobe.d, the firmware (the
-    kernel's log lines, read with the host's kernel version and CPU vendor, or the raw
-    MSR), the parent hypervisor, and the CPU itself.
+    created, or /dev/kvm refused); a snapshot's /dev/kvm is weighed against this boot's log
+    (another hypervisor's hold, a lost VMXON setting); then what the kernel is (WSL 1 has none,
+    a confidential guest's cannot run KVM); then what keeps KVM away, most specific first: a
+    container, WSL 2 (set on Windows), another hypervisor, the kernel's command line,
+    modprobe.d, an option value the kernel refused, the firmware (the kernel's log lines, read
+    with the host's kernel version and CPU vendor, or the raw MSR), the parent hypervisor, and
+    the CPU itself.
     """
     device = obs.device
     others = obs.others or ()
@@ -126,11 +141,14 @@ def decide(obs):
         if others:
             return Verdict(False, "other_hypervisor", _other_hypervisor(others, ext),
                            "KVM_CREATE_VM failed while %s is on this machine" % _names(others))
+        held = _vmxon_firmware(obs) or _vmxon_lost(obs)
+        if held:
+            return held
         enable = _line(obs, "enable_failed")
         return Verdict(False, "unknown", _probe_failed(obs.probe_error, enable, ext),
                        "/dev/kvm: %s" % (obs.probe_error or "no answer"))
     if device.exists:
-        return Verdict(True, "ok", "", "a snapshot: /dev/kvm existed when captured")
+        return _snapshot_device(obs, others, ext)
 
     # What the kernel is settles it before anything on it: no Linux kernel (WSL 1), or a
     # confidential guest's, in which KVM cannot run; a container shares that kernel.
@@ -160,6 +178,9 @@ def decide(obs):
     if modprobe and not present:
         return Verdict(False, "module_blocked", _modprobe_blocks(modprobe, needed),
                        "%s: '%s'" % (modprobe[0].file, modprobe[0].text))
+    refused = _option_refused(obs, modules, needed)
+    if refused:
+        return refused
 
     if obs.arch in _X86:
         return _decide_x86(obs, modules, needed, ext, present)
@@ -240,17 +261,29 @@ def _decide_x86(obs, modules, needed, ext, present):
         return Verdict(False, "device_missing", _device_missing(modules),
                        "%s provides KVM without the hardware flag" % ", ".join(software))
     txt = _line(obs, "firmware_disabled_txt")
+    in_txt = _line(obs, "firmware_disabled_in_txt")
     firmware = _line(obs, "firmware_disabled")
-    if txt or firmware or raw.firmware in ("disabled", "txt_only"):
-        said = ("kernel log: '%s'" % (txt or firmware).line if (txt or firmware)
-                else "MSR: firmware %s" % ("enables VT-x only inside TXT" if raw.firmware == "txt_only" else "turned it off"))
+    msr = raw.firmware or _vmxon_msr(obs)[0]
+    if txt or in_txt or firmware or msr in ("disabled", "txt_only"):
+        said = ("kernel log: '%s'" % (txt or in_txt or firmware).line if (txt or in_txt or firmware)
+                else _msr_said(obs, msr))
         if guest.virtualized:
             # A VM's virtual firmware is set by its parent: the change is there.
             return Verdict(False, "nested_not_exposed", _nested(guest.hypervisor, ext), said + ", in a VM")
-        if txt or raw.firmware == "txt_only":
+        if txt or msr == "txt_only":
+            if not txt and firmware:
+                said += "; MSR: firmware enables VT-x only inside TXT"
             return Verdict(False, "firmware_disabled", txt_steps(), said)
-        return Verdict(False, "firmware_disabled", firmware_steps(cpu.vendor, "x86_64"), said)
+        if in_txt:
+            return Verdict(False, "firmware_disabled", tboot_steps(), said)
+        # Without /proc/cpuinfo, a VMX line of the kernel still says whose CPU it is.
+        vendor = cpu.vendor or (parsers.message_row(firmware.id) or {}).get("vendor") if firmware else cpu.vendor
+        return Verdict(False, "firmware_disabled", firmware_steps(vendor, "x86_64", _txt_possible(obs, msr, vendor)),
+                       said)
     enable = _line(obs, "enable_failed")
+    lost = _vmxon_lost(obs)
+    if lost and not present:
+        return lost
     if obs.others and (enable or not present):
         return Verdict(False, "other_hypervisor", _other_hypervisor(obs.others, ext),
                        "%s on this machine%s" % (_names(obs.others), ", kernel log: '%s'" % enable.line if enable else ""))
@@ -266,7 +299,7 @@ def _decide_x86(obs, modules, needed, ext, present):
         return Verdict(False, "nested_not_exposed", _nested(guest.hypervisor, ext),
                        "a VM under %s without %s" % (guest.hypervisor, cpu.extension or "the extension"))
     if raw.extension is True:
-        return Verdict(False, "firmware_disabled", firmware_steps(cpu.vendor, "x86_64"),
+        return Verdict(False, "firmware_disabled", firmware_steps(cpu.vendor, "x86_64", _txt_possible(obs, msr)),
                        "raw CPUID has %s while the kernel hides it" % cpu.extension)
     if raw.extension is False:
         return Verdict(False, "cpu_unsupported", _cpu_unsupported(cpu, ext), "raw CPUID lacks %s" % cpu.extension)
@@ -431,13 +464,15 @@ def _names(others):
     return ", ".join(_OTHER_NAMES.get(o, o) for o in others)
 
 
-_OTHER_NAMES = {"virtualbox": "VirtualBox", "vmware": "VMware Workstation/Player", "xen-dom0": "the Xen hypervisor"}
+_OTHER_NAMES = {"virtualbox": "VirtualBox", "vmware": "VMware Workstation/Player", "jailhouse": "the Jailhouse hypervisor",
+                "xen-dom0": "the Xen hypervisor"}
 _OTHER_HOW = {
     "virtualbox": ("power off every VirtualBox VM, then stop its driver: 'sudo systemctl stop vboxdrv' "
                    "(or 'sudo rmmod vboxnetadp vboxnetflt vboxdrv'), and keep it from starting at boot "
                    "('sudo systemctl disable vboxdrv') if this machine is to run KVM"),
     "vmware": ("power off every VMware VM, then stop its services: 'sudo systemctl stop vmware' "
                "(or 'sudo /etc/init.d/vmware stop', then 'sudo rmmod vmnet vmmon')"),
+    "jailhouse": "stop the Jailhouse hypervisor ('sudo jailhouse disable'), then unload it ('sudo rmmod jailhouse')",
     "xen-dom0": ("this kernel runs as Xen's dom0, and KVM cannot run under Xen: boot the same kernel "
                  "without the Xen hypervisor (the boot menu's entry without 'with Xen hypervisor'; "
                  "make it the default with grub-set-default or GRUB_DEFAULT)"),
@@ -453,13 +488,147 @@ def _other_hypervisor(others, ext):
 
 
 def txt_steps():
-    """The steps when the firmware enables VT-x only inside Intel TXT (SMX)."""
-    return ("The firmware enables Intel VT-x only for Intel TXT (Trusted Execution Technology, "
-            "'inside SMX'), and this kernel was started without TXT, so VT-x is off for it. Restart "
-            "the machine, enter the BIOS/UEFI setup (F2, F10, Del or Esc), enable \"Intel "
-            "Virtualization Technology\" (VT-x) itself, not only \"Intel TXT\"; where the firmware "
-            "ties the two, disable \"Intel TXT\" / \"Trusted Execution\" (or boot this kernel through "
-            "tboot so that it runs inside TXT). Save, then power the machine off and on.")
+    """The steps when the firmware enables VT-x only inside Intel TXT (SMX) and the kernel runs outside it."""
+    return ("VT-x is not simply off: the firmware enables Intel VT-x only inside SMX, that is for Intel "
+            "TXT (Trusted Execution Technology), and this kernel was not started through TXT (tboot), "
+            "so VT-x is off for it. Restart the machine, enter the BIOS/UEFI setup (F2, F10, Del or "
+            "Esc) and do one of two things: disable TXT (\"Intel TXT\" / \"Trusted Execution "
+            "Technology\"), keeping \"Intel Virtualization Technology\" (VT-x) enabled; or, where the "
+            "setup offers it, enable VT-x outside SMX (named \"VT-x for non-TXT\", \"VMX outside SMX\" "
+            "or similar). Save, then power the machine off completely and on again; if the change does "
+            "not take, disable VT-x, VT-d and TXT, power off, then enable VT-x and VT-d again. Booting "
+            "this kernel through tboot, inside TXT, also works.")
+
+
+def tboot_steps():
+    """The steps when the kernel started through tboot (inside TXT) and the firmware left VMX off there."""
+    return ("This kernel was started through tboot, inside Intel TXT (SMX), and the firmware enables "
+            "VT-x only outside SMX, so VT-x is off for it. Either boot the same kernel without tboot "
+            "(the boot menu's entry without tboot), or in the BIOS/UEFI setup (F2, F10, Del or Esc) "
+            "enable \"Intel Virtualization Technology\" for TXT as well (named \"VT-x with TXT\", "
+            "\"VMX inside SMX\" or similar; on many machines enabling \"Intel TXT\" with VT-x and VT-d "
+            "does it). Save, then power the machine off and on again.")
+
+
+def _txt_possible(obs, msr, vendor=None):
+    """Whether the evidence leaves open that VT-x is on only inside TXT (Intel, MSR not read as off).
+
+    Before 5.6 kvm_intel printed its own TXT line next to 'disabled by bios', so without it
+    the firmware turned VT-x off; from 5.6 neither the boot line nor kvm_intel's says which.
+    """
+    if (vendor or obs.cpu.vendor) != "intel" or msr == "disabled":
+        return False
+    since = parsers.behaviour_since("kvm_vmx_uses_feature_flag")
+    return not (obs.kernel_version and since and obs.kernel_version < since)
+
+
+def _vmxon_msr(obs):
+    """What a 'VMXON faulted' line's IA32_FEATURE_CONTROL value says: (firmware, line) or (None, None)."""
+    line = _line(obs, "enable_failed")
+    if obs.cpu.extension != "vmx" or not line or line.id != "x86_vmxon_faulted":
+        return None, None
+    value = parsers.parse_int(parsers.message_fields(line).get("msr"))
+    firmware = parsers.firmware_from_msr("vmx", value)
+    return (firmware, line) if firmware in ("disabled", "txt_only") else (None, None)
+
+
+def _msr_said(obs, msr):
+    firmware, line = _vmxon_msr(obs)
+    what = "enables VT-x only inside TXT" if msr == "txt_only" else "turned it off"
+    if firmware and not obs.raw.firmware:
+        return "kernel log: '%s' (the firmware %s)" % (line.line, what)
+    return "MSR: firmware %s" % what
+
+
+def _vmxon_firmware(obs):
+    """The verdict when VMXON faulted because the firmware's MSR lost VMX (e.g. after a resume)."""
+    firmware, line = _vmxon_msr(obs)
+    if not firmware:
+        return None
+    said = "kernel log: '%s'" % line.line
+    if obs.guest.virtualized:
+        return Verdict(False, "nested_not_exposed", _nested(obs.guest.hypervisor, extension_name("vmx")),
+                       said + ", in a VM")
+    if firmware == "txt_only":
+        return Verdict(False, "firmware_disabled", txt_steps(), said)
+    return Verdict(False, "firmware_disabled", firmware_steps(obs.cpu.vendor, "x86_64"), said)
+
+
+def _vmxon_lost(obs):
+    """The verdict when VMXON faulted although the firmware's MSR value does not say VT-x is off.
+
+    Another hypervisor holding VT-x never reaches VMXON (CR4.VMXE is checked first), so this is
+    the MSR losing its boot-time setting, typically on resume from suspend.
+    """
+    line = next((line for line in obs.log.lines if line.id == "x86_vmxon_faulted"), None)
+    if not line or obs.cpu.extension != "vmx" or _vmxon_msr(obs)[0]:
+        return None
+    msr = parsers.message_fields(line).get("msr", "?")
+    return Verdict(False, "unknown", (
+        "VMXON faulted (the kernel said: '%s'): IA32_FEATURE_CONTROL reads %s, which is not the "
+        "locked, VT-x-enabled value the firmware set at boot, so it was lost after boot, most often "
+        "on resume from suspend; another hypervisor is not the cause (it would have been found "
+        "before VMXON). Power the machine off and on again (a cold boot restores the firmware's "
+        "setting) and check that KVM starts a VM; if it breaks after every resume, update the "
+        "kernel (5.7 and later set the MSR again on resume) and the firmware." % (line.line, msr)),
+        "kernel log: '%s'" % line.line)
+
+
+def _snapshot_device(obs, others, ext):
+    """A snapshot's /dev/kvm existed; this boot's log may still say KVM could not enable VT-x/AMD-V.
+
+    'enabling virtualization on CPUn failed' is printed when KVM tried to turn the extension on
+    and found it held (VMXE/SVME already set). Before 6.12 KVM does that when a VM starts, so
+    the line with another hypervisor's module loaded says that hypervisor holds it; the line
+    alone may be stale (the other one stopped since) or a holder this check does not know:
+    it cannot tell. From 6.12 KVM turns it on when its module loads and /dev/kvm exists only
+    after a load that succeeded, so KVM holds the extension and an earlier line is stale.
+    """
+    held = _vmxon_firmware(obs) or _vmxon_lost(obs)
+    if held:
+        return held
+    # Only KVM's own line says the extension was held; a VMXON fault is not another hypervisor's.
+    enable = next((line for line in obs.log.lines if line.id == "kvm_enabling_virtualization_failed"), None)
+    at_load = parsers.behaviour_since("virtualization_enabled_at_module_load")
+    version = obs.kernel_version
+    if enable and version and at_load and version >= at_load and obs.virt_at_load is not False:
+        return Verdict(True, "ok", "", "a snapshot: /dev/kvm existed when captured; kernel %d.%d turns %s on when "
+                       "its module loads, so '%s' is from an earlier load that failed" % (version + (ext, enable.line)))
+    if obs.guest.wsl == 2 and enable:
+        # Under WSL 2 the extension is Hyper-V's nested one: the cause is on Windows.
+        return Verdict(False, "unknown", _wsl2_probe_failed("kernel log: '%s'" % enable.line, ext),
+                       "kernel log: '%s' in WSL 2" % enable.line)
+    if obs.guest.wsl == 2:
+        return Verdict(True, "ok", "", "a snapshot: /dev/kvm existed when captured, in WSL 2")
+    if enable and others:
+        return Verdict(False, "other_hypervisor", _other_hypervisor(others, ext),
+                       "kernel log: '%s' while %s is loaded" % (enable.line, _names(others)))
+    if enable:
+        return Verdict(False, "unknown", _enable_failed_alone(enable, ext),
+                       "kernel log: '%s'; /dev/kvm existed; no other hypervisor's module loaded" % enable.line)
+    if others and not obs.log.read and not (version and at_load and version >= at_load):
+        # Before 6.12 the two take turns; without the log nothing says whose turn it was.
+        return Verdict(False, "unknown", _shared_without_log(others, ext),
+                       "/dev/kvm existed while %s is loaded; the kernel log was not captured" % _names(others))
+    return Verdict(True, "ok", "", "a snapshot: /dev/kvm existed when captured")
+
+
+def _shared_without_log(others, ext):
+    return ("/dev/kvm exists, and %s is loaded too. Up to kernel 6.11 KVM and it take turns on %s: "
+            "while one of them runs a VM, the other cannot start one, and the kernel then logs 'kvm: "
+            "enabling virtualization on CPUn failed'; that log was not captured, so this snapshot "
+            "cannot say whose turn it is. If KVM cannot start a VM, %s." % (
+                _names(others), ext, "; and ".join(_OTHER_HOW.get(o, "stop %s" % o) for o in others)))
+
+
+def _enable_failed_alone(enable, ext):
+    return ("KVM failed to turn on %s during this boot (the kernel said: '%s'), although /dev/kvm "
+            "exists: most often another hypervisor held it then. None of the hypervisors this check knows "
+            "(VirtualBox's vboxdrv, VMware's vmmon) is loaded now: if one ran and has been stopped "
+            "since, KVM works now; if the holder is still there it is one this check does not know. "
+            "Starting a VM tells: run hypervisor.kvm.kvm_check on the live host (it creates an empty "
+            "VM), or look for the holder with 'lsmod' and 'sudo dmesg | grep -i -E \"vmx|svm|hypervisor\"', "
+            "and stop it." % (ext, enable.line))
 
 
 def _undecided(cpu, ext, obs):
@@ -476,7 +645,7 @@ def _undecided(cpu, ext, obs):
             "One command tells them apart: '%s': %s. If it is the firmware: %s" % (
                 ext, cpu.model or "model unknown", kernel,
                 ", as every kernel from %d.%d does" % since if since else "", command, meaning,
-                firmware_steps(cpu.vendor, "x86_64")))
+                firmware_steps(cpu.vendor, "x86_64", _txt_possible(obs, None))))
 
 
 def _nested(hypervisor, ext, arch=None):
@@ -538,6 +707,52 @@ def _probe_failed(error, enable, ext):
             "line there names the other hypervisor to stop; none means reloading the KVM vendor "
             "module ('modprobe -r kvm_intel kvm_amd; modprobe kvm_intel or kvm_amd') and reading "
             "dmesg." % (error or "no answer", said, ext))
+
+
+def _option_refused(obs, modules, needed):
+    """The verdict when the kernel refused KVM's module for a parameter value it could not parse.
+
+    Only the module this host needs (or kvm itself), and only while it is not loaded: once it
+    is, the line is from an earlier attempt.
+    """
+    for line in obs.log.lines:
+        if line.finding != "option_rejected" or not _applies(line, obs):
+            continue
+        fields = parsers.message_fields(line)
+        module = (fields.get("module") or "").replace("-", "_")
+        if module not in (needed, "kvm") or module in modules:
+            continue
+        param = (fields.get("param") or "").replace("-", "_")
+        setters = [o for o in obs.options if o.module == module and o.param == param]
+        return Verdict(False, "module_blocked", _option_steps(module, param, fields.get("value", ""), setters, line),
+                       "kernel log: '%s'%s" % (line.line, "; set by %s" % ", ".join(
+                           sorted(set(o.file for o in setters))) if setters else ""))
+    return None
+
+
+def _option_steps(module, param, value, setters, line):
+    where = "; ".join("'%s' in %s" % (o.text, o.file) for o in setters)
+    files = sorted(set(o.file for o in setters if o.file != "/proc/cmdline"))
+    cmdline = any(o.file == "/proc/cmdline" for o in setters)
+    fix = []
+    if files:
+        fix.append("correct or remove %s=%s in %s" % (param, value, " and ".join(files)))
+    if cmdline:
+        fix.append("remove %s.%s=%s from the kernel command line (GRUB_CMDLINE_LINUX in /etc/default/grub, "
+                   "then update-grub or grub2-mkconfig -o /boot/grub2/grub.cfg) and reboot, since modprobe "
+                   "passes the command line's value at every load" % (module, param, value))
+    if not setters:
+        fix.append("find where it is set with 'grep -rn \"%s\" /etc/modprobe.d /run/modprobe.d "
+                   "/usr/local/lib/modprobe.d /usr/lib/modprobe.d /lib/modprobe.d' and "
+                   "'cat /proc/cmdline', and correct or remove it" % param)
+    return ("The kernel refused to load %s: the value '%s' given to its parameter '%s' is invalid (the "
+            "kernel said: '%s'), so the module is not loaded; the firmware and the CPU are not the cause. "
+            "It is set by %s. To fix it, %s ('modinfo -p %s' lists the values %s takes), then load "
+            "the module with 'modprobe %s'." % (
+                module, value, param, line.line,
+                where or "a modprobe.d 'options %s %s=%s' line or '%s.%s=%s' on the kernel command line, "
+                "neither of which this check could read" % (module, param, value, module, param, value),
+                "; and ".join(fix), module, param, module))
 
 
 def _kernel_blocks(blocks):

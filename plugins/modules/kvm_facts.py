@@ -42,7 +42,9 @@ notes:
     source):"
   - "V(firmware_disabled): C(kvm: disabled by bios) (3.10-5.15), C(kvm: support for 'kvm_amd' disabled
     by bios) (5.16-6.2), C(x86/cpu: VMX (outside TXT\\) disabled by BIOS) at boot (5.6 on, C(inside TXT)
-    when the kernel runs under tboot), C(kvm_intel: VMX not enabled (by BIOS\\) in MSR_IA32_FEAT_CTL)
+    when the kernel runs under tboot), C(kvm: disable TXT in the BIOS or activate TXT before enabling
+    KVM) (3.10-5.5: VT-x on only inside TXT, the remediation says disable TXT or enable VT-x outside
+    SMX; from 5.6 the lines cannot tell that from VT-x off, and the remediation names both), C(kvm_intel: VMX not enabled (by BIOS\\) in MSR_IA32_FEAT_CTL)
     (6.3 on), C(kvm_amd: SVM disabled (by BIOS\\) in MSR_VM_CR) (6.3-6.6) and the boot line C(SVM
     disabled (by BIOS\\) in MSR_VM_CR) (6.7 on); on arm64 C(CPU: All CPU(s\\) started at EL1) and
     C(HYP mode not available)."
@@ -61,12 +63,18 @@ notes:
     WSL 1 (a release such as C(4.4.0-19041-Microsoft)) are named by the kernel release."
   - "V(other_hypervisor): C(kvm: enabling virtualization on CPUN failed) (every kernel) appears when a
     VM starts up to 6.11 and at module load from 6.12, with VirtualBox's C(vboxdrv) or VMware's
-    C(vmmon) loaded; a Xen dom0 kernel runs under Xen."
+    C(vmmon) loaded; a Xen dom0 kernel runs under Xen. In a snapshot that line outweighs an existing
+    C(/dev/kvm) up to 6.11 (with no other hypervisor's module loaded it is V(unknown): the holder may
+    have stopped since); from 6.12 an existing C(/dev/kvm) means KVM holds the extension."
   - "V(kernel_disabled): C(KVM disabled from command line) (arm64, 5.16 on) for C(kvm-arm.mode=none);
     C(clearcpuid=), C(module_blacklist=) and C(initcall_blacklist=) print nothing and are read from
     C(/proc/cmdline); on ppc64le C(KVM-HV: Host does not support TLBIE) (5.4 on) follows C(disable_tlbie)."
-  - "V(module_blocked), V(module_not_loaded), V(device_missing) and V(device_inaccessible) have no
-    kernel message of their own: modprobe.d, C(/sys/module) and C(/dev/kvm) tell them. udev loads
+  - "V(module_blocked): C(kvm_intel: `X' invalid for parameter `Y') (every kernel, kernel/params.c)
+    means the module was refused; the remediation names the modprobe.d C(options) line or the
+    C(kvm_intel.Y=X) on C(/proc/cmdline) that sets it. C(kvm_intel: unknown parameter 'Y' ignored)
+    does not refuse the load."
+  - "V(module_not_loaded), V(device_missing) and V(device_inaccessible) have no kernel message of
+    their own, nor has a modprobe.d blacklist: modprobe.d, C(/sys/module) and C(/dev/kvm) tell them. udev loads
     C(kvm_intel)/C(kvm_amd) at boot only when C(/proc/cpuinfo) shows C(vmx)/C(svm)."
   - "Lines of the other vendor's module say only that it was tried: C(has_svm: not amd) (3.10-4.19),
     C(has_svm: not amd or hygon) (4.20-6.2), C(kvm_amd: CPU N isn't AMD or Hygon) (6.6 on), and
@@ -118,7 +126,8 @@ ansible_facts:
             - "V(nested_not_exposed) this host is a virtual machine whose hypervisor does not pass the extension through."
             - "V(other_hypervisor) another hypervisor on this machine (VirtualBox, VMware Workstation) holds the extension."
             - "V(kernel_disabled) a kernel command-line parameter keeps KVM off (blacklists its module, hides the CPU feature or turns KVM off)."
-            - "V(module_blocked) a modprobe.d line (blacklist, or install ... /bin/false) keeps the KVM module from loading."
+            - "V(module_blocked) a modprobe.d line (blacklist, or install ... /bin/false) keeps the KVM module from loading, or the
+              kernel refused the module for an option value (modprobe.d or the kernel command line) it could not parse."
             - "V(module_not_loaded) the extension is there and the vendor module (kvm_intel, kvm_amd, kvm_hv, kvm) is not loaded."
             - "V(device_missing) KVM could work but /dev/kvm is absent: typically a container that sees the host's modules."
             - "V(device_inaccessible) /dev/kvm exists and this user cannot open it."

@@ -208,7 +208,38 @@ def test_modprobe_blocks():
     assert [(b.effect, b.module) for b in lines] == [("blacklist", "kvm_intel"), ("install", "kvm")]
 
 
+def test_module_options():
+    text = ("# site\noptions kvm-intel nested=maybe ept=0 # old\noptions nouveau modeset=0\n"
+            "options kvm_amd\nblacklist kvm_amd\n")
+    found = parsers.parse_module_options("/etc/modprobe.d/kvm.conf", text)
+    assert [(o.module, o.param, o.value) for o in found] == [("kvm_intel", "nested", "maybe"), ("kvm_intel", "ept", "0")]
+    assert found[0].text == "options kvm-intel nested=maybe ept=0" and found[0].file == "/etc/modprobe.d/kvm.conf"
+    words = parsers.parse_module_options("/proc/cmdline", "ro kvm-amd.npt=bogus kvm.enable_virt_at_load=0 i915.x=1 kvm")
+    assert [(o.module, o.param, o.value, o.text) for o in words] == [
+        ("kvm_amd", "npt", "bogus", "kvm-amd.npt=bogus"), ("kvm", "enable_virt_at_load", "0", "kvm.enable_virt_at_load=0")]
+
+
+@pytest.mark.parametrize("line,fields", [
+    ("kvm_intel: `maybe' invalid for parameter `nested'", {"module": "kvm_intel", "value": "maybe", "param": "nested"}),
+    ("kvm_amd: '' invalid for parameter 'npt'", {"module": "kvm_amd", "value": "", "param": "npt"}),
+    ("VMXON faulted, MSR_IA32_FEAT_CTL (0x3a) = 0x3", {"msr": "0x3"}),
+])
+def test_message_fields(line, fields):
+    found = parsers.parse_kernel_log(BOOT + "[ 9.0] " + line + "\n").lines
+    assert found and parsers.message_fields(found[0]) == fields
+
+
+def test_other_modules_invalid_value_is_not_kvms():
+    """Another driver's refused option, or a KVM line's wording inside it, matches no KVM row."""
+    log = parsers.parse_kernel_log(BOOT + "[ 9.0] rtl8723de: `X' invalid for parameter `ant_sel'\n")
+    assert [m.id for m in log.lines] == []
+
+
 def test_other_hypervisors():
+    # VMware's guest tools and host networking are not hypervisors holding VT-x.
+    assert parsers.other_hypervisors({"vmw_vmci", "vmw_balloon", "vmwgfx", "vmxnet3", "vmw_pvscsi", "vsock", "vmnet",
+                                      "vboxguest", "vboxsf"}, None) == []
+    assert parsers.other_hypervisors({"jailhouse"}, None) == ["jailhouse"]
     assert parsers.other_hypervisors({"vboxdrv", "kvm"}, None) == ["virtualbox"]
     assert parsers.other_hypervisors({"vmmon"}, "control_d\n") == ["vmware", "xen-dom0"]
     assert parsers.other_hypervisors(set(), "") == []

@@ -245,6 +245,101 @@ CASES = [
     ("software-kvm-pvm", x86(AMD, BASE_FLAGS + " hypervisor", dmi={}, log="[    0.0] Hypervisor detected: KVM\n",
                              extra=dict(PVM, **{"/dev/kvm": None})),
      "ok", [], []),
+    # TXT (issue: every path that reads VT-x off must say TXT where the evidence allows it).
+    # Up to 5.5 kvm_intel says it outright, with or without its 'kvm: ' prefix.
+    ("intel-txt-only-kernel-3.8", x86(INTEL, BASE_FLAGS + " vmx", kernel="3.8.4-202.fc18.x86_64",
+                                      log="[   12.1] kvm: disable TXT in the BIOS or activate TXT before enabling KVM\n"
+                                          "[   12.1] kvm: disabled by bios\n"),
+     "firmware_disabled", [["disable TXT"], ["outside SMX"], ["VT-x for non-TXT"]], ["nested", "tboot, inside TXT) and"]),
+    ("intel-txt-only-other-prefix", x86(INTEL, BASE_FLAGS + " vmx", kernel="4.19.0-6-amd64", log=None, extra={
+        "/var/log/kern.log": "Jan  1 00:00:01 h kernel: [ 9.0] kvm_intel: disable TXT in the BIOS or activate TXT "
+                             "before enabling KVM\nJan  1 00:00:01 h kernel: [ 9.0] kvm: disabled by bios\n"}),
+     "firmware_disabled", [["disable TXT"], ["outside SMX"]], []),
+    # Before 5.6 a 'disabled by bios' without the TXT line is VT-x off: no TXT talk.
+    ("intel-off-kernel-4.15-no-txt", x86(INTEL, BASE_FLAGS + " vmx", kernel="4.15.0-45-generic",
+                                         log="[   20.0] kvm: disabled by bios\n"),
+     "firmware_disabled", [["Intel Virtualization Technology"]], ["TXT", "SMX"]),
+    # From 5.6 neither feat_ctl's nor kvm_intel's line tells VT-x off from VT-x only inside TXT.
+    ("intel-outside-txt-line-names-both", x86(INTEL, BASE_FLAGS, kernel="5.15.0-91-generic",
+                                              log="[    0.08] x86/cpu: VMX (outside TXT) disabled by BIOS\n"),
+     "firmware_disabled", [["Intel Virtualization Technology"], ["disable TXT"], ["outside SMX"]], ["nested"]),
+    ("intel-support-disabled-5.16-names-both", x86(INTEL, BASE_FLAGS, kernel="6.1.0-28-amd64", log=None, extra={
+        "/var/log/kern.log": "[ 9000.1] kvm: support for 'kvm_intel' disabled by bios\n"}),
+     "firmware_disabled", [["disable TXT"], ["outside SMX"]], []),
+    ("intel-not-enabled-6.8-names-both", x86(INTEL, BASE_FLAGS, kernel="6.8.0-45-generic", log=None, extra={
+        "/var/log/kern.log": "[ 20.0] kvm_intel: VMX not enabled (by BIOS) in MSR_IA32_FEAT_CTL on CPU 0\n"}),
+     "firmware_disabled", [["Intel Virtualization Technology"], ["disable TXT"]], []),
+    # tboot: the kernel is inside TXT; the other way round.
+    ("intel-inside-txt-tboot", x86(INTEL, BASE_FLAGS, log="[    0.08] x86/cpu: VMX (inside TXT) disabled by BIOS\n"),
+     "firmware_disabled", [["without tboot"], ["VT-x with TXT", "inside SMX"]], ["disable TXT"]),
+    # A VMXON fault after boot: the MSR value it prints decides (0x3: only inside SMX).
+    ("intel-vmxon-fault-txt-only-snapshot", x86(INTEL, BASE_FLAGS + " vmx", kernel="5.15.0-91-generic",
+                                                extra=dict(KVM_INTEL, **{"/dev/kvm": None}),
+                                                log="[ 3000.1] VMXON faulted, MSR_IA32_FEAT_CTL (0x3a) = 0x3\n"
+                                                    "[ 3000.1] kvm: enabling virtualization on CPU0 failed\n"),
+     "firmware_disabled", [["disable TXT"], ["outside SMX"]], ["VirtualBox"]),
+    ("intel-vmxon-fault-locked-off-snapshot", x86(INTEL, BASE_FLAGS + " vmx", kernel="5.15.0-91-generic",
+                                                  extra=dict(KVM_INTEL, **{"/dev/kvm": None}),
+                                                  log="[ 3000.1] VMXON faulted, MSR_IA32_FEAT_CTL (0x3a) = 0x1\n"
+                                                      "[ 3000.1] kvm: enabling virtualization on CPU0 failed\n"),
+     "firmware_disabled", [["Intel Virtualization Technology"]], ["TXT", "VirtualBox"]),
+    # Another hypervisor holds VT-x while a snapshot's /dev/kvm exists (issue: not 'ok').
+    ("snapshot-virtualbox-holds-vtx-5.15", x86(INTEL, BASE_FLAGS + " vmx", kernel="5.15.0-91-generic", extra=dict(
+        KVM_INTEL, **{"/dev/kvm": None, "/proc/modules": "vboxnetadp 28672 0 - Live 0x0\nvboxdrv 557056 2 vboxnetadp, Live 0x0\n"}),
+        log="[  676.88] kvm: enabling virtualization on CPU11 failed\n[  676.88] kvm: enabling virtualization on CPU0 failed\n"),
+     "other_hypervisor", [["VirtualBox"], ["vboxdrv"]], ["BIOS/UEFI setup", "F2", "TXT"]),
+    ("snapshot-vmware-holds-svm-6.8", x86(AMD, BASE_FLAGS + " svm", kernel="6.8.0-45-generic", extra=dict(
+        KVM_AMD, **{"/dev/kvm": None, "/sys/module/vmmon/initstate": "live\n"}),
+        log="[  500.0] kvm: enabling virtualization on CPU3 failed\n"),
+     "other_hypervisor", [["VMware"], ["vmmon"]], ["F10", "SVM Mode"]),
+    # The line alone: the holder may have stopped since, or be one this check does not know.
+    ("snapshot-enable-failed-no-holder", x86(INTEL, BASE_FLAGS + " vmx", kernel="6.5.0-41-generic",
+                                             extra=dict(KVM_INTEL, **{"/dev/kvm": None}),
+                                             log="[  500.0] kvm: enabling virtualization on CPU0 failed\n"),
+     "unknown", [["kvm_check"], ["stopped since"]], ["BIOS/UEFI setup"]),
+    # From 6.12 /dev/kvm exists only after a load that turned VT-x on: KVM holds it.
+    ("snapshot-6.12-kvm-holds-vtx", x86(INTEL, BASE_FLAGS + " vmx", kernel="6.12.3", extra=dict(
+        KVM_INTEL, **{"/dev/kvm": None, "/sys/module/vboxdrv/initstate": "live\n"}),
+        log="[   30.0] kvm: enabling virtualization on CPU0 failed\n"), "ok", [], []),
+    ("snapshot-6.12-virt-at-load-off", x86(INTEL, BASE_FLAGS + " vmx", kernel="6.12.3", extra=dict(
+        KVM_INTEL, **dict(module("kvm", enable_virt_at_load="N"), **{
+            "/dev/kvm": None, "/sys/module/vboxdrv/initstate": "live\n"})),
+        log="[  300.0] kvm: enabling virtualization on CPU0 failed\n"),
+     "other_hypervisor", [["VirtualBox"]], ["BIOS/UEFI setup"]),
+    # VMware guest tools are not a hypervisor.
+    ("vmware-guest-tools-not-a-hypervisor", x86(INTEL, BASE_FLAGS + " vmx", extra=dict(KVM_INTEL, **{
+        "/dev/kvm": None, "/proc/modules": "vmw_vmci 86016 1 - Live 0x0\nvmw_balloon 24576 0 - Live 0x0\n"})),
+     "ok", [], []),
+    # A module refused for an option value: name it and where it is set (issue: not 'modprobe it').
+    ("intel-nested-invalid-modprobe-d", x86(INTEL, BASE_FLAGS + " vmx", extra=dict(module("kvm"), **{
+        "/etc/modprobe.d/kvm.conf": "# nested\noptions kvm_intel nested=maybe\n"}),
+        log="[   40.0] kvm_intel: `maybe' invalid for parameter `nested'\n"),
+     "module_blocked", [["/etc/modprobe.d/kvm.conf"], ["options kvm_intel nested=maybe"], ["nested"]],
+     ["BIOS", "echo kvm_intel"]),
+    ("amd-npt-invalid-cmdline", x86(AMD, BASE_FLAGS + " svm", extra=dict(module("kvm"), **{
+        "/proc/cmdline": "BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro kvm-amd.npt=bogus quiet\n"}),
+        log="[    5.0] kvm_amd: `bogus' invalid for parameter `npt'\n"),
+     "module_blocked", [["kvm-amd.npt=bogus"], ["GRUB"], ["reboot"]], ["BIOS/UEFI setup"]),
+    ("intel-option-invalid-file-unread", x86(INTEL, BASE_FLAGS + " vmx", extra=module("kvm"),
+                                             log="[   40.0] kvm_intel: 'Y1' invalid for parameter 'enable_apicv'\n"),
+     "module_blocked", [["grep -rn"], ["enable_apicv"]], ["BIOS"]),
+    ("kvm-core-option-invalid", x86(INTEL, BASE_FLAGS + " vmx", extra={
+        "/usr/lib/modprobe.d/kvm.conf": "options kvm halt_poll_ns=-x\n"},
+        log="[   40.0] kvm: `-x' invalid for parameter `halt_poll_ns'\n"),
+     "module_blocked", [["/usr/lib/modprobe.d/kvm.conf"], ["halt_poll_ns"]], []),
+    # An unknown option is ignored: the module loads.
+    ("unknown-option-ignored", x86(INTEL, BASE_FLAGS + " vmx", extra=dict(KVM_INTEL, **{
+        "/dev/kvm": None, "/etc/modprobe.d/kvm-intel.conf": "options kvm-intel nested=1 ve_injection=1\n"}),
+        log="[   40.0] kvm_intel: unknown parameter 've_injection' ignored\n"), "ok", [], []),
+    ("unknown-option-not-loaded", x86(INTEL, BASE_FLAGS + " vmx", extra=module("kvm"),
+                                      log="[   40.0] kvm_intel: unknown parameter 've_injection' ignored\n"),
+     "module_not_loaded", [["modprobe kvm_intel"]], []),
+    # The line is stale once the module is loaded; the other vendor's module says nothing here.
+    ("invalid-option-then-loaded", x86(INTEL, BASE_FLAGS + " vmx", extra=dict(KVM_INTEL, **{"/dev/kvm": None}),
+                                       log="[   40.0] kvm_intel: `maybe' invalid for parameter `nested'\n"), "ok", [], []),
+    ("invalid-option-other-vendor", x86(INTEL, BASE_FLAGS + " vmx", extra=module("kvm"),
+                                        log="[   40.0] kvm_amd: `2' invalid for parameter `nested'\n"),
+     "module_not_loaded", [["modprobe kvm_intel"]], []),
     # arm64: EL2 is told by the kernel log, KVM is usually built in.
     ("arm64-el2-usable", arm("[    0.1] CPU: All CPU(s) started at EL2\n[    0.5] kvm [1]: VHE mode initialized successfully\n",
                              extra=dict(module("kvm", builtin=True), **{"/dev/kvm": None})), "ok", [], []),
@@ -405,7 +500,9 @@ def test_probe_failure_beside_another_hypervisor():
     (Raw(True, None, True, False), "firmware_disabled", ["F2"]),
     (Raw(False, None, True, False), "cpu_unsupported", ["does not have"]),
     (Raw(None, "disabled", False, True), "firmware_disabled", ["Intel Virtualization Technology"]),
-    (Raw(True, "txt_only", True, True), "firmware_disabled", ["TXT"]),
+    (Raw(True, "txt_only", True, True), "firmware_disabled", ["disable TXT", "outside SMX"]),
+    # Raw CPUID has VT-x and the MSR is not readable: VT-x off, or on only inside TXT.
+    (Raw(True, None, True, False), "firmware_disabled", ["Intel Virtualization Technology", "disable TXT"]),
 ])
 def test_raw_cpuid_and_msr_settle_it(raw, reason, words):
     """Kernel 5.6+ hides the flag; raw CPUID and the firmware's MSR tell firmware from hardware."""
@@ -459,3 +556,43 @@ def test_wsl_and_confidential_guests(tmp_path, name, guest):
     files = next(c[1] for c in CASES if c[0] == name)
     facts = gather(write_host(tmp_path, files))
     assert facts["guest"] == guest
+
+
+def test_live_probe_failure_after_a_vmxon_fault_is_the_firmware():
+    """KVM_CREATE_VM failed and VMXON faulted with the MSR locked, VMX only inside SMX: TXT, not 'unknown'."""
+    line = LogLine("x86_vmxon_faulted", "enable_failed", "VMXON faulted, MSR_IA32_FEAT_CTL (0x3a) = 0x3", None)
+    result = decide(observations(probed=True, probe_error="KVM_CREATE_VM failed: Input/output error",
+                                 device=Device(True, True, 12, False), log=KernelLog((line,), None, True, True)))
+    assert result.reason == "firmware_disabled"
+    assert "disable TXT" in result.remediation and "outside SMX" in result.remediation
+
+
+def test_live_probe_failure_beside_virtualbox_names_it_never_the_bios():
+    line = LogLine("kvm_enabling_virtualization_failed", "enable_failed", "kvm: enabling virtualization on CPU0 failed", None)
+    result = decide(observations(probed=True, probe_error="KVM_CREATE_VM failed: Device or resource busy",
+                                 device=Device(True, True, 12, False), others=("virtualbox",),
+                                 log=KernelLog((line,), None, True, True)))
+    assert result.reason == "other_hypervisor" and "vboxdrv" in result.remediation
+    assert "BIOS/UEFI setup" not in result.remediation
+
+
+@pytest.mark.parametrize("kernel,reason", [("5.15.0-91-generic", "unknown"), ("6.12.3", "ok")])
+def test_snapshot_beside_virtualbox_without_a_log(tmp_path, kernel, reason):
+    """Without the kernel log nothing says whose turn it was before 6.12; from 6.12 KVM holds it."""
+    files = x86(INTEL, BASE_FLAGS + " vmx", kernel=kernel, log=None,
+                extra=dict(KVM_INTEL, **{"/dev/kvm": None, "/proc/modules": "vboxdrv 557056 0 - Live 0x0\n"}))
+    facts = gather(write_host(tmp_path, files))
+    assert facts["reason"] == reason
+    if reason == "unknown":
+        assert "vboxdrv" in facts["remediation"] and "BIOS/UEFI setup" not in facts["remediation"]
+
+
+def test_vmxon_fault_with_the_msr_unlocked_is_the_lost_setting_not_another_hypervisor(tmp_path):
+    """After a resume the MSR reads unlocked (0x4): not the firmware's TXT, not VirtualBox."""
+    files = x86(INTEL, BASE_FLAGS + " vmx", kernel="5.7.0-rc6+", extra=dict(KVM_INTEL, **{"/dev/kvm": None}),
+                log="[  227.715176] VMXON faulted, MSR_IA32_FEAT_CTL (0x3a) = 0x4\n"
+                    "[  227.715299] kvm: enabling virtualization on CPU0 failed\n")
+    facts = gather(write_host(tmp_path, files))
+    assert facts["reason"] == "unknown"
+    assert "resume" in facts["remediation"] and "0x4" in facts["remediation"]
+    assert "TXT" not in facts["remediation"] and "VirtualBox" not in facts["remediation"]
