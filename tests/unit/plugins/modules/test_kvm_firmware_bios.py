@@ -549,8 +549,23 @@ def test_check_mode_says_what_is_already_pending_and_what_it_would_do(tmp_path, 
 
 # -- Issue 17, item 2: a wedged or hostile BMC never holds the run past its deadline -------------------
 
-# Python and Ansible start in well under this on the test machine; the bounds below add it once.
+# Python and Ansible start in well under this on an idle test machine; the bounds below add it
+# once, plus twice what a run that ends at once takes now, so that a busy machine (the unit
+# tests run two at a time) does not read as a missed deadline. A deadline that does not hold
+# overshoots by far more: these BMCs trickle for 100 s or more.
 START = 3.0
+
+
+def allowance(tmp_path, python=None):
+    """START plus twice the time, measured now, of a run that ends at its first connection."""
+    probe = tmp_path / "start-cost"
+    probe.mkdir(exist_ok=True)
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    run = run_measured(probe, None, bmc_address="http://127.0.0.1:%d" % port, timeout=2, python=python)
+    assert run.result["failed"], run.result
+    return START + 2 * run.elapsed
 SYSTEM = "/redfish/v1/Systems/1"
 RESET = "/redfish/v1/Systems/1/Actions/ComputerSystem.Reset"
 
@@ -610,7 +625,7 @@ def test_a_slow_loris_bmc_ends_within_timeout(tmp_path, bmc, answer, python):
     bmc.on("GET", "/redfish/v1/", answer)
     run = run_measured(tmp_path, bmc, timeout=2, python=python)
     assert run.result["failed"] and "no complete answer within 2 s on GET" in run.result["msg"], run.result["msg"]
-    assert run.elapsed < 2 + START, run.elapsed
+    assert run.elapsed < 2 + allowance(tmp_path, python), run.elapsed
 
 
 @pytest.mark.hostile
@@ -618,7 +633,7 @@ def test_a_slow_loris_bmc_ends_within_timeout(tmp_path, bmc, answer, python):
 def test_a_wedged_bmc_ends_within_timeout(tmp_path, wedged, scheme, python):
     run = run_measured(tmp_path, None, bmc_address=scheme + wedged[4:], timeout=2, python=python)
     assert run.result["failed"] and "does not answer (no complete answer within 2 s on GET" in run.result["msg"]
-    assert run.elapsed < 2 + START, run.elapsed
+    assert run.elapsed < 2 + allowance(tmp_path, python), run.elapsed
 
 
 @pytest.mark.hostile
@@ -636,7 +651,7 @@ def test_the_read_phase_ends_within_ten_timeouts_however_many_answers_fit_in_one
         bmc.on("GET", uri, late)
     run = run_measured(tmp_path, bmc, timeout=1, system_id="blade-b")
     assert run.result["failed"] and "this part of the run allows" in run.result["msg"], run.result["msg"]
-    assert run.elapsed < 10 * 1 + START, run.elapsed
+    assert run.elapsed < 10 * 1 + allowance(tmp_path), run.elapsed
     assert len(bmc.requests) < 2 + 10 / 0.6 + 1
 
 
@@ -667,7 +682,7 @@ def test_a_reset_that_does_not_come_back_ends_within_reset_timeout(tmp_path, bmc
     bmc.on("GET", SYSTEM, (200, {}, copy.deepcopy(bmc.documents[SYSTEM])), *[slow] * 20)
     run = run_measured(tmp_path, bmc, reset=True, reset_timeout=10, timeout=5)
     assert run.result["failed"] and "PowerState is Off, not On, 10 s later" in run.result["msg"], run.result["msg"]
-    assert run.elapsed < 1 + 10 + START, run.elapsed
+    assert run.elapsed < 1 + 10 + allowance(tmp_path), run.elapsed
 
 
 @pytest.mark.hostile
@@ -678,7 +693,7 @@ def test_a_reset_that_times_out_is_sent_with_an_unknown_outcome(tmp_path, bmc):
     assert run.result["failed"] and "ProcVirtualization=Enabled is pending in the BIOS" in msg, msg
     assert "sent, outcome unknown: check the server's power state before resetting again" in msg
     assert "does not answer" not in msg and len(bmc.sent("POST")) == 1
-    assert run.elapsed < 10 * 2 + 10 + START
+    assert run.elapsed < 10 * 2 + 10 + allowance(tmp_path), run.elapsed
 
 
 def test_a_reset_whose_connection_drops_is_sent_with_an_unknown_outcome(tmp_path, bmc):
@@ -947,7 +962,7 @@ def test_tls_is_verified_against_ca_path(tmp_path, pki, python):
         assert run_module(tmp_path, server, validate_certs=False, python=python)["state"] == "pending"
         server.on("GET", "/redfish/v1/", trickle(b"HTTP/1.1 200 OK\r\n" + b"x" * 100))
         run = run_measured(tmp_path, server, validate_certs=True, ca_path=pki[0], timeout=2, python=python)
-        assert run.result["failed"] and "no complete answer within 2 s" in run.result["msg"] and run.elapsed < 2 + START
+        assert run.result["failed"] and "no complete answer within 2 s" in run.result["msg"] and run.elapsed < 2 + allowance(tmp_path, python)
     finally:
         server.close()
 
