@@ -118,7 +118,7 @@ def decide(obs):
         return Verdict(True, "ok", "", "/dev/kvm: KVM_CREATE_VM succeeded")
     if device.exists and obs.probed:
         if device.accessible is False:
-            return Verdict(False, "device_inaccessible", _inaccessible(obs.user), "/dev/kvm: open refused")
+            return Verdict(False, "device_inaccessible", _inaccessible(obs), "/dev/kvm: open refused")
         if others:
             return Verdict(False, "other_hypervisor", _other_hypervisor(others, ext),
                            "KVM_CREATE_VM failed while %s is on this machine" % _names(others))
@@ -126,7 +126,12 @@ def decide(obs):
         return Verdict(False, "unknown", _probe_failed(obs.probe_error, enable, ext),
                        "/dev/kvm: %s" % (obs.probe_error or "no answer"))
     if device.exists:
-        return Verdict(True, "ok", "", "a snapshot: /dev/kvm existed when captured")
+        # capture-host's records say whether its user could have opened it; older snapshots
+        # say only that it existed.
+        if obs.access is not None and obs.access.allowed is False:
+            return Verdict(False, "device_inaccessible", _inaccessible(obs), "a snapshot: %s" % obs.access.why)
+        return Verdict(True, "ok", "", "a snapshot: /dev/kvm existed when captured%s" % (
+            " and %s could open it" % obs.user if obs.access is not None and obs.access.allowed else ""))
 
     if obs.guest.container:
         return Verdict(False, "device_missing", _container(obs.guest.container, modules),
@@ -438,11 +443,44 @@ def _container(container, modules):
             "with DeviceAllow=/dev/kvm rw." % (container, host))
 
 
-def _inaccessible(user):
-    who = user or "this user"
-    return ("/dev/kvm exists but %s cannot open it. Add the user to the group that owns it (usually "
-            "'kvm'): 'usermod -aG kvm %s', then log in again; or run with become: true. If the "
-            "device's mode is not 0660 root:kvm, a udev rule changed it." % (who, user or "USER"))
+# How GitHub documents giving every user /dev/kvm on its hosted runners (a runner user is not
+# in the kvm group and cannot log in again mid-job); it suits any host where everyone may use KVM.
+UDEV_RULE_ALL = ('echo \'KERNEL=="kvm", GROUP="kvm", MODE="0666", OPTIONS+="static_node=kvm"\' | '
+                 'sudo tee /etc/udev/rules.d/99-kvm4all.rules, then '
+                 "'sudo udevadm control --reload-rules && sudo udevadm trigger --name-match=kvm'")
+
+
+def _inaccessible(obs):
+    """What to do when /dev/kvm exists and the verdict's user cannot open it: the fix that fits
+    its owner, group and mode (``obs.access``, when known) and whether this is a container whose
+    user namespace does not hold the device's group."""
+    user = obs.user
+    access = obs.access
+    name = user or "USER"
+    group = obs.device.group or "kvm"
+    if access is not None and access.group_unmapped:
+        return ("/dev/kvm is passed into this %s, but its group (the host's kvm group) is not "
+                "mapped into the container's user namespace: it shows as gid %s, and the user "
+                "here does not hold the host's kvm group. With rootless podman, keep the host user's "
+                "groups: 'podman run --group-add keep-groups --device /dev/kvm ...' (the crun "
+                "runtime keeps them, runc does not: add --runtime crun if podman uses runc); the "
+                "host user must be in kvm itself ('sudo usermod -aG kvm HOST_USER' on the host, then "
+                "log in again). Or let every user open it, on the host: %s." % (
+                    "container" if obs.guest.container else "user namespace", obs.device.gid,
+                    UDEV_RULE_ALL))
+    if access is not None and not access.group_rw:
+        return ("/dev/kvm exists but %s cannot open it, and its mode (%s) gives its group no read "
+                "and write, so joining the group does not help. Give the group access, or every "
+                "user, with a udev rule: %s (or MODE=\"0660\" in that rule, then 'sudo usermod -aG "
+                "kvm %s' and log in again); or run with become: true." % (
+                    user or "this user", obs.device.mode, UDEV_RULE_ALL, name))
+    return ("/dev/kvm exists but %s cannot open it. Add the user to the group that owns it (%s): "
+            "'usermod -aG %s %s', then log in again (a running session keeps its old groups); or "
+            "let every user open it with a udev rule (what GitHub documents for its hosted "
+            "runners): %s; or run with become: true.%s" % (
+                user or "this user", "'%s'" % group if obs.device.group else "usually 'kvm'", group, name,
+                UDEV_RULE_ALL, "" if obs.device.mode else
+                " If the device's mode is not 0660 root:kvm, a udev rule changed it."))
 
 
 def _probe_failed(error, enable, ext):
