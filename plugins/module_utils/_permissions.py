@@ -35,7 +35,7 @@ FULL_MAP = ((0, 0, 4294967295),)
 OVERFLOW_ID = 65534
 _MAX_ID = 4294967295
 _NAME = re.compile(r"^[A-Za-z0-9._@+-]{1,64}$")
-_PATH = re.compile(r"^/dev/[A-Za-z0-9._/-]{1,64}$")
+_PATH = re.compile(r"^/dev(/[A-Za-z0-9_-][A-Za-z0-9._-]{0,31}){1,3}$")
 _MODE = re.compile(r"^0?[0-7]{3,4}$")
 _RDEV = re.compile(r"^[0-9]{1,10}:[0-9]{1,10}$")
 _ACL_ENTRY = re.compile(r"^(user|group|mask|other):([0-9]{0,10}):([r-][w-][x-])$")
@@ -95,6 +95,8 @@ def parse_devices(text):
     for path, rows in entries.items():
         if path in nodes and nodes[path].acl:
             nodes[path] = nodes[path]._replace(acl_entries=tuple(rows))
+        else:  # a list for a node not recorded, or recorded without one
+            bad += len(rows)
     return nodes, bad
 
 
