@@ -21,15 +21,17 @@ NodeMode = namedtuple("NodeMode", "path type uid owner gid group mode major_mino
 
 # The user a verdict is for: ``groups`` a tuple of (gid, name or None); ``source`` 'process'
 # (the running process), 'sudo' (the user who ran sudo) or 'option' (capture-host --user);
-# ``user_namespace`` True inside a user namespace, False in the host's, None when not known.
-Identity = namedtuple("Identity", "uid name gid groups source captured_by kvm_group_line user_namespace")
-Identity.__new__.__defaults__ = (None,)
+# ``user_namespace`` True inside a user namespace, False in the host's, None when not known;
+# ``login_groups`` the gids a new login of the user gets (the group database), None when not known.
+Identity = namedtuple("Identity", "uid name gid groups source captured_by kvm_group_line user_namespace login_groups")
+Identity.__new__.__defaults__ = (None, None)
 
 # What ``judge`` found: ``allowed`` True/False, None when the records cannot tell (an access
 # list whose entries were not captured); ``why`` one line; ``group_unmapped`` the node's group
 # is outside this user namespace (shows as the overflow gid); ``group_rw`` its group may read
 # and write it; ``as_root`` the user passed as root.
-Access = namedtuple("Access", "allowed why group_unmapped group_rw as_root")
+Access = namedtuple("Access", "allowed why group_unmapped group_rw as_root stale_session")
+Access.__new__.__defaults__ = (False,)
 
 FULL_MAP = ((0, 0, 4294967295),)
 OVERFLOW_ID = 65534
@@ -122,10 +124,12 @@ def parse_identity(text):
     source = values.get("for")
     line = values.get("etc_group_kvm") or None
     by = values.get("captured_by", "").partition(":")
+    login = [_id(n) for n in values.get("login_groups", "").split()[:_MAX_GROUPS]]
+    login = tuple(n for n in login if n is not None) or None
     return Identity(uid, _name(values.get("user")), gid, tuple(groups),
                     source if source in ("process", "sudo", "option") else None,
                     (_id(by[0]), _name(by[2])) if _id(by[0]) is not None else None,
-                    line if line and _GROUP_LINE.match(line) else None), None
+                    line if line and _GROUP_LINE.match(line) else None, None, login), None
 
 
 def parse_id_map(text):
@@ -234,13 +238,16 @@ def judge(node, identity, uid_map=None, gid_map=None, overflow=(OVERFLOW_ID, OVE
                       "the mode alone cannot say whether %s may open it" % (base, who(identity)),
                       unmapped, _rw(group_bits), False)
     other = node.mode & 7
+    stale = bool(group_mapped and identity.login_groups and node.gid in identity.login_groups)
     reasons = []
     if not group_mapped:
         reasons.append("its group is not mapped into this user namespace (it shows as gid %d)" % node.gid)
     else:
-        reasons.append("%s is not in its group %s" % (who(identity), node.group or node.gid))
+        reasons.append("%s is not in its group %s%s" % (
+            who(identity), node.group or node.gid,
+            " (the group database lists it there: a session started before it was added)" if stale else ""))
     if identity.uid == 0:
         reasons.append("root of a user namespace that does not own the node's ids is an ordinary user to it")
     return Access(_rw(other), "%s; %s; others may %s" % (
         base, "; ".join(reasons), "read and write it" if _rw(other) else "not read and write it"),
-        unmapped, _rw(group_bits), False)
+        unmapped, _rw(group_bits), False, stale)

@@ -527,8 +527,13 @@ def process_identity():
     """The running process's effective uid, gid and supplementary groups, with their names."""
     gid = os.getegid()
     numbers = [gid] + [g for g in sorted(set(os.getgroups())) if g != gid]
-    return Identity(os.geteuid(), _user_name(os.geteuid()), gid,
-                    tuple((g, _group_name(g)) for g in numbers[:256]), "process", None, None)
+    name = _user_name(os.geteuid())
+    try:
+        login = tuple(os.getgrouplist(name, gid)) if name else None
+    except (OSError, AttributeError):
+        login = None
+    return Identity(os.geteuid(), name, gid, tuple((g, _group_name(g)) for g in numbers[:256]), "process",
+                    None, None, None, login)
 
 
 def _user_name(uid):

@@ -468,6 +468,11 @@ def _inaccessible(obs):
                 "log in again). Or let every user open it, on the host: %s." % (
                     "container" if obs.guest.container else "user namespace", obs.device.gid,
                     UDEV_RULE_ALL))
+    if access is not None and access.stale_session:
+        return ("/dev/kvm exists but %s cannot open it: the group database puts %s in '%s', which may open "
+                "it, but this session started before that and does not hold the group. Log out and in "
+                "again (or start a new session: 'newgrp %s', 'su - %s'); a reboot is not needed." % (
+                    user or "this user", name, group, group, name))
     if access is not None and not access.group_rw:
         return ("/dev/kvm exists but %s cannot open it, and its mode (%s) gives its group no read "
                 "and write, so joining the group does not help. Give the group access, or every "

@@ -89,6 +89,17 @@ def test_a_devices_record_is_checked_field_by_field(text, bad):
         assert found.owner is None and found.group is None
 
 
+def test_a_session_older_than_its_kvm_membership_is_told_to_log_in_again(tmp_path):
+    """The group database has the user in kvm, the session that captured does not hold it."""
+    facts = _host(tmp_path, devices=HEAD + "/dev/kvm\tc\t0\troot\t109\tkvm\t0660\t10:232\t-\n",
+                  identity="for=process\nuid=1000\nuser=alice\ngid=1000\ngroups=1000:alice 27:sudo\n"
+                           "login_groups=1000 27 109\n", uid_map="0 0 4294967295\n")
+    assert facts["reason"] == "device_inaccessible"
+    assert "Log out and in again" in facts["remediation"] and "usermod" not in facts["remediation"]
+    said = [e["observation"] for e in facts["evidence"] if e["source"] == "/dev/kvm permissions"]
+    assert "a session started before it was added" in said[0]
+
+
 def test_identity_and_maps_are_checked():
     identity, why = parse_identity("for=sudo\nuid=1001\nuser=runner\ngid=121\n"
                                    "groups=121:docker 4:adm x:y 101:<b> \ncaptured_by=0:root\n"
@@ -99,6 +110,7 @@ def test_identity_and_maps_are_checked():
     assert parse_identity("uid=-1\ngid=0\n") == (None, "no valid uid and gid")
     assert parse_identity(None) == (None, None)
     assert parse_identity("uid=5\ngid=7\nfor=somebody\n")[0].groups == ((7, None),)
+    assert parse_identity("uid=5\ngid=7\nlogin_groups=7 x 99999999999 9\n")[0].login_groups == (7, 9)
     assert parse_id_map("0 1000 1\n1 100000 65536\nnonsense\n") == ROOTLESS
     assert parse_id_map(None) is None
 
