@@ -343,8 +343,8 @@ def _who_may_open(files, live, exists, ev):
                    {"process": "the user that ran the %s" % ("module" if live else "capture"),
                     "sudo": "the user who ran sudo", "option": "named by capture-host --user"}.get(
                         identity.source, "source not stated"),
-                   {None: "", True: ""}.get(initial, "; in a user namespace: uid 0 here is uid %s outside" % (
-                       permissions.to_outside(uid_map, 0))) +
+                   ("; in a user namespace: uid 0 here is uid %s outside" % permissions.to_outside(uid_map, 0)
+                    if initial is False else "") +
                    ("; /etc/group has '%s'" % identity.kvm_group_line if identity.kvm_group_line else "")))
     return node, identity, (uid_map, gid_map, overflow)
 

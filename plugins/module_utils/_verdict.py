@@ -445,7 +445,7 @@ def _container(container, modules):
 
 # How GitHub documents giving every user /dev/kvm on its hosted runners (a runner user is not
 # in the kvm group and cannot log in again mid-job); it suits any host where everyone may use KVM.
-UDEV_RULE_ALL = ('echo \'KERNEL=="kvm", GROUP="kvm", MODE="0666", OPTIONS+="static_node=kvm"\' | '
+_UDEV_RULE_ALL = ('echo \'KERNEL=="kvm", GROUP="kvm", MODE="0666", OPTIONS+="static_node=kvm"\' | '
                  'sudo tee /etc/udev/rules.d/99-kvm4all.rules, then '
                  "'sudo udevadm control --reload-rules && sudo udevadm trigger --name-match=kvm'")
 
@@ -458,6 +458,15 @@ def _inaccessible(obs):
     access = obs.access
     name = user or "USER"
     group = obs.device.group or "kvm"
+    if access is not None and access.allowed:
+        # Only live: the mode lets the user in, and the kernel still said no.
+        return ("/dev/kvm exists and its owner, group and mode (%s) let %s open it, yet the open was "
+                "refused: something besides its permissions refuses it. In a container, allow the "
+                "device in its device cgroup (docker or podman run --device /dev/kvm; LXC: "
+                "lxc.cgroup2.devices.allow = c 10:232 rwm); otherwise look for an SELinux or "
+                "AppArmor denial ('ausearch -m avc -ts recent' or 'journalctl -k | grep -i "
+                "apparmor')." % ("%s:%s %s" % (obs.device.owner or obs.device.uid, obs.device.group or obs.device.gid,
+                                               obs.device.mode), user or "this user"))
     if access is not None and access.group_unmapped:
         return ("/dev/kvm is passed into this %s, but its group (the host's kvm group) is not "
                 "mapped into the container's user namespace: it shows as gid %s, and the user "
@@ -467,7 +476,7 @@ def _inaccessible(obs):
                 "host user must be in kvm itself ('sudo usermod -aG kvm HOST_USER' on the host, then "
                 "log in again). Or let every user open it, on the host: %s." % (
                     "container" if obs.guest.container else "user namespace", obs.device.gid,
-                    UDEV_RULE_ALL))
+                    _UDEV_RULE_ALL))
     if access is not None and access.stale_session:
         return ("/dev/kvm exists but %s cannot open it: the group database puts %s in '%s', which may open "
                 "it, but this session started before that and does not hold the group. Log out and in "
@@ -478,13 +487,13 @@ def _inaccessible(obs):
                 "and write, so joining the group does not help. Give the group access, or every "
                 "user, with a udev rule: %s (or MODE=\"0660\" in that rule, then 'sudo usermod -aG "
                 "kvm %s' and log in again); or run with become: true." % (
-                    user or "this user", obs.device.mode, UDEV_RULE_ALL, name))
+                    user or "this user", obs.device.mode, _UDEV_RULE_ALL, name))
     return ("/dev/kvm exists but %s cannot open it. Add the user to the group that owns it (%s): "
             "'usermod -aG %s %s', then log in again (a running session keeps its old groups); or "
             "let every user open it with a udev rule (what GitHub documents for its hosted "
             "runners): %s; or run with become: true.%s" % (
                 user or "this user", "'%s'" % group if obs.device.group else "usually 'kvm'", group, name,
-                UDEV_RULE_ALL, "" if obs.device.mode else
+                _UDEV_RULE_ALL, "" if obs.device.mode else
                 " If the device's mode is not 0660 root:kvm, a udev rule changed it."))
 
 
