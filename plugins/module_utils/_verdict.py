@@ -446,8 +446,8 @@ def _container(container, modules):
 # How GitHub documents giving every user /dev/kvm on its hosted runners (a runner user is not
 # in the kvm group and cannot log in again mid-job); it suits any host where everyone may use KVM.
 _UDEV_RULE_ALL = ('echo \'KERNEL=="kvm", GROUP="kvm", MODE="0666", OPTIONS+="static_node=kvm"\' | '
-                 'sudo tee /etc/udev/rules.d/99-kvm4all.rules, then '
-                 "'sudo udevadm control --reload-rules && sudo udevadm trigger --name-match=kvm'")
+                  'sudo tee /etc/udev/rules.d/99-kvm4all.rules, then '
+                  "'sudo udevadm control --reload-rules && sudo udevadm trigger --name-match=kvm'")
 
 
 def _inaccessible(obs):
