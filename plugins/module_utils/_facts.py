@@ -241,26 +241,40 @@ def _guest(files, cpu, log, dmi, kernel, ev):
         hypervisor = parsers.hypervisor_from_sysinfo(files.text("/proc/sysinfo", limit=65536))
     if not hypervisor and cpu.platform == "pSeries":
         hypervisor = "kvm" if "emulated by qemu" in (cpu.machine or "") else "powervm"
-    virtualized = bool(hypervisor) or "hypervisor" in cpu.features
+    wsl = parsers.wsl_version(
+        kernel, _text(files, "/proc/version", ev, 4096),
+        files.exists("/proc/sys/fs/binfmt_misc/WSLInterop") or files.exists("/proc/sys/fs/binfmt_misc/WSLInterop-late"),
+        files.exists("/run/WSL"), os.environ.get("WSL_DISTRO_NAME") if files.live else None)
+    # WSL 2 runs in a Hyper-V VM of Windows; WSL 1 runs on Windows' own kernel, which holds
+    # the CPU's virtualization: either way Microsoft's layer is above this Linux.
+    if wsl:
+        hypervisor = "microsoft"
+    confidential = parsers.confidential_guest(log.lines, cpu.features)
+    virtualized = bool(hypervisor) or "hypervisor" in cpu.features or bool(confidential)
     if virtualized and not hypervisor:
         hypervisor = "vm-other"
     container = parsers.container_from_markers(
         _text(files, "/run/systemd/container", ev, 4096), files.exists("/.dockerenv"),
-        files.exists("/run/.containerenv"), _text(files, "/proc/1/cgroup", ev, 65536), kernel)
+        files.exists("/run/.containerenv"), _text(files, "/proc/1/cgroup", ev, 65536))
     seen = []
+    if wsl:
+        seen.append("WSL 1: Windows' own kernel answers, there is no Linux kernel" if wsl == 1
+                    else "WSL 2: Microsoft's Linux kernel in a Hyper-V VM of Windows")
     if from_dmi:
         seen.append("DMI says %s" % from_dmi)
     if from_log:
         seen.append("kernel log says hypervisor %s" % from_log)
     if "hypervisor" in cpu.features:
         seen.append("CPU flag 'hypervisor'")
-    ev.add("/sys/class/dmi/id, kernel log, /proc/cpuinfo",
+    if confidential:
+        seen.append("a confidential guest (%s)" % confidential)
+    ev.add("/sys/class/dmi/id, kernel log, /proc/cpuinfo, /proc/version",
            "virtual machine under %s (%s)" % (hypervisor, ", ".join(seen)) if virtualized
            else "no sign of a hypervisor: bare metal")
     if container:
         ev.add("/run/systemd/container, /.dockerenv, /run/.containerenv, /proc/1/cgroup",
                "running in a %s container" % container)
-    return Guest(virtualized, hypervisor, container)
+    return Guest(virtualized, hypervisor, container, wsl, confidential)
 
 
 def _device(files, live, ev):

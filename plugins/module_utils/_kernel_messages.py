@@ -43,6 +43,8 @@ FINDINGS = {
     "kvm_initialized": "KVM initialised on this kernel (the line names the mode)",
     "kvm_disabled_cmdline": "KVM turned off from the kernel command line",
     "hypervisor": "the kernel runs under a hypervisor (the line names it)",
+    # A confidential guest's memory and state are hidden from its hypervisor; KVM cannot run in it.
+    "confidential_guest": "the kernel runs as a confidential guest (AMD SEV, SEV-ES, SEV-SNP or Intel TDX)",
     # Added for real messages below:
     # RISC-V prints that the H extension is present before it probes the rest; KVM may still
     # fail after it (SBI too old), so this is weaker than kvm_initialized.
@@ -336,7 +338,7 @@ MESSAGES = (
         "id": "x86_svm_sev_guest",
         "text": "KVM is unsupported when running as an SEV guest",
         "pattern": r"KVM is unsupported when running as an SEV guest",
-        "finding": "hypervisor",
+        "finding": "confidential_guest",
         "arch": "x86",
         "vendor": "amd",
         "first": "5.11",
@@ -519,6 +521,105 @@ MESSAGES = (
                     "hypervisor does not pass VT-x/AMD-V through (nested virtualization off), not the physical CPU or "
                     "firmware. Absent when the guest booted with 'nopv' or the hypervisor hides itself, so absence proves "
                     "nothing."),
+    },
+    # ------------------------------------------------------------------ x86: a confidential guest says so at boot
+    {
+        "id": "x86_sev_active_guest",
+        "text": "AMD Secure Encrypted Virtualization (SEV) active",
+        "pattern": r"AMD Secure Encrypted Virtualization \(SEV\) active",
+        "finding": "confidential_guest",
+        "arch": "x86",
+        "vendor": "amd",
+        "first": "4.16",
+        "last": "5.9",
+        "file": "arch/x86/mm/mem_encrypt.c",
+        "source": ("mem_encrypt_init(): pr_info(\"AMD %s active\\n\", sev_active() ? \"Secure Encrypted Virtualization "
+                   "(SEV)\" : \"Secure Memory Encryption (SME)\"), SEV guest support (Tom Lendacky, v4.16); replaced by "
+                   "the 'Memory Encryption Features active' list with SEV-ES guest support in v5.10 - not pinned by hash"),
+        "sample": "AMD Secure Encrypted Virtualization (SEV) active",
+        "context": ("Printed once at boot by an SEV guest. The host's own line in the same place says 'Secure Memory "
+                    "Encryption (SME)' instead, and is no guest evidence."),
+    },
+    {
+        "id": "x86_mem_encrypt_features_sev",
+        "text": "Memory Encryption Features active:",
+        "pattern": r"Memory Encryption Features active:(?: AMD)?(?: SME)? SEV\b",
+        "finding": "confidential_guest",
+        "arch": "x86",
+        "vendor": "amd",
+        "first": "5.10",
+        "last": None,
+        "file": "arch/x86/mm/mem_encrypt.c",
+        "source": ("print_mem_encrypt_feature_info(): 'AMD Memory Encryption Features active: SEV SEV-ES' from SEV-ES "
+                   "guest support (v5.10, AMDESE/AMDSEV#45); 'Memory Encryption Features active: AMD SEV SEV-ES SEV-SNP' "
+                   "from the TDX guest series that moved the vendor after the colon (v5.19, AMDESE/AMDSEV#190 shows it "
+                   "on 5.19.0-rc6) - not pinned by hash"),
+        "sample": "Memory Encryption Features active: AMD SEV SEV-ES SEV-SNP",
+        "context": ("Printed once at boot. SEV, SEV-ES and SEV-SNP name the guest's features; a host with memory "
+                    "encryption prints only 'SME' here, which this pattern does not take."),
+    },
+    {
+        "id": "x86_mem_encrypt_features_tdx",
+        "text": "Memory Encryption Features active: Intel TDX",
+        "pattern": r"Memory Encryption Features active: Intel TDX",
+        "finding": "confidential_guest",
+        "arch": "x86",
+        "vendor": "intel",
+        "first": "5.19",
+        "last": None,
+        "file": "arch/x86/mm/mem_encrypt.c",
+        "source": ("print_mem_encrypt_feature_info() with X86_FEATURE_TDX_GUEST, Intel TDX guest support (Kirill "
+                   "Shutemov, v5.19) - not pinned by hash; SUSE-Enceladus/img-proof#437 shows it on a TDX VM"),
+        "sample": "Memory Encryption Features active: Intel TDX",
+        "context": "Printed once at boot by an Intel TDX guest (a trust domain).",
+    },
+    {
+        "id": "x86_tdx_guest_detected",
+        "text": "tdx: Guest detected",
+        "pattern": r"tdx: Guest detected",
+        "finding": "confidential_guest",
+        "arch": "x86",
+        "vendor": "intel",
+        "first": "5.19",
+        "last": None,
+        "file": "arch/x86/coco/tdx/tdx.c",
+        "source": ("tdx_early_init(): pr_info(\"Guest detected\\n\") with pr_fmt 'tdx: ', Intel TDX guest support, v5.19 - "
+                   "not pinned by hash; intel/tdx-linux#5 and SUSE-Enceladus/img-proof#437 show it"),
+        "sample": "tdx: Guest detected",
+        "context": ("Printed at time zero before the 'Linux version' banner (tdx_early_init runs before start_kernel), "
+                    "so a log read from the banner on misses it; the 'Intel TDX' features line follows later."),
+    },
+    {
+        "id": "x86_sev_status",
+        "text": "SEV: Status: SEV",
+        "pattern": r"SEV: Status: SEV\b",
+        "finding": "confidential_guest",
+        "arch": "x86",
+        "vendor": "amd",
+        "first": "6.9",
+        "last": None,
+        "file": "arch/x86/coco/sev/core.c",
+        "source": "sev_show_status(): pr_info(\"Status: \") then each SEV_STATUS bit set (x86/sev: Dump SEV_STATUS, v6.9) - not pinned by hash",
+        "sample": "SEV: Status: SEV SEV-ES SEV-SNP",
+        "context": "Printed once at boot by an SEV guest: the SEV_STATUS MSR bits, which the hypervisor cannot fake.",
+    },
+    {
+        "id": "x86_hyperv_isolation_config",
+        "text": "Hyper-V: Isolation Config: Group A ",
+        "pattern": r"Hyper-V: Isolation Config: Group A 0x[0-9a-fA-F]{1,16}, Group B 0x[0-9a-fA-F]{0,15}[23]\b",
+        "finding": "confidential_guest",
+        "arch": "x86",
+        "vendor": None,
+        "first": "5.15",
+        "last": None,
+        "file": "arch/x86/kernel/cpu/mshyperv.c",
+        "source": ("ms_hyperv_init_platform(): pr_info(\"Hyper-V: Isolation Config: Group A 0x%x, Group B 0x%x\\n\", ...), "
+                   "Hyper-V isolation VM support (Tianyu Lan, ~v5.15) - not pinned by hash; the low four bits of Group "
+                   "B are the isolation type of the TLFS (HV_ISOLATION_TYPE_VBS 1, _SNP 2, _TDX 3)"),
+        "sample": "Hyper-V: Isolation Config: Group A 0x1, Group B 0xba2",
+        "context": ("An Azure or Hyper-V confidential VM with a paravisor (vTOM), which may print no 'Memory Encryption "
+                    "Features' line of its own: Group B ending in 2 is SEV-SNP, in 3 is TDX. Type 1 (VBS) is software "
+                    "isolation, not confidential hardware, and this pattern does not take it."),
     },
     # ------------------------------------------------------------------ arm64: boot CPU exception level (arch/arm64/kernel/smp.c)
     {

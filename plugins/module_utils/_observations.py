@@ -34,8 +34,12 @@ Block = namedtuple("Block", "kind effect text file module")
 Device = namedtuple("Device", "exists accessible api_version vm_created uid owner gid group mode major_minor acl")
 Device.__new__.__defaults__ = (None,) * 7
 
-# Whether the host is a VM (under which hypervisor) or a container (which).
-Guest = namedtuple("Guest", "virtualized hypervisor container")
+# Whether the host is a VM (under which hypervisor) or a container (which). ``wsl`` is 1 or 2
+# in Windows Subsystem for Linux (WSL 2 is a Hyper-V VM; WSL 1 has no Linux kernel), else
+# None; ``confidential`` the kind of confidential guest ('sev', 'sev-es', 'sev-snp', 'tdx'),
+# else None.
+Guest = namedtuple("Guest", "virtualized hypervisor container wsl confidential")
+Guest.__new__.__defaults__ = (None, None)
 
 # Raw x86 readings through the cpuid and msr drivers (live host only). ``extension``: the
 # extension in raw CPUID (True/False, None when not readable). ``firmware``: what the

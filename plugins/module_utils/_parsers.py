@@ -27,6 +27,8 @@ __all__ = [
     "parse_int",
     "hypervisor_from_dmi",
     "container_from_markers",
+    "wsl_version",
+    "confidential_guest",
 ]
 
 # vendor_id / CPU implementer -> the vendor word the facts use
@@ -178,6 +180,7 @@ _LINE_MAX = 1024
 _TRIES_PER_ROW = 64
 _TIMESTAMP = re.compile(r"^\s*\[\s*\d+\.\d+\]\s*")
 _KMSG_HEADER = re.compile(r"^\d+,\d+,\d+,[^;]{0,16};")
+_TIME_ZERO = re.compile(r"^[^\n]{0,64}\[\s*0\.000000\]|^\d+,\d+,0,[^;]{0,16};")
 
 
 def parse_kernel_version(osrelease):
@@ -198,7 +201,16 @@ def current_boot(text):
     start = text.rfind(_BOOT_MARK)
     if start < 0:
         return text, False
-    return text[text.rfind("\n", 0, start) + 1:], True
+    start = text.rfind("\n", 0, start) + 1
+    # A few lines come before the banner at time zero (x86 'tdx: Guest detected', arm64
+    # 'Booting Linux on physical CPU'): they belong to this boot. An earlier boot's last
+    # lines carry later times.
+    for _count in range(8):
+        before = text.rfind("\n", 0, max(start - 1, 0)) + 1 if start else 0
+        if start == 0 or not _TIME_ZERO.search(text[before:start]):
+            break
+        start = before
+    return text[start:], True
 
 
 def parse_kernel_log(text):
@@ -517,14 +529,15 @@ _CGROUP_CONTAINERS = (
 )
 
 
-def container_from_markers(run_systemd_container, dockerenv, containerenv, cgroup, osrelease):
+def container_from_markers(run_systemd_container, dockerenv, containerenv, cgroup):
     """The container a process runs in, as systemd-detect-virt --container names it, or None.
 
     Reads, in systemd's order: /run/systemd/container text, /run/.containerenv and
-    /.dockerenv presence (booleans), PID 1's cgroup text, and the kernel release (WSL).
+    /.dockerenv presence (booleans) and PID 1's cgroup text. WSL is not a container here
+    (``wsl_version`` tells it): WSL 2 is a Hyper-V virtual machine.
     """
     value = (run_systemd_container or "").strip()
-    if value:
+    if value and value != "wsl":
         return {"oci": "docker"}.get(value, value)[:64]
     if containerenv:
         return "podman"
@@ -534,6 +547,79 @@ def container_from_markers(run_systemd_container, dockerenv, containerenv, cgrou
         for marker, ident in _CGROUP_CONTAINERS:
             if marker in line:
                 return ident
-    if "microsoft" in (osrelease or "").lower() and "wsl" in (osrelease or "").lower():
-        return "wsl"
     return None
+
+
+# WSL 1 has no Linux kernel: Windows answers uname with a release such as
+# '4.4.0-19041-Microsoft' (capital M) and /proc/version with 'Microsoft@Microsoft.com'.
+# WSL 2 boots Microsoft's Linux kernel in a Hyper-V VM: '4.19.128-microsoft-standard',
+# '5.15.167.4-microsoft-standard-WSL2' (lower case), or a kernel a person built.
+_WSL1_RELEASE = re.compile(r"-Microsoft\b")
+_WSL2_RELEASE = re.compile(r"microsoft-standard|-WSL2\b|\bWSL2\b")
+
+
+def wsl_version(osrelease, proc_version, interop, run_wsl, distro_name=None):
+    """1 or 2 when this Linux runs in Windows Subsystem for Linux, None otherwise.
+
+    Reads the kernel release, /proc/version text, whether
+    /proc/sys/fs/binfmt_misc/WSLInterop (or WSLInterop-late) and /run/WSL exist (booleans),
+    and the WSL_DISTRO_NAME environment variable where one was read. The markers without a
+    Microsoft kernel name (a kernel a person built for WSL 2) still say WSL 2.
+    """
+    release = (osrelease or "").strip()[:FIELD_MAX]
+    version = (proc_version or "")[:1024]
+    if _WSL1_RELEASE.search(release) or "Microsoft@Microsoft.com" in version:
+        return 1
+    if _WSL2_RELEASE.search(release) or _WSL2_RELEASE.search(version) or "microsoft" in release.lower():
+        return 2
+    if interop or run_wsl or (distro_name or "").strip():
+        return 2
+    return None
+
+
+# What a confidential guest's kernel calls its kind, as systemd-detect-virt --cvm names it.
+_CVM_WORDS = (("SEV-SNP", "sev-snp"), ("SEV-ES", "sev-es"), ("TDX", "tdx"), ("SEV", "sev"))
+
+
+def confidential_guest(lines, features):
+    """The confidential-computing kind of this guest: 'sev', 'sev-es', 'sev-snp', 'tdx' or None.
+
+    ``lines`` are the kernel log's matched ``LogLine``s; ``features`` the x86 flags of
+    /proc/cpuinfo. The kernel's own words decide ('confidential_guest' lines of the table);
+    the flag ``tdx_guest`` exists only in a TDX guest. The flags sev, sev_es and sev_snp
+    show on a SEV-capable host too, so they only refine a guest the kernel already named.
+    """
+    said = [line for line in lines if line.finding == "confidential_guest"]
+    features = features or frozenset()
+    isolation = [_ISOLATION_TYPES.get(line.line.rstrip()[-1:]) for line in said if "Isolation Config" in line.line]
+    if "tdx_guest" in features or "tdx" in isolation or any("TDX" in line.line or "tdx:" in line.line for line in said):
+        return "tdx"
+    if not said:
+        return None
+    best = "sev-snp" if "sev-snp" in isolation else None
+    # 'Memory Encryption Features active: ...' and 'SEV: Status: ...' name every feature on;
+    # 'KVM is unsupported when running as an SEV guest' names none: the flags tell which.
+    for line in said:
+        if "active" in line.line or "Status:" in line.line:
+            words = set(re.findall(r"SEV(?:-[A-Z]+)?", line.line))
+            for word, kind in _CVM_WORDS:
+                if word in words:
+                    best = _stronger(best, kind)
+                    break
+    if best is None:
+        for flag, kind in (("sev_snp", "sev-snp"), ("sev_es", "sev-es")):
+            if flag in features:
+                return kind
+    return best or "sev"
+
+
+_CVM_ORDER = ("sev", "sev-es", "sev-snp")
+# Hyper-V's isolation type, the last hex digit of 'Isolation Config: ... Group B 0x...'.
+_ISOLATION_TYPES = {"2": "sev-snp", "3": "tdx"}
+
+
+def _stronger(one, other):
+    """The later SEV generation of two (SEV-SNP implies SEV-ES implies SEV)."""
+    if one is None:
+        return other
+    return one if _CVM_ORDER.index(one) >= _CVM_ORDER.index(other) else other

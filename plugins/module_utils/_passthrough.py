@@ -16,8 +16,6 @@ import os
 import posixpath
 import re
 
-from ansible.module_utils.six import string_types
-
 from ansible_collections.hypervisor.kvm.plugins.module_utils import _parsers as parsers
 from ansible_collections.hypervisor.kvm.plugins.module_utils import _sources as sources
 
@@ -758,7 +756,7 @@ def _own_parameters(params, out):
     """The ``own_parameters`` entries, each as one string of words; a problem for any that is not a string."""
     own = []
     for index, entry in enumerate((params.get("own_parameters") or [])[:TOKENS_MAX]):
-        if not isinstance(entry, string_types) or not entry.split():
+        if not isinstance(entry, str) or not entry.split():
             out.problem("own_parameters[%d] '%s' is not a kernel parameter: give each as the role passed it, such "
                         "as 'hugepagesz=1G hugepages=2'" % (index, shown(entry)))
             continue

@@ -15,20 +15,30 @@ from urllib.parse import unquote, urlsplit
 from ansible_collections.hypervisor.kvm.plugins.module_utils._redfish_vendors import (
     ATTRIBUTES,
     DISPLAY_NAMES,
+    RELATED_WORDS,
     VENDORS,
 )
 
 SETTINGS = ("virtualization", "iommu")
 
-# Attribute names that look like a virtualization or IOMMU switch, for error messages.
-_RELATED = re.compile(r"virt|vmx|svm|vt-?d|vtx|vt-x|iommu|amd-?v|amdiovt|directedio", re.IGNORECASE)
+# The words of an attribute that look like a virtualization or IOMMU switch (the table's rows).
+_RELATED = tuple((row["switch"], re.compile(row["pattern"])) for row in RELATED_WORDS)
+# Where cutting a name into words splits it: fooBar, VTFor (but VTd, VTx stay whole), a digit.
+_WORD_BREAKS = (re.compile(r"(?<=[a-z])(?=[A-Z])"), re.compile(r"(?<=[A-Z])(?=[A-Z][a-z]{2})"),
+                re.compile(r"(?<=[A-Za-z])(?=[0-9])|(?<=[0-9])(?=[A-Za-z])"))
+# How much of a BMC-given text is cut into words: matching stays cheap on a hostile BIOS.
+_NAME_CHARS = 256
+_HELP_CHARS = 1000
+# How many of the BIOS's attribute names a failure shows when none looks related.
+NAMES_SHOWN = 40
 _ENABLED_WORDS = ("enabled", "enable", "on")
 
 # How much of a BMC-given value a message or a result shows (a BMC can send megabytes).
 CLIP_CHARS = 80
 CLIP_ITEMS = 20
 # Characters shown escaped: a BMC-given line break must not start a new line in a log.
-_CONTROL = re.compile(u"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Zero-width and bidirectional controls too: they would hide or reorder what a name reads.
+_CONTROL = re.compile(u"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 # A DNS name or IPv4 address, as bmc_address may give it.
 _HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,251}[A-Za-z0-9])?$")
 # What the numeric options may be, checked before anything is sent: (lowest, highest, why).
@@ -65,11 +75,17 @@ class UncertainValueError(RedfishError):
 
 
 class AttributeNotFoundError(RedfishError):
-    """No attribute for a setting could be named; ``related`` lists what looked close."""
+    """No attribute for a setting could be named. ``candidates``: related_attributes() of the BIOS,
+    best first; ``related``: their names; ``names``: every attribute name of the BIOS, sorted;
+    ``registry_read``: whether display names and help texts were searched too."""
 
-    def __init__(self, message, related=None):
+    def __init__(self, message, setting="virtualization", candidates=None, names=None, registry_read=False):
         super(AttributeNotFoundError, self).__init__(message)
-        self.related = list(related or [])
+        self.setting = setting
+        self.registry_read = registry_read
+        self.candidates = list(candidates or [])
+        self.related = [c["attribute"] for c in self.candidates]
+        self.names = sorted(names or [], key=lambda n: (n.lower(), n))
         self.manufacturer = None
 
 
@@ -103,9 +119,9 @@ def clip(value, chars=CLIP_CHARS, items=CLIP_ITEMS, _depth=0):
     return clip(str(type(value).__name__), chars)
 
 
-def listing(values):
-    """BMC-given values joined for a message: each cut, at most CLIP_ITEMS, ``none`` when empty."""
-    return ", ".join(str(v) for v in clip(list(values))) or "none"
+def listing(values, items=CLIP_ITEMS):
+    """BMC-given values joined for a message: each cut, at most ``items``, ``none`` when empty."""
+    return ", ".join(str(v) for v in clip(list(values), CLIP_CHARS, items)) or "none"
 
 
 def check_options(params):
@@ -302,14 +318,96 @@ def vendor_row(manufacturer, override=None):
     return None
 
 
-def related_attributes(attributes, registry_entries=None):
-    """Attribute names that look like a virtualization or IOMMU switch, sorted, for messages."""
-    names = set(name for name in attributes or {} if isinstance(name, str) and _RELATED.search(name))
+def words(text, chars=_NAME_CHARS):
+    """The first ``chars`` characters of a BMC-given text as lower-case words joined by spaces:
+    ``IntelVTForDirectedIO#0012`` -> ``intel vt for directed io 0012``; "" for anything not a string."""
+    text = text[:chars] if isinstance(text, str) else ""
+    for pattern in _WORD_BREAKS:
+        text = pattern.sub(" ", text)
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def switch_of(text):
+    """``iommu``, ``virtualization`` or None: which switch the words of ``text`` (words()), or those
+    words run together, name; an IOMMU word wins over a CPU one ("Intel VT for Directed I/O")."""
+    run_together = text.replace(" ", "")
+    found = set(switch for switch, pattern in _RELATED if pattern.search(text) or pattern.search(run_together))
+    return "iommu" if "iommu" in found else "virtualization" if found else None
+
+
+def related_attributes(attributes, registry_entries=None, setting="virtualization"):
+    """The BIOS attributes that look like a virtualization or IOMMU switch, for a failure message.
+
+    ``attributes``: the Bios ``Attributes``; ``registry_entries``: registry_entries() (their
+    DisplayName and HelpText are read too). Only attributes the BIOS has are returned (a name
+    only the registry lists cannot be set), each ``{"attribute", "current", "switch", "found_in",
+    "display_name"}``: ``switch`` is ``virtualization`` or ``iommu``, ``found_in`` ``name``,
+    ``display name`` or ``help text``. Best first: those of ``setting``, then by where the
+    word was found, then by name.
+    """
+    attributes = attributes if isinstance(attributes, dict) else {}
+    entries = {}
     for entry in registry_entries or []:
         name = entry.get("AttributeName")
-        if isinstance(name, str) and name and _RELATED.search("%s %s" % (name, entry.get("DisplayName", ""))):
-            names.add(name)
-    return sorted(names)
+        if isinstance(name, str) and name in attributes:
+            entries.setdefault(name, entry)
+    found = []
+    for name in attributes:
+        if not isinstance(name, str):
+            continue
+        entry = entries.get(name, {})
+        display = entry.get("DisplayName") if isinstance(entry.get("DisplayName"), str) else None
+        name_words, display_words = words(name), words(display)
+        in_name, in_display = switch_of(name_words), switch_of(display_words)
+        # The help text only when name and display name say nothing: prose mentions other switches.
+        switch = switch_of("%s %s" % (name_words, display_words)) if in_name or in_display else \
+            switch_of(words(entry.get("HelpText"), _HELP_CHARS))
+        if switch:
+            where = "name" if in_name else "display name" if in_display else "help text"
+            found.append({"attribute": name, "current": attributes[name], "switch": switch,
+                          "found_in": where, "display_name": display})
+    places = ("name", "display name", "help text")
+    return sorted(found, key=lambda c: (c["switch"] != setting, places.index(c["found_in"]),
+                                        c["attribute"].lower(), c["attribute"]))
+
+
+def _value_text(value):
+    """A BIOS value for a message: a string cut, JSON words for the rest, ``[...]`` for a list."""
+    if isinstance(value, bool) or value is None:
+        return {True: "true", False: "false", None: "null"}[value]
+    return str(clip(value, 40, CLIP_ITEMS, 1))
+
+
+_SWITCHES = {"virtualization": "the CPU virtualization switch (VT-x/AMD-V)", "iommu": "the IOMMU switch (VT-d/AMD-Vi)"}
+
+
+def related_text(error):
+    """What a failure to name the attribute (an AttributeNotFoundError) says of the BIOS: the
+    attributes that may be the switch with their current values, or, when none looks like one,
+    the first NAMES_SHOWN of its attribute names; every BMC-given text cut and escaped."""
+    if error.candidates:
+        shown = []
+        for c in error.candidates[:CLIP_ITEMS]:
+            notes = []
+            if c["found_in"] != "name" and c["display_name"] is not None:
+                notes.append("%sdisplay name '%s'" % ("by its help text; " if c["found_in"] == "help text" else "",
+                                                      clip(c["display_name"], 60)))
+            elif c["found_in"] == "help text":
+                notes.append("by its help text")
+            if c["switch"] != error.setting:
+                notes.append("looks like %s, not the %s one" % (_SWITCHES[c["switch"]], error.setting))
+            shown.append("%s=%s%s" % (clip(c["attribute"]), _value_text(c["current"]),
+                                      " (%s)" % "; ".join(notes) if notes else ""))
+        more = len(error.candidates) - CLIP_ITEMS
+        return "Attributes that may be the switch, with their current values: %s%s" % (
+            ", ".join(shown), ", and %d more" % more if more > 0 else "")
+    said = ("no attribute's name%s holds a word such as Virtualization, VT, VT-x, VMX, SVM, AMD-V, Hypervisor, "
+            "VT-d or IOMMU" % (", display name or help text" if error.registry_read else ""))
+    if not error.names:
+        return "No attribute looks related: the BIOS lists no attributes"
+    return "No attribute looks related (%s); the BIOS's %d attribute names%s: %s" % (
+        said, len(error.names), ", the first %d" % NAMES_SHOWN if len(error.names) > NAMES_SHOWN else "",
+        listing(error.names, NAMES_SHOWN))
 
 
 def registry_entries(registry):
@@ -318,8 +416,13 @@ def registry_entries(registry):
         return []
     entries = registry.get("RegistryEntries", {})
     attributes = entries.get("Attributes") if isinstance(entries, dict) else None
-    kept = ("AttributeName", "DisplayName", "Type", "ReadOnly", "Immutable", "Value")
-    return [_kept(a, kept) for a in attributes if isinstance(a, dict)] if isinstance(attributes, list) else []
+    kept = ("AttributeName", "DisplayName", "Type", "ReadOnly", "Immutable", "Value", "HelpText")
+    found = [_kept(a, kept) for a in attributes if isinstance(a, dict)] if isinstance(attributes, list) else []
+    for entry in found:
+        # Only read for words (related_attributes): a long one is cut, the registry may be megabytes.
+        if isinstance(entry.get("HelpText"), str) and len(entry["HelpText"]) > _HELP_CHARS:
+            entry["HelpText"] = entry["HelpText"][:_HELP_CHARS]
+    return found
 
 
 def registry_location(files, attribute_registry):
@@ -444,17 +547,19 @@ def choose_attribute(setting, attributes, entries, vendor, cpu_vendor=None, over
     attributes ([] when there is none); ``vendor``: a VENDORS row or None; ``cpu_vendor``:
     ``intel``, ``amd`` or None; ``override``: an attribute name a person gave.
     Returns ``{"setting", "attribute", "enabled", "found_by", "source"}``.
-    Raises AttributeNotFoundError listing attribute names that look related.
+    Raises AttributeNotFoundError carrying the attributes that look related (related_attributes()).
     """
     def result(name, enabled, found_by, source):
         return {"setting": setting, "attribute": name, "enabled": enabled_value(name, entries, enabled),
                 "found_by": found_by, "source": source}
 
-    related = related_attributes(attributes, entries)
+    def not_found(message):
+        return AttributeNotFoundError(message, setting, related_attributes(attributes, entries, setting),
+                                      [name for name in attributes if isinstance(name, str)], bool(entries))
+
     if override:
         if override not in attributes:
-            raise AttributeNotFoundError(
-                "the BIOS has no attribute %r (given for %s)" % (clip(override), setting), related)
+            raise not_found("the BIOS has no attribute %r (given for %s)" % (clip(override), setting))
         return result(override, "Enabled", "given", "named by the caller")
 
     unverified = []
@@ -481,7 +586,7 @@ def choose_attribute(setting, attributes, entries, vendor, cpu_vendor=None, over
         why += ", and the BMC offers no attribute registry to look up display names"
     if unverified:
         why += "; unverified candidates (check them on this BMC, then pass the name): %s" % ", ".join(unverified)
-    raise AttributeNotFoundError("cannot tell which BIOS attribute is the %s switch: %s" % (setting, why), related)
+    raise not_found("cannot tell which BIOS attribute is the %s switch: %s" % (setting, why))
 
 
 def plan(current, pending, targets):

@@ -152,3 +152,38 @@ DISPLAY_NAMES = {
         "amd i/o virtualization technology",
     ),
 }
+
+# The words that make a BIOS attribute look like a switch, for the failure message when no row
+# and no display name names one. Each pattern is searched (Python ``re``) in the attribute's name,
+# its registry DisplayName and HelpText after ``_redfish.words`` has cut them into lower-case words
+# ("IntelVTForDirectedIO#0012" reads "intel vt for directed io 0012"), and in those words run
+# together (so that "NESTEDVIRT" or "SVMMODE", which cannot be cut, are read); an attribute whose text
+# holds an IOMMU word is an IOMMU switch even when it holds a CPU one too ("Intel VT for Directed
+# I/O", "AMD I/O Virtualization Technology"). Plain "virtual" is no word here: VirtualMedia,
+# VirtualNuma, VirtualSerialPort are not the switch. "vtt" (a voltage rail) is not "vt".
+#   switch   virtualization (VT-x/AMD-V) or iommu (VT-d/AMD-Vi)
+#   pattern  searched in the words
+#   seen     names of real attributes it is for, and where they were read
+RELATED_WORDS = (
+    {"switch": "iommu", "pattern": r"iommu",
+     "seen": "Lenovo ThinkStation IOMMU (CDRT/mk_docs); Cisco cbs_cmn_gnb_nb_iommu (scotttyso/iac)"},
+    {"switch": "iommu", "pattern": r"vtd\b|\bvt d\b|\binterrupt ?remap",
+     "seen": "HPE IntelProcVtd (HewlettPackard/ilo-rest-api-docs); VTdSupport; Intel VT-d; Lenovo "
+             "Processors_IntelVTforDirectedIOVTd (its ...IOVTd); Cisco intel_vtd_interrupt_remapping (scotttyso/iac)"},
+    {"switch": "iommu", "pattern": r"\bdirect(ed)? ?i ?o",
+     "seen": "Intel VT for Directed I/O; Cisco intel_vt_for_directed_io (scotttyso/iac); VtForDirectIo"},
+    {"switch": "iommu", "pattern": r"\bamd ?vi\b|\b(amd ?)?i ?o ?vt\b|\bi ?o virtuali[sz]",
+     "seen": "HPE ProcAmdIoVt; AMD-Vi; AMD I/O Virtualization Technology"},
+    {"switch": "iommu", "pattern": r"\bdma ?remap|\bdmar\b", "seen": "DMA remapping (the ACPI DMAR table)"},
+    {"switch": "virtualization", "pattern": r"virt(?!ual(?!i[sz]))",
+     "seen": "Dell/HPE ProcVirtualization; Lenovo Processors_IntelVirtualizationTechnology; "
+             "Supermicro Intel Virtualization Technology; AMDVirtualization; NestedVirt"},
+    {"switch": "virtualization", "pattern": r"virtual ?machine|vanderpool|\bpacifica\b",
+     "seen": "Lenovo AMDSecureVirtualMachine (CDRT/mk_docs); Intel's Vanderpool, AMD's Pacifica in help texts"},
+    {"switch": "virtualization", "pattern": r"\b(intel ?|proc ?|cpu ?)?vt( ?x)?\b",
+     "seen": "Intel VT, IntelVT, VT-x, VTx, Intel(R) VT"},
+    {"switch": "virtualization", "pattern": r"vmx|svm",
+     "seen": "ProcessorVmxEnable, VMXEnable; SvmMode, CpuSvm, Lenovo Processors_SVMMode, Cisco svm_mode"},
+    {"switch": "virtualization", "pattern": r"\bamd ?v\b", "seen": "AMD-V, AmdV"},
+    {"switch": "virtualization", "pattern": r"hypervisor", "seen": "Hypervisor_Support"},
+)

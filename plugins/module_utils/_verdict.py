@@ -103,8 +103,9 @@ def decide(obs):
     """kvm-ok's answer for a host: a ``Verdict`` (usable, reason, remediation, settled_by).
 
     ``obs`` is an ``Observations``. What the kernel does when asked settles it first (a VM
-    created, or /dev/kvm refused); then what keeps KVM away, most specific first: a
-    container, another hypervisor, the kernel's command line, modprobe.d, the firmware (the
+    created, or /dev/kvm refused); then what the kernel is (WSL 1 has none, a confidential
+    guest's cannot run KVM); then what keeps KVM away, most specific first: a container, WSL 2
+    (set on Windows), another hypervisor, the kernel's command line, modprobe.d, the firmware (the
     kernel's log lines, read with the host's kernel version and CPU vendor, or the raw
     MSR), the parent hypervisor, and the CPU itself.
     """
@@ -119,6 +120,9 @@ def decide(obs):
     if device.exists and obs.probed:
         if device.accessible is False:
             return Verdict(False, "device_inaccessible", _inaccessible(obs), "/dev/kvm: open refused")
+        if obs.guest.wsl == 2:
+            return Verdict(False, "unknown", _wsl2_probe_failed(obs.probe_error, ext),
+                           "/dev/kvm in WSL 2: %s" % (obs.probe_error or "no answer"))
         if others:
             return Verdict(False, "other_hypervisor", _other_hypervisor(others, ext),
                            "KVM_CREATE_VM failed while %s is on this machine" % _names(others))
@@ -133,14 +137,26 @@ def decide(obs):
         return Verdict(True, "ok", "", "a snapshot: /dev/kvm existed when captured%s" % (
             " and %s could open it" % obs.user if obs.access is not None and obs.access.allowed else ""))
 
+    # What the kernel is settles it before anything on it: no Linux kernel (WSL 1), or a
+    # confidential guest's, in which KVM cannot run; a container shares that kernel.
+    if obs.guest.wsl == 1:
+        return Verdict(False, "nested_not_exposed", _wsl1(),
+                       "kernel release %s: WSL 1, no Linux kernel" % (obs.kernel or "unknown"))
+    if obs.guest.confidential:
+        return Verdict(False, "nested_not_exposed", _confidential_guest(obs.guest.confidential, obs.guest.hypervisor),
+                       "a confidential guest (%s)" % obs.guest.confidential)
     if obs.guest.container:
-        return Verdict(False, "device_missing", _container(obs.guest.container, modules),
-                       "a %s container without /dev/kvm" % obs.guest.container)
+        return Verdict(False, "device_missing", _container(obs.guest.container, modules, obs.guest.wsl),
+                       "a %s container without /dev/kvm%s" % (
+                           obs.guest.container, " on WSL 2" if obs.guest.wsl == 2 else ""))
     if "xen-dom0" in others:
         return Verdict(False, "other_hypervisor", _other_hypervisor(others, ext),
                        "/proc/xen/capabilities: this kernel is the Xen dom0")
 
     present = needed in modules or (obs.arch not in _X86 and "kvm" in modules and needed == "kvm")
+    if obs.guest.wsl == 2:
+        # Microsoft's kernel and its command line are set on Windows (.wslconfig), not here.
+        return _decide_wsl2(obs, modules, needed, ext, present)
     cmdline = [b for b in obs.blocks if b.kind == "cmdline" and _blocks_now(b, modules, needed)]
     if cmdline:
         return Verdict(False, "kernel_disabled", _kernel_blocks(cmdline),
@@ -251,9 +267,6 @@ def _decide_x86(obs, modules, needed, ext, present):
                            "/proc/cpuinfo shows %s; %s not loaded" % (cpu.extension, needed))
         return Verdict(False, "device_missing", _device_missing(modules), "modules loaded, no /dev/kvm")
     # The kernel does not show the extension.
-    sev = _line(obs, "hypervisor")
-    if sev and "SEV" in sev.line:
-        return Verdict(False, "nested_not_exposed", _sev_guest(), "kernel log: '%s'" % sev.line)
     if guest.virtualized:
         return Verdict(False, "nested_not_exposed", _nested(guest.hypervisor, ext),
                        "a VM under %s without %s" % (guest.hypervisor, cpu.extension or "the extension"))
@@ -318,9 +331,14 @@ def _decide_by_flag(obs, modules, needed, ext):
     shown = cpu.extension_shown
     platform = _line(obs, "platform_unsupported")
     if platform:
-        return Verdict(False, "cpu_unsupported", (
-            "KVM-HV refuses this host: the kernel said '%s'. KVM-PR, which runs guests without "
-            "hypervisor mode (slower), may still work: 'modprobe kvm_pr'." % platform.line),
+        # The CPU has HV mode: this kernel does not use tlbie (disable_tlbie on its command line,
+        # or built without CONFIG_PPC_RADIX_BROADCAST_TLBIE), and KVM-HV needs it.
+        return Verdict(False, "kernel_disabled", (
+            "KVM-HV refuses this host although the CPU has %s: the kernel said '%s'. This kernel does "
+            "not use the tlbie instruction: it was booted with 'disable_tlbie' (remove it from the boot "
+            "loader's configuration and reboot) or built without CONFIG_PPC_RADIX_BROADCAST_TLBIE (boot "
+            "a kernel built with it). KVM-PR, which runs guests without hypervisor mode (slower), may "
+            "still work: 'modprobe kvm_pr'." % (ext, platform.line)),
             "kernel log: '%s'" % platform.line)
     sbi = _line(obs, "firmware_unsupported")
     if sbi:
@@ -346,11 +364,72 @@ def _decide_by_flag(obs, modules, needed, ext):
         "'grep -m1 -E \"features|isa|platform\" /proc/cpuinfo' on the host." % ext), "/proc/cpuinfo not readable")
 
 
-def _sev_guest():
-    return ("This host is an AMD SEV (confidential) virtual machine, and KVM refuses to run inside "
-            "one by design. The change is on the parent, not in a BIOS: run this workload in a "
-            "virtual machine that is not confidential and has nested virtualization, or on bare "
-            "metal.")
+def _decide_wsl2(obs, modules, needed, ext, present):
+    """WSL 2: a Hyper-V VM whose kernel is Microsoft's; what it lacks is given on Windows."""
+    if obs.cpu.extension_shown:
+        if needed and not present:
+            return Verdict(False, "module_not_loaded", _wsl2_without_kvm(ext, needed, obs.kernel),
+                           "WSL 2: /proc/cpuinfo shows %s; %s neither built in nor loaded" % (obs.cpu.extension, needed))
+        return Verdict(False, "device_missing", _device_missing(modules), "WSL 2: modules present, no /dev/kvm")
+    return Verdict(False, "nested_not_exposed", _wsl2_nested(ext),
+                   "WSL 2 (kernel %s) without %s" % (obs.kernel or "unknown", obs.cpu.extension or "the extension"))
+
+
+# Where WSL 2 is given nested virtualization, said once for every sentence that needs it.
+_WSL2_NESTED_HOW = ("Windows 11 (Windows 10 does not offer it to WSL), with 'nestedVirtualization=true' under "
+                    "[wsl2] in %UserProfile%\\.wslconfig; then run 'wsl --shutdown' in Windows and start the "
+                    "distribution again")
+
+
+def _wsl2_nested(ext):
+    return ("This host is WSL 2, a Hyper-V virtual machine that Windows runs, and Windows does not give it "
+            "nested virtualization: its virtual CPU has no %s, so there is no /dev/kvm. The change is on "
+            "Windows, not in a BIOS and not in this Linux: nested virtualization for WSL 2 needs %s ('wsl "
+            "--update' first for a current WSL). Then /dev/kvm appears." % (ext, _WSL2_NESTED_HOW))
+
+
+def _wsl2_without_kvm(ext, module, kernel):
+    return ("This host is WSL 2 and its virtual CPU offers %s (Windows gives it nested virtualization), but "
+            "its kernel (%s) has no KVM: %s is neither built in nor loaded. WSL 2 boots Microsoft's kernel, "
+            "not this distribution's, so no package or module command in this distribution changes it: run "
+            "'wsl --update' in Windows for a kernel with KVM built in, then 'wsl --shutdown' and start the "
+            "distribution again; "
+            "with a kernel of your own (kernel= under [wsl2] in %%UserProfile%%\\.wslconfig), build it with "
+            "CONFIG_KVM and CONFIG_KVM_INTEL or CONFIG_KVM_AMD set to y." % (ext, kernel or "unknown", module))
+
+
+def _wsl2_probe_failed(error, ext):
+    return ("KVM would not start a virtual machine here (%s). This host is WSL 2: its KVM is built into "
+            "Microsoft's kernel and runs on the nested %s that Windows gives it, so the cause is on the "
+            "Windows side, not a module to reload here. Run 'wsl --update' in Windows, keep "
+            "'nestedVirtualization=true' under [wsl2] in %%UserProfile%%\\.wslconfig, run 'wsl --shutdown' "
+            "and start the distribution again; if it still fails, the kernel log (dmesg) in WSL says what "
+            "KVM saw." % (error or "no answer", ext))
+
+
+def _wsl1():
+    return ("This is WSL 1 (Windows Subsystem for Linux, version 1): there is no Linux kernel here, Windows "
+            "answers Linux's system calls itself, so KVM cannot run in it at all, whatever the CPU, BIOS or "
+            "modules. Convert the distribution to WSL 2, which boots a Linux kernel in a Hyper-V virtual "
+            "machine: in Windows run 'wsl --set-version <distro> 2' (names from 'wsl -l -v'), on %s. Or run "
+            "KVM on a Linux host." % _WSL2_NESTED_HOW)
+
+
+_CONFIDENTIAL_NAMES = {"sev": "AMD SEV", "sev-es": "AMD SEV-ES", "sev-snp": "AMD SEV-SNP", "tdx": "Intel TDX"}
+
+
+def _confidential_guest(kind, hypervisor):
+    under = " under %s" % hypervisor if hypervisor and hypervisor != "vm-other" else ""
+    if kind == "tdx":
+        why = ("the TDX module gives a trust domain no VMX, so KVM cannot run inside it and nested "
+               "virtualization cannot be turned on for it")
+    else:
+        why = ("KVM refuses to run inside one by design ('KVM is unsupported when running as an SEV "
+               "guest'), so nested virtualization cannot be turned on for it")
+    return ("This host is an %s confidential virtual machine%s: its memory and CPU state are hidden from "
+            "its hypervisor, and %s. The change is on the parent, not in a BIOS or a module: run this "
+            "workload in a virtual machine that is not confidential and has nested virtualization, or on "
+            "bare metal." % (_CONFIDENTIAL_NAMES.get(kind, "confidential-computing"), under, why))
 
 
 def _names(others):
@@ -432,7 +511,7 @@ def _device_missing(modules):
             % (", ".join(sorted(modules)) or "none"))
 
 
-def _container(container, modules):
+def _container(container, modules, wsl=None):
     host = ("The host's KVM modules are visible here (%s), so pass its device in: " % ", ".join(sorted(modules))
             if modules else "Check that the host itself can run KVM (ansible HOST -m hypervisor.kvm.kvm_check), then pass its device in: ")
     return ("This is a %s container and /dev/kvm is not passed into it. %s"
@@ -440,7 +519,13 @@ def _container(container, modules):
             "'incus config device add NAME kvm unix-char source=/dev/kvm' "
             "(or lxc.cgroup2.devices.allow = c 10:232 rwm with a bind mount of /dev/kvm); "
             "Kubernetes: a KVM device plugin; systemd-nspawn: --bind=/dev/kvm "
-            "with DeviceAllow=/dev/kvm rw." % (container, host))
+            "with DeviceAllow=/dev/kvm rw.%s" % (container, host, _WSL2_BENEATH if wsl == 2 else ""))
+
+
+_WSL2_BENEATH = (" This container runs on WSL 2, a Hyper-V virtual machine of Windows, which has /dev/kvm "
+                 "only when Windows gives it nested virtualization: " + _WSL2_NESTED_HOW + "; check with "
+                 "'ls -l /dev/kvm' in the WSL distribution that runs the engine (Docker Desktop runs it in its "
+                 "own, docker-desktop, and takes the device as a volume: -v /dev/kvm:/dev/kvm).")
 
 
 # How GitHub documents giving every user /dev/kvm on its hosted runners (a runner user is not

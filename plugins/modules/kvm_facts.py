@@ -17,6 +17,9 @@ description:
     machine without nested virtualization is told to change its parent hypervisor, not a BIOS.
     Built-in modules are found in C(/sys/module), software KVM (C(kvm_pvm)) is recognised, and
     a container that sees the host's modules but no C(/dev/kvm) is told how to pass it in.
+  - WSL 2 is read as the Hyper-V virtual machine it is (nested virtualization is given on Windows,
+    in C(.wslconfig)), WSL 1 as having no Linux kernel at all, and a confidential guest (AMD SEV,
+    SEV-ES, SEV-SNP, Intel TDX) as a guest in which KVM cannot run.
   - On the live host the verdict is settled by opening C(/dev/kvm) and creating an empty virtual
     machine with C(KVM_CREATE_VM), which is closed at once.
   - Also reports, cheaply, IOMMU groups, huge pages, C(/dev/vhost-net) and C(/dev/net/tun),
@@ -49,13 +52,19 @@ notes:
     cause), C(kvm_intel: VMX not supported by CPU N) (6.3 on) or raw CPUID decides."
   - "V(nested_not_exposed): C(Hypervisor detected: ...) (every kernel) and DMI name the parent;
     C(kvm-s390: SIE is not available) (4.19 on) under z/VM; C(kvm_amd: KVM is unsupported when
-    running as an SEV guest) (5.11 on)."
+    running as an SEV guest) (5.11 on); a confidential guest's boot lines C(AMD Secure Encrypted
+    Virtualization (SEV\\) active) (4.16-5.9), C(Memory Encryption Features active: AMD SEV SEV-ES
+    SEV-SNP) (5.10 on, C(AMD) after the colon from 5.19), C(Memory Encryption Features active: Intel
+    TDX) and C(tdx: Guest detected) (5.19 on), C(SEV: Status: SEV ...) (6.9 on), and on Azure or Hyper-V
+    C(Hyper-V: Isolation Config: Group A 0x1, Group B 0x...2) (SEV-SNP; C(...3) TDX). WSL 2 (a kernel
+    release with C(microsoft-standard), or C(/proc/sys/fs/binfmt_misc/WSLInterop), C(/run/WSL)) and
+    WSL 1 (a release such as C(4.4.0-19041-Microsoft)) are named by the kernel release."
   - "V(other_hypervisor): C(kvm: enabling virtualization on CPUN failed) (every kernel) appears when a
     VM starts up to 6.11 and at module load from 6.12, with VirtualBox's C(vboxdrv) or VMware's
     C(vmmon) loaded; a Xen dom0 kernel runs under Xen."
   - "V(kernel_disabled): C(KVM disabled from command line) (arm64, 5.16 on) for C(kvm-arm.mode=none);
     C(clearcpuid=), C(module_blacklist=) and C(initcall_blacklist=) print nothing and are read from
-    C(/proc/cmdline)."
+    C(/proc/cmdline); on ppc64le C(KVM-HV: Host does not support TLBIE) (5.4 on) follows C(disable_tlbie)."
   - "V(module_blocked), V(module_not_loaded), V(device_missing) and V(device_inaccessible) have no
     kernel message of their own: modprobe.d, C(/sys/module) and C(/dev/kvm) tell them. udev loads
     C(kvm_intel)/C(kvm_amd) at boot only when C(/proc/cpuinfo) shows C(vmx)/C(svm)."
@@ -289,7 +298,26 @@ ansible_facts:
               returned: always
               sample: kvm
             container:
-              description: The container (V(docker), V(podman), V(lxc), V(systemd-nspawn), V(wsl), ...); V(null) when none.
+              description: >-
+                The container (V(docker), V(podman), V(lxc), V(systemd-nspawn), ...); V(null) when none. WSL is
+                not a container: see RV(ansible_facts.kvm.guest.wsl).
+              type: str
+              returned: always
+              sample: null
+            wsl:
+              description: >-
+                V(2) in WSL 2 (a Hyper-V virtual machine of Windows: RV(ansible_facts.kvm.guest.hypervisor) is
+                V(microsoft), also with a container inside it), V(1) in WSL 1 (no Linux kernel: Windows answers
+                the system calls), V(null) outside WSL.
+              type: int
+              returned: always
+              sample: null
+            confidential:
+              description: >-
+                This host is a confidential guest, as C(systemd-detect-virt --cvm) names it: V(sev), V(sev-es),
+                V(sev-snp) or V(tdx), from the kernel's boot lines (or the C(tdx_guest) CPU flag); V(null)
+                otherwise. Not the host's support for running such guests, which is
+                RV(ansible_facts.kvm.confidential).
               type: str
               returned: always
               sample: null

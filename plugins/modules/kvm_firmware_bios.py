@@ -33,8 +33,15 @@ description:
     a PATCH it could not send.
   - Values the BMC gives (names, values, messages) are cut to 80 characters and lists to 20 items
     wherever they are shown in RV(msg) or the result.
-  - An unknown vendor or attribute stops the module before anything is changed; the message lists
-    the attribute names that look related, to pass as O(attribute) after checking them.
+  - An unknown vendor or attribute stops the module before anything is changed. The message lists,
+    with their current values, the BIOS attributes that may be the switch, to pass as O(attribute)
+    after checking them. Those are the attributes whose name, registry C(DisplayName) or C(HelpText) holds, in any
+    case and at any place, a word such as C(Virtualization), C(Virt), C(VT), C(VT-x), C(VMX),
+    C(SVM), C(AMD-V), C(SecureVirtualMachine), C(Hypervisor) (the CPU switch) or C(VT-d),
+    C(VT for Directed I/O), C(AMD-Vi), C(IOMMU) (the IOMMU switch, marked as such when the CPU
+    switch is sought). Plain C(Virtual) (C(VirtualMedia)) and C(VTT) are not such words. Those of
+    the switch sought come first, then by where the word was found (name, display name, help text).
+    When none looks related, it lists the BIOS's attribute names instead (sorted, the first 40).
 author:
   - hypervisor.kvm developers (@hypervisor-kvm)
 extends_documentation_fragment:
@@ -288,12 +295,20 @@ reset:
   sample: ["ForceRestart"]
 related:
   description:
-    - On failure to name the attribute, the BIOS attribute names that look related; at most 20,
-      then one item V(and N more).
+    - On failure to name the attribute, the BIOS attribute names that may be the switch, best
+      first (as in RV(msg), which gives their values too); at most 20, then one item V(and N more).
   returned: failure
   type: list
   elements: str
   sample: ["Processors_IntelVirtualizationTechnology", "Processors_IntelVTforDirectedIOVTd"]
+bios_attributes:
+  description:
+    - On failure to name the attribute when none looks related, the BIOS's attribute names, sorted
+      without regard to case; at most 40 (each cut to 80 characters), then one item V(and N more).
+  returned: failure, when RV(related) is empty
+  type: list
+  elements: str
+  sample: ["BootMode", "PROC0012", "Setup0042", "and 272 more"]
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -440,10 +455,12 @@ def main():
     try:
         result = run(module, client)
     except _redfish.AttributeNotFoundError as exc:
+        seen = {} if exc.related else {"bios_attributes": _redfish.clip(exc.names, items=_redfish.NAMES_SHOWN)}
         module.fail_json(msg=client.scrub(
-            "BMC %s (Manufacturer %r): %s. Nothing was changed. Attributes that look related: %s; check which one "
-            "it is on this BMC and name it with attribute (iommu_attribute), or give vendor for a rebranded server."
-            % (base, _redfish.clip(exc.manufacturer), exc, _redfish.listing(exc.related))), related=_redfish.clip(exc.related))
+            "BMC %s (Manufacturer %r): %s. Nothing was changed. %s; check which one it is on this BMC and name it "
+            "with attribute (iommu_attribute), or give vendor for a rebranded server."
+            % (base, _redfish.clip(exc.manufacturer), exc, _redfish.related_text(exc))),
+            related=_redfish.clip(exc.related), **seen)
     except _redfish.UncertainValueError as exc:
         module.fail_json(msg=client.scrub(
             "BMC %s: %s. Nothing was changed: no PATCH and no reset were sent; look at the attribute and its "

@@ -196,7 +196,10 @@ def test_an_unknown_vendor_stops_and_says_what_it_found(bmc, run_role):
     assert run.rc != 0
     message = run.failure("node1")
     assert "Manufacturer 'Sushy Emulator'" in message and "the vendor is not in the table" in message
-    assert "IntelProcVtd, ProcVirtualization" in message
+    # The CPU switch first, the IOMMU one marked, each with the value the BIOS has.
+    assert ("Attributes that may be the switch, with their current values: ProcVirtualization=Disabled, "
+            "IntelProcVtd=Disabled (looks like the IOMMU switch (VT-d/AMD-Vi), not the virtualization one); "
+            "check which one") in message
     assert not requests(emu, PATCH)
 
 

@@ -116,17 +116,73 @@ def test_hypervisor_from_dmi(dmi, hypervisor):
 
 
 @pytest.mark.parametrize("markers,container", [
-    (("lxc\n", False, False, "", ""), "lxc"),
-    (("oci", False, False, "", ""), "docker"),
-    ((None, False, True, "", ""), "podman"),
-    ((None, True, False, "", ""), "docker"),
-    ((None, False, False, "12:pids:/docker/3f2a\n", ""), "docker"),
-    ((None, False, False, "0::/kubepods.slice/kubepods-pod1.slice\n", ""), "container-other"),
-    ((None, False, False, "", "5.15.153.1-microsoft-standard-WSL2"), "wsl"),
-    ((None, False, False, "0::/init.scope\n", "6.1.0-28-amd64"), None),
+    (("lxc\n", False, False, ""), "lxc"),
+    (("oci", False, False, ""), "docker"),
+    ((None, False, True, ""), "podman"),
+    ((None, True, False, ""), "docker"),
+    ((None, False, False, "12:pids:/docker/3f2a\n"), "docker"),
+    ((None, False, False, "0::/kubepods.slice/kubepods-pod1.slice\n"), "container-other"),
+    # WSL is not a container: WSL 2 is a Hyper-V VM (wsl_version tells it).
+    (("wsl\n", False, False, ""), None),
+    ((None, False, False, "0::/init.scope\n"), None),
 ])
 def test_container_markers(markers, container):
     assert parsers.container_from_markers(*markers) == container
+
+
+@pytest.mark.parametrize("markers,version", [
+    (("5.15.167.4-microsoft-standard-WSL2", None, False, False), 2),
+    (("4.19.128-microsoft-standard", None, False, False), 2),
+    (("6.6.87.2-microsoft-standard-WSL2+", None, False, False), 2),
+    # A kernel a person built for WSL 2 keeps the interop marker.
+    (("5.8.0-rc3-ziomario-standard", None, True, False), 2),
+    (("6.1.0-28-amd64", None, False, True), 2),
+    (("4.4.0-19041-Microsoft", None, False, False), 1),
+    (("4.4.0-22621-Microsoft", "Linux version 4.4.0-22621-Microsoft (Microsoft@Microsoft.com) (gcc version 5.4.0 (GCC) ) "
+      "#2215-Microsoft Sat Jan 01 00:00:00 PST 2022", True, False), 1),
+    (("6.1.0-28-amd64", "Linux version 6.1.0-28-amd64 (debian-kernel@lists.debian.org)", False, False), None),
+    (("5.15.0-1057-azure", None, False, False), None),
+    ((None, None, False, False), None),
+])
+def test_wsl_version(markers, version):
+    assert parsers.wsl_version(*markers) == version
+
+
+def _log(*lines):
+    return parsers.parse_kernel_log(BOOT + "".join("[    1.0] %s\n" % line for line in lines)).lines
+
+
+@pytest.mark.parametrize("lines,flags,kind", [
+    (["Memory Encryption Features active: AMD SEV SEV-ES SEV-SNP"], "", "sev-snp"),
+    (["Memory Encryption Features active: AMD SEV SEV-ES"], "sev sev_es sev_snp", "sev-es"),
+    (["AMD Memory Encryption Features active: SEV SEV-ES"], "", "sev-es"),
+    (["AMD Secure Encrypted Virtualization (SEV) active"], "", "sev"),
+    (["SEV: Status: SEV SEV-ES SEV-SNP DebugSwap"], "", "sev-snp"),
+    (["kvm_amd: KVM is unsupported when running as an SEV guest"], "hypervisor sev sev_es", "sev-es"),
+    (["SVM: KVM is unsupported when running as an SEV guest"], "hypervisor", "sev"),
+    (["Memory Encryption Features active: Intel TDX"], "", "tdx"),
+    (["tdx: Guest detected"], "", "tdx"),
+    ([], "hypervisor tdx_guest", "tdx"),
+    # Azure/Hyper-V with a paravisor: the isolation type is the last digit of Group B.
+    (["Hyper-V: Isolation Config: Group A 0x1, Group B 0xba2"], "hypervisor", "sev-snp"),
+    (["Hyper-V: Isolation Config: Group A 0x1, Group B 0xbe3"], "hypervisor", "tdx"),
+    (["Hyper-V: Isolation Config: Group A 0x1, Group B 0x1"], "hypervisor", None),
+    # A host: SME in the kernel's line, sev flags on bare metal, are no guest.
+    (["Memory Encryption Features active: AMD SME"], "sme sev sev_es sev_snp", None),
+    (["AMD Memory Encryption Features active: SME"], "sme sev", None),
+    (["kvm_amd: SEV-ES and SEV-SNP supported: 255 ASIDs"], "sev sev_es sev_snp", None),
+    ([], "sev sev_es sev_snp hypervisor", None),
+])
+def test_confidential_guest(lines, flags, kind):
+    assert parsers.confidential_guest(_log(*lines), frozenset(flags.split())) == kind
+
+
+def test_tdx_line_before_the_banner_belongs_to_this_boot():
+    """tdx_early_init prints before start_kernel's banner, at time zero."""
+    old = "[  900.1] tdx: Guest detected\n[  901.0] reboot: Restarting system\n"
+    log = parsers.parse_kernel_log(old + "[    0.000000] tdx: Guest detected\n" + BOOT)
+    assert [m.id for m in log.lines] == ["x86_tdx_guest_detected"] and log.complete
+    assert parsers.parse_kernel_log(old + BOOT).lines == ()
 
 
 @pytest.mark.parametrize("cmdline,effects", [
@@ -201,7 +257,8 @@ def test_small_parsers_never_raise(text):
     parsers.parse_int(text)
     parsers.parse_cmdline_blocks(text)
     parsers.parse_modprobe_blocks("/etc/modprobe.d/x.conf", text)
-    parsers.container_from_markers(text, False, False, text, text)
+    parsers.container_from_markers(text, False, False, text)
+    parsers.wsl_version(text, text, False, False, text)
     parsers.hypervisor_from_dmi({"sys_vendor": text, "product_name": text})
 
 

@@ -232,10 +232,154 @@ def test_cpu_vendor_of(model, cpu):
     assert _redfish.cpu_vendor_of({"ProcessorSummary": {"Model": model}}) == cpu
 
 
+def related_names(attributes, entries=None, setting="virtualization"):
+    return [c["attribute"] for c in _redfish.related_attributes(attributes, entries, setting)]
+
+
 def test_related_attributes_ignore_the_rest():
-    names = _redfish.related_attributes({"ProcVirtualization": 1, "LogicalProc": 1, "SvmMode": 1, "IommuSupport": 1,
-                                         "BootMode": 1}, [registry_entry("VTd", "Intel VT-d")])
-    assert names == ["IommuSupport", "ProcVirtualization", "SvmMode", "VTd"]
+    attributes = {"ProcVirtualization": 1, "LogicalProc": 1, "SvmMode": 1, "IommuSupport": 1, "BootMode": 1, "VTd": 1}
+    assert related_names(attributes, [registry_entry("VTd", "Intel VT-d")]) == [
+        "ProcVirtualization", "SvmMode", "IommuSupport", "VTd"]
+    # For the IOMMU, its switches come first.
+    assert related_names(attributes, [], "iommu") == ["IommuSupport", "VTd", "ProcVirtualization", "SvmMode"]
+    # A name only the registry lists cannot be set: it is not offered.
+    assert related_names({"BootMode": 1}, [registry_entry("VMX", "Intel VT-x")]) == []
+
+
+# Attribute sets shaped as BMCs return them (names as their documentation, scripts and registries
+# spell them; values and neighbours as on such a machine): (BIOS attributes, registry entries,
+# the virtualization candidates in order, the IOMMU ones in order).
+VENDOR_BIOSES = {
+    "Dell iDRAC 9, Intel": (
+        {"ProcVirtualization": "Enabled", "LogicalProc": "Enabled", "ProcX2Apic": "Enabled", "SriovGlobalEnable": "Disabled",
+         "BootMode": "Uefi", "ProcTurboMode": "Enabled", "SysProfile": "PerfPerWattOptimizedDapc", "MemTest": "Disabled"},
+        [], ["ProcVirtualization"], []),
+    "HPE iLO 5, Intel": (
+        {"ProcVirtualization": "Disabled", "IntelProcVtd": "Enabled", "ProcHyperthreading": "Enabled", "Sriov": "Enabled",
+         "VirtualInstallDisk": "Disabled", "IntelligentProvisioning": "Enabled", "WorkloadProfile": "GeneralPowerEfficientCompute",
+         "EmbeddedUefiShell": "Enabled"},
+        [], ["ProcVirtualization"], ["IntelProcVtd"]),
+    "HPE iLO 5, AMD": (
+        {"ProcVirtualization": "Disabled", "ProcAmdIoVt": "Disabled", "ProcSMT": "Enabled", "Sriov": "Enabled"},
+        [], ["ProcVirtualization"], ["ProcAmdIoVt"]),
+    "Lenovo XCC, Intel": (
+        {"Processors_IntelVirtualizationTechnology": "Disabled", "Processors_IntelVTforDirectedIOVTd": "Enabled",
+         "Processors_HyperThreading": "Enabled", "Processors_TurboMode": "Enabled", "DevicesandIOPorts_SRIOV": "Enable",
+         "OperatingModes_ChooseOperatingMode": "MaximumPerformance"},
+        [], ["Processors_IntelVirtualizationTechnology"], ["Processors_IntelVTforDirectedIOVTd"]),
+    "Lenovo XCC, AMD": (
+        {"Processors_SVMMode": "Disabled", "Processors_SMTMode": "Enabled", "DevicesandIOPorts_IOMMU": "Auto",
+         "Memory_NUMANodesperSocket": "NPS1"},
+        [], ["Processors_SVMMode"], ["DevicesandIOPorts_IOMMU"]),
+    "Lenovo ThinkStation, AMD": (
+        {"AMDSecureVirtualMachine": "Disable", "IOMMU": "Auto", "AMDMemoryGuard": "Disable", "CPBMode": "Enable"},
+        [], ["AMDSecureVirtualMachine"], ["IOMMU"]),
+    "Supermicro X11, names with suffixes": (
+        {"IntelVirtualizationTechnology#0012": True, "IntelVTForDirectedIO(VT-d)#0098": True, "QuietBoot_0027": True,
+         "OptionROMMessages_0028": "1", "Hyper-Threading(ALL)#0011": "Enable", "VTTVoltage#0200": "1.05"},
+        [], ["IntelVirtualizationTechnology#0012"], ["IntelVTForDirectedIO(VT-d)#0098"]),
+    "Supermicro H12, AMD, odd spacing": (
+        {"SVM Mode_0042": "Enabled", " IOMMU _0043": "Auto", "SMT Control_0041": "Auto", "Virtual  Media_0050": "Enabled"},
+        [], ["SVM Mode_0042"], [" IOMMU _0043"]),
+    "Intel reference BIOS knobs (Inspur, Gigabyte)": (
+        {"ProcessorVmxEnable": "0x1", "VTdSupport": "0x1", "InterruptRemap": "0x1", "ProcessorHyperThreadingDisable": "0x0"},
+        [], ["ProcessorVmxEnable"], ["InterruptRemap", "VTdSupport"]),
+    "Huawei iBMC": (
+        {"VTSupport": "Enabled", "VTdSupport": "Enabled", "ProcessorHyperThreadingDisable": "Disabled", "SRIOV": "Enabled"},
+        [], ["VTSupport"], ["VTdSupport"]),
+    "Fujitsu iRMC": (
+        {"CpuVtSupport": "Enabled", "CpuVtdSupport": "Disabled", "HyperThreading": "Enabled", "VttLevel": "1"},
+        [], ["CpuVtSupport"], ["CpuVtdSupport"]),
+    "Cisco CIMC": (
+        {"IntelVT": "Enabled", "IntelVTD": "Enabled", "IntelVTDATSSupport": "Enabled", "CbsCmnGnbNbIOMMU": "Auto",
+         "SvmMode": "Enabled"},
+        [], ["IntelVT", "SvmMode"], ["CbsCmnGnbNbIOMMU", "IntelVTD"]),
+    "Various: hypervisor, VMX and SVM anywhere, in any case": (
+        {"Hypervisor_Support": "On", "VMXEnable": "On", "CpuSvm": "On", "amd_v": 1, "NESTEDVIRT": "on", "VTX": "1",
+         "AmdVi": "On", "VirtualNuma": "On", "VirtualSerialPort": "Com1"},
+        [], ["amd_v", "CpuSvm", "Hypervisor_Support", "NESTEDVIRT", "VMXEnable", "VTX"], ["AmdVi"]),
+    # AMI MegaRAC BMCs (ASRockRack, Gigabyte): opaque names; only the registry says what they are.
+    "AMI MegaRAC, opaque names and a registry": (
+        {"PROC001": "Enabled", "PROC002": "Disabled", "CSM000": "Disabled", "IIO005": "Enabled", "SETUP042": 0},
+        [registry_entry("PROC001", "Hyper-Threading"),
+         registry_entry("PROC002", "Intel (VMX) Virtualization Technology"),
+         registry_entry("IIO005", "Intel\u00ae VT for Directed I/O (VT-d)"),
+         registry_entry("SETUP042", "Processor Feature 7", HelpText="When enabled, a VMM can use the additional "
+                        "hardware capabilities provided by Vanderpool Technology.")],
+        ["PROC002", "SETUP042"], ["IIO005"]),
+}
+
+
+@pytest.mark.parametrize("vendor", sorted(VENDOR_BIOSES))
+def test_related_attributes_of_vendor_bioses(vendor):
+    attributes, entries, virtualization, iommu = VENDOR_BIOSES[vendor]
+    assert related_names(attributes, entries) == virtualization + iommu
+    assert related_names(attributes, entries, "iommu") == iommu + virtualization
+
+
+@pytest.mark.parametrize("name", [
+    "VTTVoltage", "VttLevel", "VirtualMedia", "VirtualSerialPort", "Virtual Numa", "PrevTxPower", "AdvancedTimer", "Event",
+    "SriovGlobalEnable", "LogicalProc", "VIRTUALMEDIA", "virtual_numa", "", "#0012", "x" * 100000,
+])
+def test_names_that_are_not_a_switch(name):
+    assert related_names({name: "Enabled"}) == []
+
+
+def test_words_cut_names_as_people_read_them():
+    assert _redfish.words("IntelVTForDirectedIO(VT-d)#0098") == "intel vt for directed io vt d 0098"
+    assert _redfish.words("Processors_SVMMode") == "processors svm mode"
+    assert _redfish.words("VMXEnable") == "vmx enable"
+    assert _redfish.words("VTdSupport") == "vtd support"
+    assert _redfish.words(None) == "" and _redfish.words(["x"]) == ""
+    assert len(_redfish.words("Virt" * 100000)) < 400
+
+
+def not_found(attributes, entries=(), setting="virtualization", vendor=None):
+    with pytest.raises(_redfish.AttributeNotFoundError) as error:
+        _redfish.choose_attribute(setting, attributes, list(entries), vendor)
+    return error.value
+
+
+def test_the_failure_gives_the_candidates_with_their_values_and_marks_the_other_switch():
+    attributes, entries = VENDOR_BIOSES["AMI MegaRAC, opaque names and a registry"][:2]
+    text = _redfish.related_text(not_found(attributes, entries, vendor=None))
+    assert text == (
+        "Attributes that may be the switch, with their current values: "
+        "PROC002=Disabled (display name 'Intel (VMX) Virtualization Technology'), "
+        "SETUP042=0 (by its help text; display name 'Processor Feature 7'), "
+        "IIO005=Enabled (display name 'Intel\u00ae VT for Directed I/O (VT-d)'; looks like the IOMMU switch "
+        "(VT-d/AMD-Vi), not the virtualization one)")
+    iommu = _redfish.related_text(not_found({"ProcVirtualization": True, "Sriov": None}, setting="iommu"))
+    assert iommu == ("Attributes that may be the switch, with their current values: ProcVirtualization=true "
+                     "(looks like the CPU virtualization switch (VT-x/AMD-V), not the iommu one)")
+
+
+def test_when_nothing_looks_related_the_names_seen_are_listed_bounded():
+    attributes = dict(("Setting%04d" % n, "Enabled") for n in range(312))
+    error = not_found(attributes)
+    assert error.related == [] and len(error.names) == 312
+    text = _redfish.related_text(error)
+    assert text.startswith("No attribute looks related (no attribute's name holds a word such as Virtualization, VT, ")
+    assert "the BIOS's 312 attribute names, the first 40: Setting0000, Setting0001, " in text
+    assert text.endswith("Setting0039, and 272 more")
+    assert "display name or help text" in _redfish.related_text(not_found({"A": 1}, [registry_entry("B", "Boot")]))
+    assert _redfish.related_text(not_found({"b": 1, "A": 1, "C": 1})).endswith("names: A, b, C")
+    assert _redfish.related_text(not_found({})) == "No attribute looks related: the BIOS lists no attributes"
+
+
+def test_hostile_names_and_values_are_escaped_and_bounded():
+    attributes = {"Virt\n\x1b[31mRED\u202e": "Dis\rabled", "CpuVmx" + "x" * 100000: "v" * 100000, "SvmMode": {"a": [1]},
+                  "VtSupport": ["Enabled"]}
+    attributes.update(("Virtualization%05d" % n, "Enabled") for n in range(5000))
+    text = _redfish.related_text(not_found(attributes))
+    assert "\n" not in text and "\x1b" not in text and "\r" not in text and "\u202e" not in text
+    assert "Virt\\n\\x1b[31mRED\\u202e=Dis\\rabled" in text
+    assert "SvmMode={...}" in text and "(100006 characters)=" + "v" * 40 + "... (100000 characters)" in text
+    assert text.endswith(", and 4984 more") and len(text) < 4000
+    assert _redfish.related_text(not_found({"VtSupport": ["Enabled"]})).endswith("VtSupport=[...]")
+    names = dict(("N\x00%s" % ("z" * 5000) + str(n), 1) for n in range(3000))
+    text = _redfish.related_text(not_found(names))
+    assert "\x00" not in text and text.endswith("and 2960 more") and len(text) < 6000
 
 
 # -- what a BMC may send that is not what the standard says -----------------------------------
@@ -278,7 +422,7 @@ def test_registry_values_and_names_of_the_wrong_type_are_skipped():
     found = _redfish.choose_attribute("virtualization", attributes, entries, None)
     assert (found["attribute"], found["enabled"]) == ("VMX", "On")
     assert _redfish.enabled_value("Other", entries, "Enabled") == "Enabled"
-    assert _redfish.related_attributes({"VMX": 1}, entries) == ["Other", "VMX"]
+    assert related_names({"VMX": 1, "Other": 1}, entries) == ["VMX", "Other"]
 
 
 @pytest.mark.parametrize("document", [
@@ -342,6 +486,8 @@ def test_clip_cuts_strings_lists_and_dicts():
     assert _redfish.clip("x" * 80) == "x" * 80
     assert _redfish.clip("x" * 5000) == "x" * 80 + "... (5000 characters)"
     assert _redfish.clip("Dell\nInc.\x1b[31m") == "Dell\\nInc.\\x1b[31m"
+    # A right-to-left override or a zero-width space would make a name read as another one.
+    assert _redfish.clip(u"Proc\u202eVirt\u200b") == "Proc\\u202eVirt\\u200b"
     shown = _redfish.clip(["n%d" % i for i in range(45)])
     assert shown[:20] == ["n%d" % i for i in range(20)] and shown[20:] == ["and 25 more"]
     assert _redfish.clip([[1, [2]], {"a": 1}]) == ["[...]", "{...}"]
@@ -490,5 +636,6 @@ def test_only_the_fields_used_are_kept():
     assert _redfish.system_summary(["x"]) == {} and _redfish.system_summary({"Actions": ["x"]}) == {"Actions": ["x"]}
     assert _redfish.bios_summary({"Attributes": {}, "Description": "d"}) == {"Attributes": {}}
     assert _redfish.settings_summary({"Attributes": {}, "@odata.etag": "1", "Id": "x"}) == {"Attributes": {}, "@odata.etag": "1"}
-    registry = {"RegistryEntries": {"Attributes": [dict(registry_entry("VMX", "VT-x"), HelpText="h" * 1000), "x"]}}
-    assert _redfish.registry_entries(registry) == [registry_entry("VMX", "VT-x")]
+    registry = {"RegistryEntries": {"Attributes": [dict(registry_entry("VMX", "VT-x"), HelpText="h" * 5000, MenuPath="./A"), "x"]}}
+    # The help text is read for words only: cut.
+    assert _redfish.registry_entries(registry) == [dict(registry_entry("VMX", "VT-x"), HelpText="h" * 1000)]

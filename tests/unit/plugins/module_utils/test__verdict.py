@@ -207,6 +207,41 @@ CASES = [
     ("vm-with-vmx-locked", x86(INTEL, BASE_FLAGS + " hypervisor", dmi=QEMU_DMI,
                                log="[    0.0] Hypervisor detected: KVM\n[    0.1] x86/cpu: VMX (outside TXT) disabled by BIOS\n"),
      "nested_not_exposed", [["parent"]], ["F2"]),
+    # WSL 2 is a Hyper-V VM of Windows, not a container: nested virtualization is given on Windows.
+    ("wsl2-without-nesting", x86(INTEL, BASE_FLAGS + " hypervisor", dmi={}, log=None,
+                                 kernel="5.15.167.4-microsoft-standard-WSL2"),
+     "nested_not_exposed", [["nestedVirtualization=true"], ["wsl --shutdown"], ["Windows 11"]],
+     ["docker run", "BIOS/UEFI setup", "modprobe", "Set-VMProcessor"]),
+    ("wsl2-custom-kernel-interop", x86(AMD, BASE_FLAGS + " hypervisor", dmi={}, kernel="6.6.36-custom",
+                                       extra={"/proc/sys/fs/binfmt_misc/WSLInterop": "enabled\n"}),
+     "nested_not_exposed", [[".wslconfig"]], ["SVM Mode", "docker run"]),
+    ("wsl2-nested-on-kernel-without-kvm", x86(INTEL, BASE_FLAGS + " hypervisor vmx", dmi={}, log=None,
+                                              kernel="4.19.128-microsoft-standard"),
+     "module_not_loaded", [["wsl --update"]], ["modprobe kvm_intel", "modules-load"]),
+    ("wsl2-with-kvm", x86(INTEL, BASE_FLAGS + " hypervisor vmx", dmi={}, log=None, kernel="5.15.150.1-microsoft-standard-WSL2",
+                          extra=dict(module("kvm", builtin=True), **dict(
+                              module("kvm_intel", builtin=True, nested="Y"), **{"/dev/kvm": None}))),
+     "ok", [], []),
+    ("docker-in-wsl2", x86(INTEL, BASE_FLAGS + " hypervisor", dmi={}, log=None, kernel="6.6.87.2-microsoft-standard-WSL2",
+                           extra={"/.dockerenv": None}),
+     "device_missing", [["--device /dev/kvm", "-v /dev/kvm"], ["nestedVirtualization"]], ["BIOS/UEFI setup"]),
+    ("wsl1", x86(INTEL, BASE_FLAGS + " hypervisor", dmi={}, log=None, kernel="4.4.0-19041-Microsoft"),
+     "nested_not_exposed", [["WSL 1"], ["wsl --set-version"], ["no Linux kernel"]],
+     ["docker run", "BIOS/UEFI setup", "modprobe"]),
+    # Confidential guests: KVM cannot run in them; the kernel says which kind.
+    ("sev-snp-guest-svm-shown", x86(AMD, BASE_FLAGS + " hypervisor svm", dmi=QEMU_DMI, kernel="6.8.0-45-generic",
+                                    log="[    0.0] Hypervisor detected: KVM\n"
+                                        "[    0.5] Memory Encryption Features active: AMD SEV SEV-ES SEV-SNP\n"),
+     "nested_not_exposed", [["SEV-SNP"], ["not confidential"]], ["modprobe", "BIOS/UEFI setup"]),
+    ("tdx-guest", x86(INTEL, BASE_FLAGS + " hypervisor tdx_guest", dmi=QEMU_DMI, kernel="6.8.0-45-generic"),
+     "nested_not_exposed", [["Intel TDX"], ["not confidential"]], ["BIOS/UEFI setup"]),
+    # A SEV host is no guest: its flags and kvm_amd's sev=Y say it can run SEV guests.
+    ("sev-host-usable", x86(AMD, BASE_FLAGS + " svm sme sev sev_es sev_snp", kernel="6.8.0-45-generic",
+                            log="[    0.4] Memory Encryption Features active: AMD SME\n"
+                                "[    7.3] kvm_amd: SEV-ES and SEV-SNP supported: 255 ASIDs\n",
+                            extra=dict(module("kvm"), **dict(module("kvm_amd", sev="Y", sev_es="Y", sev_snp="Y"),
+                                                             **{"/dev/kvm": None, "/dev/sev": None}))),
+     "ok", [], []),
     # This development machine: software KVM, built in, no svm flag, /dev/kvm works.
     ("software-kvm-pvm", x86(AMD, BASE_FLAGS + " hypervisor", dmi={}, log="[    0.0] Hypervisor detected: KVM\n",
                              extra=dict(PVM, **{"/dev/kvm": None})),
@@ -236,7 +271,7 @@ CASES = [
     ("ppc64le-kvm-hv-no-tlbie", {"/proc/sys/kernel/arch": "ppc64le\n",
                                  "/proc/cpuinfo": PPC_CPUINFO % ("PowerNV", "9006-22P"),
                                  "/var/log/dmesg": "[ 0.0] Linux version 6.6.0\n[ 2.0] KVM-HV: Host does not support TLBIE\n"},
-     "cpu_unsupported", [["kvm_pr"]], ["F2"]),
+     "kernel_disabled", [["kvm_pr"], ["disable_tlbie"]], ["F2"]),
     ("arm64-kvm-arm-mode-none", arm("[    0.1] CPU: All CPU(s) started at EL2\n", cmdline="root=/dev/vda kvm-arm.mode=none"),
      "kernel_disabled", [["kvm-arm.mode=none"]], []),
     ("s390x-lpar-usable", {"/proc/sys/kernel/arch": "s390x\n", "/proc/cpuinfo": S390_CPUINFO,
@@ -407,7 +442,8 @@ def test_guest_and_container_identifiers(tmp_path):
                 extra=dict(KVM_INTEL, **{"/dev/kvm": None, "/proc/1/cgroup": "0::/lxc.payload.web/init.scope\n"}))
     facts = gather(write_host(tmp_path, files))
     # QEMU in DMI with the KVM CPUID signature is KVM, as systemd-detect-virt says.
-    assert facts["guest"] == {"virtualized": True, "hypervisor": "kvm", "container": "lxc"}
+    assert facts["guest"] == {"virtualized": True, "hypervisor": "kvm", "container": "lxc", "wsl": None,
+                              "confidential": None}
     assert facts["nested"] == {"enabled": True, "module": "kvm_intel"}
     assert facts["usable"] is True
 
@@ -417,3 +453,21 @@ def test_power_guest_hypervisor(tmp_path):
     cpuinfo = PPC_CPUINFO % ("pSeries", "IBM pSeries (emulated by qemu)") + "machine\t\t: CHRP IBM pSeries (emulated by qemu)\n"
     facts = gather(write_host(tmp_path, {"/proc/sys/kernel/arch": "ppc64le\n", "/proc/cpuinfo": cpuinfo}))
     assert (facts["guest"]["hypervisor"], facts["reason"]) == ("kvm", "nested_not_exposed")
+
+
+@pytest.mark.parametrize("name,guest", [
+    ("wsl2-without-nesting", {"virtualized": True, "hypervisor": "microsoft", "container": None, "wsl": 2,
+                              "confidential": None}),
+    ("docker-in-wsl2", {"virtualized": True, "hypervisor": "microsoft", "container": "docker", "wsl": 2,
+                        "confidential": None}),
+    ("wsl1", {"virtualized": True, "hypervisor": "microsoft", "container": None, "wsl": 1, "confidential": None}),
+    ("sev-snp-guest-svm-shown", {"virtualized": True, "hypervisor": "kvm", "container": None, "wsl": None,
+                                 "confidential": "sev-snp"}),
+    ("tdx-guest", {"virtualized": True, "hypervisor": "qemu", "container": None, "wsl": None, "confidential": "tdx"}),
+    ("sev-host-usable", {"virtualized": False, "hypervisor": None, "container": None, "wsl": None,
+                         "confidential": None}),
+])
+def test_wsl_and_confidential_guests(tmp_path, name, guest):
+    files = next(c[1] for c in CASES if c[0] == name)
+    facts = gather(write_host(tmp_path, files))
+    assert facts["guest"] == guest

@@ -468,6 +468,47 @@ def test_long_names_are_cut_in_the_failure_and_the_result(tmp_path, bmc):
     assert all(len(name) < 120 for name in result["related"])
 
 
+def test_an_unknown_bios_names_its_candidates_with_their_values(tmp_path, bmc):
+    bmc.documents["/redfish/v1/Systems/1"]["Manufacturer"] = "Inspur"
+    bmc.documents["/redfish/v1/Systems/1/Bios"]["Attributes"] = {
+        "ProcessorVmxEnable": "Disabled", "VTdSupport": "Enabled", "Hypervisor_Support": "On", "VirtualMedia": "On",
+        "BootMode": "UEFI"}
+    result = run_module(tmp_path, bmc)
+    assert result["failed"] and result["related"] == ["Hypervisor_Support", "ProcessorVmxEnable", "VTdSupport"]
+    assert ("Attributes that may be the switch, with their current values: Hypervisor_Support=On, "
+            "ProcessorVmxEnable=Disabled, VTdSupport=Enabled (looks like the IOMMU switch (VT-d/AMD-Vi), not the "
+            "virtualization one); check which one it is on this BMC and name it with attribute") in result["msg"]
+    assert "bios_attributes" not in result and not bmc.sent("PATCH")
+
+
+def test_an_unknown_bios_whose_registry_names_the_switch_by_its_help_text(tmp_path, bmc):
+    acme(bmc, {"/redfish/v1/Registries/" + BIOS_REGISTRY: {
+        "Id": BIOS_REGISTRY, "Location": [{"Language": "en", "Uri": "/registry/bios.json"}]}})
+    bmc.documents["/redfish/v1/Systems/1/Bios"]["Attributes"] = {"SETUP0042": 0, "SETUP0043": 1}
+    bmc.documents["/registry/bios.json"] = registry(
+        dict(entry("SETUP0042", "Processor Feature 7"), HelpText="Enables Vanderpool Technology " + "h" * 100000),
+        entry("SETUP0043", "Quiet Boot"))
+    result = run_module(tmp_path, bmc)
+    assert result["failed"] and result["related"] == ["SETUP0042"]
+    assert "SETUP0042=0 (by its help text; display name 'Processor Feature 7')" in result["msg"]
+
+
+def test_an_unknown_bios_where_nothing_looks_related_lists_the_names_it_has(tmp_path, bmc):
+    bmc.documents["/redfish/v1/Systems/1"]["Manufacturer"] = "ASRockRack"
+    attributes = dict(("IIO%04d" % n, "Enabled") for n in range(3000))
+    attributes["Z\x1b]0;owned\x07" + "z" * 100000] = "x"
+    attributes["A\u202eGNP.exe\n"] = "Disabled"
+    bmc.documents["/redfish/v1/Systems/1/Bios"]["Attributes"] = attributes
+    result = run_module(tmp_path, bmc)
+    assert result["failed"] and result["related"] == []
+    assert "No attribute looks related (no attribute's name holds a word such as Virtualization" in result["msg"]
+    assert "the BIOS's 3002 attribute names, the first 40: A\\u202eGNP.exe\\n, IIO0000, IIO0001, " in result["msg"]
+    assert "IIO0038, and 2962 more; check which one" in result["msg"] and len(result["msg"]) < 4000
+    assert result["bios_attributes"][:2] == ["A\\u202eGNP.exe\\n", "IIO0000"]
+    assert len(result["bios_attributes"]) == 41 and result["bios_attributes"][-1] == "and 2962 more"
+    assert not any(c in result["msg"] for c in "\x1b\x07\n\u202e")
+
+
 def test_long_values_are_cut_in_the_result(tmp_path, bmc):
     bmc.documents["/redfish/v1/Systems/1"]["PowerState"] = "P" * 5000
     bmc.documents["/redfish/v1/Systems/1/Bios"]["Attributes"]["ProcVirtualization"] = "D" * 5000
