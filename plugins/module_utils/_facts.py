@@ -12,6 +12,7 @@ where a value could not be read and an ``evidence`` entry saying why. Reading is
 import os
 
 from ansible_collections.hypervisor.kvm.plugins.module_utils import _parsers as parsers
+from ansible_collections.hypervisor.kvm.plugins.module_utils import _permissions as permissions
 from ansible_collections.hypervisor.kvm.plugins.module_utils import _sources as sources
 from ansible_collections.hypervisor.kvm.plugins.module_utils import _verdict as verdict
 from ansible_collections.hypervisor.kvm.plugins.module_utils._observations import (
@@ -75,7 +76,7 @@ def _read(files, live, ev):
     log = _kernel_log(files, live, ev)
     dmi = dict((field, _text(files, "/sys/class/dmi/id/" + field, ev, 4096)) for field in _DMI_FIELDS)
     guest = _guest(files, cpu, log, dmi, kernel, ev)
-    device, probed, probe_error, user = _device(files, live, ev)
+    device, probed, probe_error, user, identity, access = _device(files, live, ev)
     cmdline = files.text("/proc/cmdline") or ""
     blocks, options = _blocks(files, cmdline, ev)
     others = parsers.other_hypervisors(names, files.text("/proc/xen/capabilities"))
@@ -84,7 +85,8 @@ def _read(files, live, ev):
     raw = _raw(cpu, arch, live, ev)
     obs = Observations(arch, kernel, parsers.parse_kernel_version(kernel), cpu, tuple(modules), device, probed,
                        probe_error, guest, log, tuple(blocks), raw, tuple(others), user, tuple(options),
-                       parsers.parse_bool(files.text("/sys/module/kvm/parameters/enable_virt_at_load", 64)))
+                       parsers.parse_bool(files.text("/sys/module/kvm/parameters/enable_virt_at_load", 64)),
+                       identity, access)
     needed = verdict.vendor_module(arch, cpu.vendor)
     extra = {
         "vendor_module": needed,
@@ -128,6 +130,7 @@ def _assemble(obs, result, extra, ev):
         "confidential": extra["confidential"],
         "gpus": extra["gpus"],
         "reboot_pending": extra["reboot_pending"],
+        "user": _identity_facts(obs),
         "probed": obs.probed,
         "evidence": ev.items,
     }
@@ -279,24 +282,104 @@ def _guest(files, cpu, log, dmi, kernel, ev):
 
 
 def _device(files, live, ev):
-    """/dev/kvm: ``(Device, probed, why the probe fell short, the probing user)``."""
+    """/dev/kvm: ``(Device, probed, why the probe fell short, the user, its Identity, Access)``.
+
+    Who may open it comes from its owner, group and mode (live: lstat; a snapshot:
+    capture-host's records) weighed against the user (live: this process; a snapshot: the user
+    capture-host recorded) in its user namespace.
+    """
     exists = files.exists("/dev/kvm")
+    node, identity, maps = _who_may_open(files, live, exists, ev)
+    fields = {}
+    if node is not None:
+        fields = {"uid": node.uid, "owner": node.owner, "gid": node.gid, "group": node.group,
+                  "mode": "%04o" % node.mode, "major_minor": node.major_minor, "acl": node.acl}
     if not exists:
         ev.add("/dev/kvm", "does not exist")
-        return Device(False, None, None, None), False, None, None
+        return Device(False, None, None, None, **fields), False, None, None, identity, None
+    access = permissions.judge(node, identity, *maps) if node is not None and identity is not None else None
+    if access is not None:
+        ev.add("/dev/kvm permissions", access.why)
     if not live:
         ev.add("/dev/kvm", "existed when captured; not probed")
-        return Device(True, None, None, None), False, None, None
+        user = (identity.name or str(identity.uid)) if identity is not None else None
+        return (Device(True, access.allowed if access else None, None, None, **fields), False, None, user,
+                identity, access)
     user = _user()
     probe = sources.probe_kvm(files.path("/dev/kvm"))
-    device = Device(True, probe["opened"], probe["api_version"], probe["vm_created"])
+    device = Device(True, probe["opened"], probe["api_version"], probe["vm_created"], **fields)
     if not probe["opened"]:
         ev.add("/dev/kvm", "exists; cannot be opened by %s (%s)" % (user, probe["open_error"]))
-        return device, True, "open failed: %s" % probe["open_error"], user
+        return device, True, "open failed: %s" % probe["open_error"], user, identity, access
     ev.add("/dev/kvm", "opened; KVM_GET_API_VERSION %s; KVM_CREATE_VM %s" % (
         probe["api_version"],
         "succeeded" if probe["vm_created"] else "failed (%s)" % probe["vm_error"]))
-    return device, True, probe["vm_error"], user
+    return device, True, probe["vm_error"], user, identity, access
+
+
+# Where capture-host leaves its records in a snapshot (tools/capture-host).
+CAPTURE_DEVICES = "/.capture/devices"
+CAPTURE_IDENTITY = "/.capture/identity"
+
+
+def _who_may_open(files, live, exists, ev):
+    """``(/dev/kvm's NodeMode or None, the Identity or None, (uid_map, gid_map, overflow ids))``."""
+    uid_map = permissions.parse_id_map(_text(files, "/proc/self/uid_map", ev, 65536))
+    gid_map = permissions.parse_id_map(_text(files, "/proc/self/gid_map", ev, 65536))
+    overflow = tuple(parsers.parse_int(files.text(path, limit=64)) or permissions.OVERFLOW_ID
+                     for path in ("/proc/sys/kernel/overflowuid", "/proc/sys/kernel/overflowgid"))
+    if live:
+        node = sources.node_mode(files.path("/dev/kvm")) if exists else None
+        identity = sources.process_identity()
+    else:
+        text, why = files.read(CAPTURE_DEVICES, limit=65536)
+        nodes, bad = permissions.parse_devices(text)
+        if nodes is None:
+            if exists:
+                ev.add(CAPTURE_DEVICES, "%s: the device nodes' owner, group and mode were not captured "
+                       "(a capture-host older than these records)" % why)
+            node = None
+        else:
+            node = nodes.get("/dev/kvm")
+            if bad:
+                ev.add(CAPTURE_DEVICES, "%d line(s) that are not records: ignored" % bad)
+        identity, why = permissions.parse_identity(_text(files, CAPTURE_IDENTITY, ev, 65536))
+        if why:
+            ev.add(CAPTURE_IDENTITY, "%s: ignored" % why)
+    if node is not None:
+        ev.add("/dev/kvm", "%s node %s, owner %s, group %s, mode %04o%s" % (
+            {"c": "character device", "b": "block device", "l": "symbolic link"}.get(node.type, "not a device"),
+            node.major_minor or "", _named(node.owner, node.uid), _named(node.group, node.gid), node.mode,
+            ", with an access control list" if node.acl else ""))
+    if identity is not None:
+        initial = permissions.is_initial(uid_map)
+        identity = identity._replace(user_namespace=None if initial is None else not initial)
+        ev.add(CAPTURE_IDENTITY if not live else "this process",
+               "judged for %s, gid %s, groups %s (%s)%s" % (
+                   permissions.who(identity), identity.gid,
+                   ", ".join(_named(name, number) for number, name in identity.groups[:32]) or "none",
+                   {"process": "the user that ran the %s" % ("module" if live else "capture"),
+                    "sudo": "the user who ran sudo", "option": "named by capture-host --user"}.get(
+                        identity.source, "source not stated"),
+                   ("; in a user namespace: uid 0 here is uid %s outside" % permissions.to_outside(uid_map, 0)
+                    if initial is False else "") +
+                   ("; /etc/group has '%s'" % identity.kvm_group_line if identity.kvm_group_line else "")))
+    return node, identity, (uid_map, gid_map, overflow)
+
+
+def _named(name, number):
+    """'name (N)' or 'N'."""
+    return "%s (%d)" % (name, number) if name else "%d" % number
+
+
+def _identity_facts(obs):
+    """The user the verdict is for, as facts."""
+    identity = obs.identity
+    if identity is None:
+        return {"name": None, "uid": None, "gid": None, "groups": [], "source": None, "user_namespace": None}
+    return {"name": identity.name, "uid": identity.uid, "gid": identity.gid,
+            "groups": [{"id": number, "name": name} for number, name in identity.groups],
+            "source": identity.source, "user_namespace": identity.user_namespace}
 
 
 def _blocks(files, cmdline, ev):

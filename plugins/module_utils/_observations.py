@@ -28,8 +28,11 @@ KernelLog = namedtuple("KernelLog", "lines hypervisor complete read")
 # skipped), 'hide_feature' (clearcpuid hides vmx/svm) or 'kvm_off' (KVM turned off).
 Block = namedtuple("Block", "kind effect text file module")
 
-# /dev/kvm: whether it exists, and on a live host what opening it and KVM_CREATE_VM said.
-Device = namedtuple("Device", "exists accessible api_version vm_created")
+# /dev/kvm: whether it exists, and on a live host what opening it and KVM_CREATE_VM said (in a
+# snapshot, ``accessible`` is what its owner, group and mode say for the captured user, or None);
+# its owner, group, mode (octal text, "0660"), numbers ('10:232') and whether it has an access control list.
+Device = namedtuple("Device", "exists accessible api_version vm_created uid owner gid group mode major_minor acl")
+Device.__new__.__defaults__ = (None,) * 7
 
 # Whether the host is a VM (under which hypervisor) or a container (which). ``wsl`` is 1 or 2
 # in Windows Subsystem for Linux (WSL 2 is a Hyper-V VM; WSL 1 has no Linux kernel), else
@@ -51,15 +54,18 @@ Option = namedtuple("Option", "module param value file text")
 
 # Everything ``decide`` weighs. ``kernel_version`` is (major, minor) or None; ``modules`` the
 # KVM modules present (loaded or built in); ``others`` the other hypervisors found on this
-# machine ('virtualbox', 'vmware', 'xen-dom0'); ``user`` the user that probed /dev/kvm;
-# ``options`` the ``Option``s set for the KVM modules; ``virt_at_load`` kvm's
-# enable_virt_at_load parameter (True/False, None when the kernel has none or it was not read).
+# machine ('virtualbox', 'vmware', 'xen-dom0'); ``user`` the user that probed /dev/kvm (in a
+# snapshot, the user capture-host recorded); ``options`` the ``Option``s set for the KVM
+# modules; ``virt_at_load`` kvm's enable_virt_at_load parameter (True/False, None when the
+# kernel has none or it was not read); ``identity`` that user's ids (a
+# ``_permissions.Identity``) and ``access`` what /dev/kvm's permissions say for it (an
+# ``_permissions.Access``), None where not known (a snapshot without capture-host's records).
 Observations = namedtuple(
     "Observations",
     "arch kernel kernel_version cpu modules device probed probe_error guest log blocks raw others user "
-    "options virt_at_load")
+    "options virt_at_load identity access")
 # The fields added last have defaults, so a reader that does not know them still builds one.
-Observations.__new__.__defaults__ = ((), None)
+Observations.__new__.__defaults__ = ((), None, None, None)
 
 # The verdict: kvm-ok's answer, the reason, what a person does, and the observation that
 # settled it (for the evidence).

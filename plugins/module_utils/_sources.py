@@ -19,6 +19,8 @@ import os
 import stat
 import struct
 
+from ansible_collections.hypervisor.kvm.plugins.module_utils._permissions import Identity, NodeMode
+
 # ioctl numbers of <linux/kvm.h>: _IO(KVMIO=0xAE, 0x00) and _IO(KVMIO, 0x01).
 KVM_GET_API_VERSION = 0xAE00
 KVM_CREATE_VM = 0xAE01
@@ -498,3 +500,53 @@ def _pread_words(path, offset, size, layout):
     if len(data) != size:
         return None
     return struct.unpack(layout, data)
+
+
+def node_mode(path):
+    """Owner, group, mode and numbers of a live device node as a ``NodeMode`` (lstat: the node
+    is never opened), or None when it cannot be looked at."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return None
+    kind = "c" if stat.S_ISCHR(info.st_mode) else "b" if stat.S_ISBLK(info.st_mode) else (
+        "l" if stat.S_ISLNK(info.st_mode) else "-")
+    try:
+        os.getxattr(path, "system.posix_acl_access", follow_symlinks=False)
+        acl = True
+    except OSError as exc:
+        acl = False if exc.errno in (errno.ENODATA, getattr(errno, "ENOATTR", errno.ENODATA)) else None
+    except AttributeError:  # no xattr calls on this platform
+        acl = None
+    return NodeMode(path, kind, info.st_uid, _user_name(info.st_uid), info.st_gid, _group_name(info.st_gid),
+                    stat.S_IMODE(info.st_mode), "%d:%d" % (os.major(info.st_rdev), os.minor(info.st_rdev))
+                    if kind in ("c", "b") else None, acl, ())
+
+
+def process_identity():
+    """The running process's effective uid, gid and supplementary groups, with their names."""
+    gid = os.getegid()
+    numbers = [gid] + [g for g in sorted(set(os.getgroups())) if g != gid]
+    name = _user_name(os.geteuid())
+    try:
+        login = tuple(os.getgrouplist(name, gid)) if name else None
+    except (OSError, AttributeError):
+        login = None
+    return Identity(os.geteuid(), name, gid, tuple((g, _group_name(g)) for g in numbers[:256]), "process",
+                    None, None, None, login)
+
+
+def _user_name(uid):
+    try:
+        import pwd
+        return pwd.getpwuid(uid).pw_name
+    except (ImportError, KeyError):
+        return None
+
+
+def _group_name(gid):
+    try:
+        import grp
+        return grp.getgrgid(gid).gr_name
+    except (ImportError, KeyError):
+        return None

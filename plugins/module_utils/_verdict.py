@@ -134,7 +134,7 @@ def decide(obs):
         return Verdict(True, "ok", "", "/dev/kvm: KVM_CREATE_VM succeeded")
     if device.exists and obs.probed:
         if device.accessible is False:
-            return Verdict(False, "device_inaccessible", _inaccessible(obs.user), "/dev/kvm: open refused")
+            return Verdict(False, "device_inaccessible", _inaccessible(obs), "/dev/kvm: open refused")
         if obs.guest.wsl == 2:
             return Verdict(False, "unknown", _wsl2_probe_failed(obs.probe_error, ext),
                            "/dev/kvm in WSL 2: %s" % (obs.probe_error or "no answer"))
@@ -148,6 +148,10 @@ def decide(obs):
         return Verdict(False, "unknown", _probe_failed(obs.probe_error, enable, ext),
                        "/dev/kvm: %s" % (obs.probe_error or "no answer"))
     if device.exists:
+        # capture-host's records say whether its user could have opened it; older snapshots
+        # say only that it existed.
+        if obs.access is not None and obs.access.allowed is False:
+            return Verdict(False, "device_inaccessible", _inaccessible(obs), "a snapshot: %s" % obs.access.why)
         return _snapshot_device(obs, others, ext)
 
     # What the kernel is settles it before anything on it: no Linux kernel (WSL 1), or a
@@ -610,7 +614,8 @@ def _snapshot_device(obs, others, ext):
         # Before 6.12 the two take turns; without the log nothing says whose turn it was.
         return Verdict(False, "unknown", _shared_without_log(others, ext),
                        "/dev/kvm existed while %s is loaded; the kernel log was not captured" % _names(others))
-    return Verdict(True, "ok", "", "a snapshot: /dev/kvm existed when captured")
+    return Verdict(True, "ok", "", "a snapshot: /dev/kvm existed when captured%s" % (
+        " and %s could open it" % obs.user if obs.access is not None and obs.access.allowed else ""))
 
 
 def _shared_without_log(others, ext):
@@ -692,11 +697,58 @@ _WSL2_BENEATH = (" This container runs on WSL 2, a Hyper-V virtual machine of Wi
                  "own, docker-desktop, and takes the device as a volume: -v /dev/kvm:/dev/kvm).")
 
 
-def _inaccessible(user):
-    who = user or "this user"
-    return ("/dev/kvm exists but %s cannot open it. Add the user to the group that owns it (usually "
-            "'kvm'): 'usermod -aG kvm %s', then log in again; or run with become: true. If the "
-            "device's mode is not 0660 root:kvm, a udev rule changed it." % (who, user or "USER"))
+# How GitHub documents giving every user /dev/kvm on its hosted runners (a runner user is not
+# in the kvm group and cannot log in again mid-job); it suits any host where everyone may use KVM.
+_UDEV_RULE_ALL = ('echo \'KERNEL=="kvm", GROUP="kvm", MODE="0666", OPTIONS+="static_node=kvm"\' | '
+                  'sudo tee /etc/udev/rules.d/99-kvm4all.rules, then '
+                  "'sudo udevadm control --reload-rules && sudo udevadm trigger --name-match=kvm'")
+
+
+def _inaccessible(obs):
+    """What to do when /dev/kvm exists and the verdict's user cannot open it: the fix that fits
+    its owner, group and mode (``obs.access``, when known) and whether this is a container whose
+    user namespace does not hold the device's group."""
+    user = obs.user
+    access = obs.access
+    name = user or "USER"
+    group = obs.device.group or "kvm"
+    if access is not None and access.allowed:
+        # Only live: the mode lets the user in, and the kernel still said no.
+        return ("/dev/kvm exists and its owner, group and mode (%s) let %s open it, yet the open was "
+                "refused: something besides its permissions refuses it. In a container, allow the "
+                "device in its device cgroup (docker or podman run --device /dev/kvm; LXC: "
+                "lxc.cgroup2.devices.allow = c 10:232 rwm); otherwise look for an SELinux or "
+                "AppArmor denial ('ausearch -m avc -ts recent' or 'journalctl -k | grep -i "
+                "apparmor')." % ("%s:%s %s" % (obs.device.owner or obs.device.uid, obs.device.group or obs.device.gid,
+                                               obs.device.mode), user or "this user"))
+    if access is not None and access.group_unmapped:
+        return ("/dev/kvm is passed into this %s, but its group (the host's kvm group) is not "
+                "mapped into the container's user namespace: it shows as gid %s, and the user "
+                "here does not hold the host's kvm group. With rootless podman, keep the host user's "
+                "groups: 'podman run --group-add keep-groups --device /dev/kvm ...' (the crun "
+                "runtime keeps them, runc does not: add --runtime crun if podman uses runc); the "
+                "host user must be in kvm itself ('sudo usermod -aG kvm HOST_USER' on the host, then "
+                "log in again). Or let every user open it, on the host: %s." % (
+                    "container" if obs.guest.container else "user namespace", obs.device.gid,
+                    _UDEV_RULE_ALL))
+    if access is not None and access.stale_session:
+        return ("/dev/kvm exists but %s cannot open it: the group database puts %s in '%s', which may open "
+                "it, but this session started before that and does not hold the group. Log out and in "
+                "again (or start a new session: 'newgrp %s', 'su - %s'); a reboot is not needed." % (
+                    user or "this user", name, group, group, name))
+    if access is not None and not access.group_rw:
+        return ("/dev/kvm exists but %s cannot open it, and its mode (%s) gives its group no read "
+                "and write, so joining the group does not help. Give the group access, or every "
+                "user, with a udev rule: %s (or MODE=\"0660\" in that rule, then 'sudo usermod -aG "
+                "kvm %s' and log in again); or run with become: true." % (
+                    user or "this user", obs.device.mode, _UDEV_RULE_ALL, name))
+    return ("/dev/kvm exists but %s cannot open it. Add the user to the group that owns it (%s): "
+            "'usermod -aG %s %s', then log in again (a running session keeps its old groups); or "
+            "let every user open it with a udev rule (what GitHub documents for its hosted "
+            "runners): %s; or run with become: true.%s" % (
+                user or "this user", "'%s'" % group if obs.device.group else "usually 'kvm'", group, name,
+                _UDEV_RULE_ALL, "" if obs.device.mode else
+                " If the device's mode is not 0660 root:kvm, a udev rule changed it."))
 
 
 def _probe_failed(error, enable, ext):

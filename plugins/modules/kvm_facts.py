@@ -222,7 +222,10 @@ ansible_facts:
               returned: always
               sample: true
             accessible:
-              description: This user could open it; V(null) when not probed.
+              description:
+                - This user could open it. In a snapshot, what its owner, group, mode and access list say for
+                  the user in RV(ansible_facts.kvm.user), as C(tools/capture-host) recorded them.
+                - V(null) when not probed, and in a snapshot without those records.
               type: bool
               returned: always
               sample: true
@@ -236,6 +239,41 @@ ansible_facts:
               type: bool
               returned: always
               sample: true
+            uid:
+              description: Its owner's uid (as this user namespace shows it); V(null) when not known.
+              type: int
+              returned: always
+              sample: 0
+            owner:
+              description: Its owner's name; V(null) when the uid has none or is not known.
+              type: str
+              returned: always
+              sample: root
+            gid:
+              description: Its group's gid (an unmapped one shows as the overflow gid, 65534); V(null) when not known.
+              type: int
+              returned: always
+              sample: 109
+            group:
+              description: Its group's name; V(null) when the gid has none or is not known.
+              type: str
+              returned: always
+              sample: kvm
+            mode:
+              description: Its permission bits in octal; V(null) when not known.
+              type: str
+              returned: always
+              sample: "0660"
+            major_minor:
+              description: Its device numbers (V(10:232) for KVM); V(null) when not a device node or not known.
+              type: str
+              returned: always
+              sample: "10:232"
+            acl:
+              description: It has a POSIX access control list (as systemd-logind's uaccess gives the seat's user); V(null) when not known.
+              type: bool
+              returned: always
+              sample: false
         nested:
           description: Nested virtualization for this host's own guests.
           returned: always
@@ -453,6 +491,51 @@ ansible_facts:
               elements: dict
               returned: always
               sample: [{"type": "nvidia-558", "name": "NVIDIA A10-4Q", "available_instances": 6}]
+        user:
+          description:
+            - The user the verdict is for. Live, the user the module runs as, with the groups it holds.
+            - In a snapshot, the user C(tools/capture-host) recorded (C(--user NAME), else the user who ran sudo,
+              else the user that ran it); all V(null) (and C(groups) empty) in a snapshot without that record.
+          returned: always
+          type: dict
+          contains:
+            name:
+              description: The user's name; V(null) when it has none or is not known.
+              type: str
+              returned: always
+              sample: runner
+            uid:
+              description: The user's uid.
+              type: int
+              returned: always
+              sample: 1001
+            gid:
+              description: The user's primary gid.
+              type: int
+              returned: always
+              sample: 121
+            groups:
+              description: Every group the user holds, each with C(id) and C(name) (V(null) when it has none).
+              type: list
+              elements: dict
+              returned: always
+              sample: [{"id": 121, "name": "docker"}, {"id": 4, "name": "adm"}]
+            source:
+              description:
+                - How the user was chosen. V(process) the process that ran the module or the capture;
+                  V(sudo) the user who ran C(sudo tools/capture-host) (groups as a new login gets them);
+                  V(option) named by C(tools/capture-host --user).
+              type: str
+              returned: always
+              choices: [process, sudo, option]
+              sample: sudo
+            user_namespace:
+              description:
+                - V(true) inside a user namespace (a rootless container), where ids outside its maps show
+                  as the overflow ids and root is not the host's root; V(null) when not known.
+              type: bool
+              returned: always
+              sample: false
         probed:
           description: The live probes ran (V(false) for a snapshot, or when C(/dev/kvm) is missing).
           returned: always

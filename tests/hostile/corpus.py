@@ -337,6 +337,21 @@ CASES = {
         r"/proc/sys is not a directory \(regular file\)"),
     "5000 kvm* entries in sys/module": Case(
         lambda r, c: _many_modules(r, 5000), r"/sys/module"),
+    # capture-host's records of who may open /dev/kvm: read as data, never through a link.
+    ".capture/devices -> outside file": Case(
+        lambda r, c: _link(r, ".capture/devices", c.secret), r"/.capture/devices.*" + _LINKED,
+        says_in=("kvm_facts",)),
+    ".capture -> outside dir": Case(
+        lambda r, c: _link(r, ".capture", c.dir), r"/.capture/devices.*/.capture is " + _LINKED,
+        says_in=("kvm_facts",)),
+    "FIFO at .capture/identity, hard link at .capture/devices": Case(
+        lambda r, c: (_fifo(r, ".capture/identity"), _hard_out(r, c, ".capture/devices")),
+        r"/.capture/devices.*" + _HARD + r".*/.capture/identity.*not a regular file \(fifo\)",
+        says_in=("kvm_facts",)),
+    "one-line 4 MB .capture/devices and identity": Case(
+        lambda r, c: (_put(r, ".capture/devices", "/dev/kvm\tc\t0\t" + "A" * (4 << 20)),
+                      _put(r, ".capture/identity", "uid=" + "9" * (4 << 20))),
+        r"/.capture/devices.*1 line\(s\) that are not records.*no valid uid and gid", says_in=("kvm_facts",)),
 }
 
 

@@ -68,3 +68,59 @@ def test_shellcheck_has_nothing_to_say():
         pytest.skip("shellcheck is not installed")
     proc = subprocess.run(["shellcheck", "-s", "sh", TOOL], stdout=subprocess.PIPE, timeout=60, check=False)
     assert proc.returncode == 0, proc.stdout.decode()
+
+
+def _records(root):
+    from ansible_collections.hypervisor.kvm.plugins.module_utils._permissions import parse_devices, parse_identity
+    nodes, bad = parse_devices((root / ".capture" / "devices").read_text())
+    identity, why = parse_identity((root / ".capture" / "identity").read_text())
+    return nodes, bad, identity, why
+
+
+def test_device_nodes_and_the_user_are_recorded_as_the_reader_expects(tmp_path):
+    """Every node's line parses, its mode and numbers are the live node's, and the user is this one."""
+    dest = tmp_path / "host"
+    assert capture(dest).returncode == 0
+    nodes, bad, identity, why = _records(dest / "root")
+    assert bad == 0 and why is None
+    for path, node in nodes.items():
+        info = os.lstat(path)
+        assert node.mode == stat.S_IMODE(info.st_mode) and (node.uid, node.gid) == (info.st_uid, info.st_gid)
+        assert node.major_minor == "%d:%d" % (os.major(info.st_rdev), os.minor(info.st_rdev))
+    assert ("/dev/kvm" in nodes) == os.path.exists("/dev/kvm")
+    assert (identity.uid, identity.gid, identity.source) == (os.geteuid(), os.getegid(), "process")
+    assert set(g for g, _n in identity.groups) == set(os.getgroups()) | {os.getegid()}
+    assert (dest / "root" / "proc" / "self" / "uid_map").is_file()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="judging for another user needs root to capture")
+@pytest.mark.parametrize("how", ["option", "sudo"])
+def test_the_user_to_judge_for_is_named_or_the_one_who_ran_sudo(tmp_path, how):
+    import pwd
+    nobody = pwd.getpwnam("nobody")
+    dest = tmp_path / "host"
+    if how == "option":
+        proc = subprocess.run(["sh", TOOL, "--user", "nobody", str(dest)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, timeout=120, check=False)
+    else:
+        proc = subprocess.run(["sh", TOOL, str(dest)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              timeout=120, check=False, env=dict(os.environ, SUDO_USER="nobody"))
+    assert proc.returncode == 0, proc.stderr
+    _nodes, _bad, identity, _why = _records(dest / "root")
+    assert (identity.uid, identity.name, identity.source) == (nobody.pw_uid, "nobody", how)
+    assert identity.captured_by == (0, "root")
+    if os.path.exists("/dev/kvm"):
+        facts = gather(str(dest / "root"))
+        mode = os.stat("/dev/kvm").st_mode
+        # nobody is in no group of /dev/kvm's here: the others' bits decide.
+        assert facts["device"]["accessible"] == (mode & 0o6 == 0o6)
+        assert facts["reason"] == ("ok" if mode & 0o6 == 0o6 else "device_inaccessible")
+
+
+@pytest.mark.parametrize("args", [["--user"], ["--user", "no-such-user-here", "x"], ["--user", "-x", "y"],
+                                  ["--user", "root", "-x"], ["-x"], ["--other", "root", "x"]])
+def test_bad_arguments_are_refused_before_anything_is_written(tmp_path, args):
+    proc = subprocess.run(["sh", TOOL] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60,
+                          check=False, cwd=str(tmp_path))
+    assert proc.returncode != 0
+    assert not list(tmp_path.iterdir())

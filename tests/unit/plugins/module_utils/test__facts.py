@@ -22,7 +22,7 @@ FIXTURES = pathlib.Path(__file__).resolve().parents[2] / "fixtures"
 CASES = sorted(p.name for p in FIXTURES.iterdir() if (p / "expected.yml").is_file())
 TOP_KEYS = {"usable", "reason", "remediation", "arch", "kernel", "cpu", "vendor_module", "modules",
             "device", "nested", "guest", "iommu", "hugepages", "devices", "confidential", "gpus", "reboot_pending",
-            "probed", "evidence"}
+            "user", "probed", "evidence"}
 
 
 # expected.yml files copied from shared/ stay byte-identical to what was captured; they name

@@ -12,6 +12,7 @@ import pytest
 from ansible_collections.hypervisor.kvm.plugins.module_utils._facts import gather
 from ansible_collections.hypervisor.kvm.plugins.module_utils._observations import (
     Cpu, Device, Guest, KernelLog, LogLine, Observations, Raw)
+from ansible_collections.hypervisor.kvm.plugins.module_utils._permissions import Access
 from ansible_collections.hypervisor.kvm.plugins.module_utils._reasons import REASONS
 from ansible_collections.hypervisor.kvm.plugins.module_utils._verdict import decide
 
@@ -467,10 +468,21 @@ def observations(**changes):
 
 def test_every_reason_has_a_case():
     assert set(REASONS) - {c[2] for c in CASES} == {"device_inaccessible"}
-    # device_inaccessible needs the live probe; decide() is fed what the probe saw.
+    # device_inaccessible needs the live probe or capture-host's records (the fixtures
+    # github-runner-not-in-kvm, rootless-podman-kvm-gid-unmapped); decide() is fed what the probe saw.
     result = decide(observations(probed=True, user="alice", device=Device(True, False, None, None)))
     assert (result.usable, result.reason) == (False, "device_inaccessible")
     assert "usermod -aG kvm alice" in result.remediation
+
+
+def test_a_live_refusal_the_mode_does_not_explain_points_past_the_permissions():
+    """The mode lets the user in and the open is refused anyway: a device cgroup or a security module."""
+    device = Device(True, False, None, None, 0, "root", 109, "kvm", "0666", "10:232", False)
+    result = decide(observations(probed=True, user="alice", device=device,
+                                 access=Access(True, "others may read and write it", False, True, False)))
+    assert result.reason == "device_inaccessible"
+    assert "root:kvm 0666" in result.remediation and "device cgroup" in result.remediation
+    assert "usermod" not in result.remediation
 
 
 def test_live_probe_outweighs_flags():
