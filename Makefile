@@ -83,7 +83,7 @@ $(OLD_ANSIBLE)/.installed: tests/matrix/releases.txt
 	touch $@
 
 test-unit: install $(OLD_ANSIBLE)/.installed
-	PYTHONPATH=$(COLLECTIONS) $(BIN)/python -m pytest -q -p no:cacheprovider tests/unit
+	PYTHONPATH=$(COLLECTIONS) $(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile tests/unit
 
 # Hostile snapshots: captured hosts crafted at run time (links out of the root, FIFOs, device
 # nodes, loops, huge and sparse files, non-UTF-8 names, wrong file types) through kvm_facts

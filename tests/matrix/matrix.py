@@ -275,7 +275,7 @@ class Matrix:
         self.record(release, "controller", "PASS", 0.0, "Python %s (%s)" % (version, controller))
         env = dict(os.environ, PYTHONPATH=str(self.collections))
         self.run(release, "unit tests", [str(venv / "bin" / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                                         "tests/unit"], self.root, env=env)
+                                         "-n", "2", "--dist", "loadfile", "tests/unit"], self.root, env=env)
         self.run(release, "integration targets", self.ansible_test(
             venv, "integration", "--local", "--python", version, "--color", "no"), self.collection)
         self.report(release, venv)
