@@ -86,7 +86,7 @@ def _read(files, live, ev):
     obs = Observations(arch, kernel, parsers.parse_kernel_version(kernel), cpu, tuple(modules), device, probed,
                        probe_error, guest, log, tuple(blocks), raw, tuple(others), user, tuple(options),
                        parsers.parse_bool(files.text("/sys/module/kvm/parameters/enable_virt_at_load", 64)),
-                       identity, access)
+                       identity, access, live)
     needed = verdict.vendor_module(arch, cpu.vendor)
     extra = {
         "vendor_module": needed,

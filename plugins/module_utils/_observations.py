@@ -59,13 +59,14 @@ Option = namedtuple("Option", "module param value file text")
 # modules; ``virt_at_load`` kvm's enable_virt_at_load parameter (True/False, None when the
 # kernel has none or it was not read); ``identity`` that user's ids (a
 # ``_permissions.Identity``) and ``access`` what /dev/kvm's permissions say for it (an
-# ``_permissions.Access``), None where not known (a snapshot without capture-host's records).
+# ``_permissions.Access``), None where not known (a snapshot without capture-host's records);
+# ``live`` whether this host was read as it runs now (False for a snapshot).
 Observations = namedtuple(
     "Observations",
     "arch kernel kernel_version cpu modules device probed probe_error guest log blocks raw others user "
-    "options virt_at_load identity access")
+    "options virt_at_load identity access live")
 # The fields added last have defaults, so a reader that does not know them still builds one.
-Observations.__new__.__defaults__ = ((), None, None, None)
+Observations.__new__.__defaults__ = ((), None, None, None, False)
 
 # The verdict: kvm-ok's answer, the reason, what a person does, and the observation that
 # settled it (for the evidence).

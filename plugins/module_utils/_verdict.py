@@ -765,7 +765,10 @@ def _option_refused(obs, modules, needed):
     """The verdict when the kernel refused KVM's module for a parameter value it could not parse.
 
     Only the module this host needs (or kvm itself), and only while it is not loaded: once it
-    is, the line is from an earlier attempt.
+    is, the line is from an earlier attempt. So is a line whose value the configuration no
+    longer gives (the parameter is set to another value now, or, on the live host, nothing
+    this check reads sets it: corrected since, or typed once to modprobe): then the next load
+    may well work, and the module is merely not loaded.
     """
     for line in obs.log.lines:
         if line.finding != "option_rejected" or not _applies(line, obs):
@@ -775,11 +778,19 @@ def _option_refused(obs, modules, needed):
         if module not in (needed, "kvm") or module in modules:
             continue
         param = (fields.get("param") or "").replace("-", "_")
-        setters = [o for o in obs.options if o.module == module and o.param == param]
+        setting = [o for o in obs.options if o.module == module and o.param == param]
+        setters = [o for o in setting if _unquoted(o.value) == _unquoted(fields.get("value", ""))]
+        if (setting and not setters) or (obs.live and not setting):
+            continue
         return Verdict(False, "module_blocked", _option_steps(module, param, fields.get("value", ""), setters, line),
                        "kernel log: '%s'%s" % (line.line, "; set by %s" % ", ".join(
                            sorted(set(o.file for o in setters))) if setters else ""))
     return None
+
+
+def _unquoted(value):
+    value = (value or "").strip()
+    return value[1:-1] if len(value) > 1 and value[0] == value[-1] and value[0] in "'\"" else value
 
 
 def _option_steps(module, param, value, setters, line):

@@ -338,6 +338,15 @@ CASES = [
     # The line is stale once the module is loaded; the other vendor's module says nothing here.
     ("invalid-option-then-loaded", x86(INTEL, BASE_FLAGS + " vmx", extra=dict(KVM_INTEL, **{"/dev/kvm": None}),
                                        log="[   40.0] kvm_intel: `maybe' invalid for parameter `nested'\n"), "ok", [], []),
+    # The file now gives the parameter another value: the refusal was of the old one.
+    ("invalid-option-corrected-since", x86(INTEL, BASE_FLAGS + " vmx", extra=dict(module("kvm"), **{
+        "/etc/modprobe.d/kvm.conf": "options kvm_intel nested=1\n"}),
+        log="[   40.0] kvm_intel: `maybe' invalid for parameter `nested'\n"),
+     "module_not_loaded", [["modprobe kvm_intel"]], ["nested=maybe"]),
+    ("invalid-option-quoted-in-the-file", x86(INTEL, BASE_FLAGS + " vmx", extra=dict(module("kvm"), **{
+        "/etc/modprobe.d/kvm.conf": "options kvm_intel nested=\"maybe\"\n"}),
+        log="[   40.0] kvm_intel: `maybe' invalid for parameter `nested'\n"),
+     "module_blocked", [["/etc/modprobe.d/kvm.conf"]], []),
     ("invalid-option-other-vendor", x86(INTEL, BASE_FLAGS + " vmx", extra=module("kvm"),
                                         log="[   40.0] kvm_amd: `2' invalid for parameter `nested'\n"),
      "module_not_loaded", [["modprobe kvm_intel"]], []),
@@ -464,6 +473,16 @@ def observations(**changes):
         guest=Guest(False, None, None), log=KernelLog((), None, True, True), blocks=(),
         raw=Raw(None, None, False, False), others=(), user=None)
     return base._replace(**changes)
+
+
+def test_a_refused_option_nothing_sets_any_more_is_not_blocking_on_the_live_host():
+    """Live, no modprobe.d file or command line sets the refused value now (corrected, or typed
+    once to modprobe): the module is merely not loaded, so the role may load it. A snapshot
+    cannot tell, and names the parameter."""
+    line = LogLine("module_param_invalid_value", "option_rejected", "kvm_intel: `maybe' invalid for parameter `nested'", None)
+    host = observations(modules=("kvm",), log=KernelLog((line,), None, True, True))
+    assert decide(host).reason == "module_blocked"
+    assert decide(host._replace(live=True)).reason == "module_not_loaded"
 
 
 def test_every_reason_has_a_case():
