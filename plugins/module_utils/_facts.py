@@ -307,7 +307,8 @@ def _device(files, live, ev):
                 identity, access)
     user = _user()
     probe = sources.probe_kvm(files.path("/dev/kvm"))
-    device = Device(True, probe["opened"], probe["api_version"], probe["vm_created"], **fields)
+    device = Device(True, True if probe["opened"] else (False if probe["refused"] else None),
+                    probe["api_version"], probe["vm_created"], **fields)
     if not probe["opened"]:
         ev.add("/dev/kvm", "exists; cannot be opened by %s (%s)" % (user, probe["open_error"]))
         return device, True, "open failed: %s" % probe["open_error"], user, identity, access

@@ -180,6 +180,8 @@ _LINE_MAX = 1024
 # How many places a row's literal is looked at before the row gives up (a hostile log can
 # repeat a literal without the pattern).
 _TRIES_PER_ROW = 64
+# Of the rows whose every line counts (a refused module option), at most this many lines.
+_EVERY_MAX = 16
 _TIMESTAMP = re.compile(r"^\s*\[\s*\d+\.\d+\]\s*")
 _KMSG_HEADER = re.compile(r"^\d+,\d+,\d+,[^;]{0,16};")
 _TIME_ZERO = re.compile(r"^[^\n]{0,64}\[\s*0\.000000\]|^\d+,\d+,0,[^;]{0,16};")
@@ -221,8 +223,10 @@ def parse_kernel_log(text):
     Accepts ``dmesg`` output, /var/log/kern.log lines or /dev/kmsg records. Only the current
     boot is read. Each row of ``_kernel_messages.MESSAGES`` is looked for by its literal
     text first and then its pattern within the (cut) line, so the cost is linear in the
-    log's size. Returns a ``KernelLog``: the first matching line of each row, in table order,
-    the hypervisor a 'Hypervisor detected' line names, and whether the boot's start is there.
+    log's size. Returns a ``KernelLog``: the first matching line of each row, in table order
+    (of a refused module option, the last ``_EVERY_MAX``, oldest first: a later load may
+    have been refused for another value), the hypervisor a 'Hypervisor detected' line
+    names, and whether the boot's start is there.
     """
     if text is None:
         return KernelLog((), None, False, False)
@@ -230,6 +234,10 @@ def parse_kernel_log(text):
     lines = []
     hypervisor = None
     for row, pattern, _first, _last in _MESSAGES:
+        if row["finding"] == "option_rejected":
+            for line in _find_lines(text, row["text"], pattern, _EVERY_MAX):
+                lines.append(LogLine(row["id"], row["finding"], line, row.get("context")))
+            continue
         line = _find_line(text, row["text"], pattern)
         if line is None:
             continue
@@ -241,9 +249,17 @@ def parse_kernel_log(text):
 
 def _find_line(text, literal, pattern):
     """The first line holding ``literal`` where ``pattern`` matches, stripped, or None."""
+    found = _find_lines(text, literal, pattern, 1)
+    return found[0] if found else None
+
+
+def _find_lines(text, literal, pattern, most):
+    """The first line holding ``literal`` where ``pattern`` matches (``most`` 1), or the last
+    ``most`` such lines of the places looked at, stripped, oldest first."""
+    found = []
     at = text.find(literal)
     tries = 0
-    while at >= 0 and tries < _TRIES_PER_ROW:
+    while at >= 0 and tries < _TRIES_PER_ROW and not (most == 1 and found):
         tries += 1
         start = text.rfind("\n", max(0, at - _LINE_MAX), at) + 1
         end = text.find("\n", at, at + _LINE_MAX)
@@ -251,9 +267,9 @@ def _find_line(text, literal, pattern):
             end = min(len(text), at + _LINE_MAX)
         line = text[start:end]
         if pattern.search(line):
-            return _strip_log_prefix(line)
+            found.append(_strip_log_prefix(line))
         at = text.find(literal, end)
-    return None
+    return found[-most:]
 
 
 def message_row(row_id):

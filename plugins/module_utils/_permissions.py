@@ -30,6 +30,8 @@ Identity.__new__.__defaults__ = (None, None)
 # list whose entries were not captured); ``why`` one line; ``group_unmapped`` the node's group
 # is outside this user namespace (shows as the overflow gid); ``group_rw`` its group may read
 # and write it; ``as_root`` the user passed as root.
+# How a devices record names a node's type.
+_TYPE_NAMES = {"b": "block device", "l": "symbolic link", "-": "regular file"}
 Access = namedtuple("Access", "allowed why group_unmapped group_rw as_root stale_session")
 Access.__new__.__defaults__ = (False,)
 
@@ -189,7 +191,15 @@ def owner_group(node):
 
 
 def judge(node, identity, uid_map=None, gid_map=None, overflow=(OVERFLOW_ID, OVERFLOW_ID)):
-    """Whether ``identity`` can open ``node`` for reading and writing, as an ``Access``."""
+    """Whether ``identity`` can open ``node`` for reading and writing, as an ``Access``.
+
+    ``allowed`` is None where the records cannot say: a node that is not a character device
+    (a link, say: what it leads to was not recorded), an access list whose entries were not
+    captured, groups kept from the host inside a user namespace."""
+    if node.type != "c":
+        return Access(None, "%s was recorded as a %s, not a character device: its own owner, group and mode "
+                      "are not the device's" % (node.path, _TYPE_NAMES.get(node.type, "file of type '%s'" % node.type)),
+                      False, False, False)
     members = set(g for g, _n in identity.groups) | {identity.gid}
     group_mapped = _mapped(gid_map, node.gid, overflow[1])
     owner_mapped = _mapped(uid_map, node.uid, overflow[0])
@@ -224,10 +234,14 @@ def judge(node, identity, uid_map=None, gid_map=None, overflow=(OVERFLOW_ID, OVE
     for kind, number, bits in entries:
         if kind == "group" and number is not None and number in members:
             matched.append(("its access list's group %d" % number, bits & mask))
-    if not group_mapped and overflow[1] in members and is_initial(gid_map) is False:
-        # Groups kept from the host (podman --group-add keep-groups) show as the overflow gid
-        # too: the kernel compares the host's ids, which this namespace cannot show.
-        matched.append(("a group kept from the host (gid %d here), taken as the node's" % overflow[1], group_bits))
+    if (not matched and not group_mapped and overflow[1] in members and is_initial(gid_map) is False
+            and _rw(group_bits) and not _rw(node.mode & 7)):
+        # Groups kept from the host (podman --group-add keep-groups) show as the overflow gid,
+        # as the node's unmapped group does: the kernel compares the host's ids, which this
+        # namespace cannot show, so whether a kept group is the node's only the host can say.
+        return Access(None, "%s; %s holds groups kept from the host (gid %d here), and the node's group is "
+                      "not mapped into this user namespace either: whether one of them is the node's group "
+                      "only the host can say" % (base, who(identity), overflow[1]), unmapped, _rw(group_bits), False)
     if matched:
         allowed = any(_rw(bits) for _what, bits in matched)
         return Access(allowed, "%s; %s is in %s, which may %s" % (

@@ -442,15 +442,19 @@ def read_kmsg(path="/dev/kmsg", limit=4 * 1024 * 1024):
 def probe_kvm(path="/dev/kvm"):
     """Open /dev/kvm, ask KVM_GET_API_VERSION and try KVM_CREATE_VM; close what was opened.
 
-    Returns ``{'opened', 'open_error', 'api_version', 'vm_created', 'vm_error'}``; a
+    Returns ``{'opened', 'open_error', 'api_version', 'vm_created', 'vm_error', 'refused'}``
+    (refused: the open failed for permissions); a
     created VM is an empty one (no memory, no vCPU) and is closed at once.
     """
     result = {"opened": False, "open_error": None, "api_version": None,
-              "vm_created": None, "vm_error": None}
+              "vm_created": None, "vm_error": None, "refused": False}
     try:
         fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
     except OSError as exc:
         result["open_error"] = _why(exc)
+        # Only a permission error says this user may not open it; ENODEV or ENXIO say the
+        # node leads to no KVM (a node left behind, bind-mounted after the module went).
+        result["refused"] = exc.errno in (errno.EACCES, errno.EPERM)
         return result
     result["opened"] = True
     try:

@@ -132,6 +132,10 @@ def decide(obs):
 
     if device.vm_created:
         return Verdict(True, "ok", "", "/dev/kvm: KVM_CREATE_VM succeeded")
+    # WSL 1 has no Linux kernel: whatever stands at /dev/kvm is not KVM's.
+    if obs.guest.wsl == 1:
+        return Verdict(False, "nested_not_exposed", _wsl1(),
+                       "kernel release %s: WSL 1, no Linux kernel" % (obs.kernel or "unknown"))
     if device.exists and obs.probed:
         if device.accessible is False:
             return Verdict(False, "device_inaccessible", _inaccessible(obs), "/dev/kvm: open refused")
@@ -152,13 +156,12 @@ def decide(obs):
         # say only that it existed.
         if obs.access is not None and obs.access.allowed is False:
             return Verdict(False, "device_inaccessible", _inaccessible(obs), "a snapshot: %s" % obs.access.why)
+        if obs.access is not None and obs.access.allowed is None:
+            return Verdict(False, "unknown", _access_unknown(obs), "a snapshot: %s" % obs.access.why)
         return _snapshot_device(obs, others, ext)
 
-    # What the kernel is settles it before anything on it: no Linux kernel (WSL 1), or a
-    # confidential guest's, in which KVM cannot run; a container shares that kernel.
-    if obs.guest.wsl == 1:
-        return Verdict(False, "nested_not_exposed", _wsl1(),
-                       "kernel release %s: WSL 1, no Linux kernel" % (obs.kernel or "unknown"))
+    # What the kernel is settles it before anything on it: a confidential guest's, in which
+    # KVM cannot run; a container shares that kernel.
     if obs.guest.confidential:
         return Verdict(False, "nested_not_exposed", _confidential_guest(obs.guest.confidential, obs.guest.hypervisor),
                        "a confidential guest (%s)" % obs.guest.confidential)
@@ -561,13 +564,21 @@ def _vmxon_firmware(obs):
 def _vmxon_lost(obs):
     """The verdict when VMXON faulted although the firmware's MSR value does not say VT-x is off.
 
-    Another hypervisor holding VT-x never reaches VMXON (CR4.VMXE is checked first), so this is
-    the MSR losing its boot-time setting, typically on resume from suspend.
+    Another hypervisor holding VT-x never reaches VMXON (CR4.VMXE is checked first). With the
+    MSR unlocked (bit 0 clear) the firmware's setting was lost after boot, typically on resume
+    from suspend. A locked value that enables VT-x says nothing of the cause; in a VM, the fault
+    is the parent's nested VMX.
     """
     line = next((line for line in obs.log.lines if line.id == "x86_vmxon_faulted"), None)
     if not line or obs.cpu.extension != "vmx" or _vmxon_msr(obs)[0]:
         return None
     msr = parsers.message_fields(line).get("msr", "?")
+    if obs.guest.virtualized:
+        return Verdict(False, "nested_not_exposed", _nested(obs.guest.hypervisor, extension_name("vmx")),
+                       "kernel log: '%s', in a VM" % line.line)
+    value = parsers.parse_int(msr)
+    if value is None or value & 1:
+        return None
     return Verdict(False, "unknown", (
         "VMXON faulted (the kernel said: '%s'): IA32_FEATURE_CONTROL reads %s, which is not the "
         "locked, VT-x-enabled value the firmware set at boot, so it was lost after boot, most often "
@@ -704,6 +715,14 @@ _UDEV_RULE_ALL = ('echo \'KERNEL=="kvm", GROUP="kvm", MODE="0666", OPTIONS+="sta
                   "'sudo udevadm control --reload-rules && sudo udevadm trigger --name-match=kvm'")
 
 
+def _access_unknown(obs):
+    who = obs.user or "the user it was captured for"
+    return ("/dev/kvm existed when captured, but what was recorded cannot say whether %s could open it (%s). "
+            "On the host, as that user, run 'test -r /dev/kvm -a -w /dev/kvm && echo yes' or "
+            "'ansible localhost -m hypervisor.kvm.kvm_check', which opens it; 'getfacl /dev/kvm' and "
+            "'id -nG' show what decides it." % (who, obs.access.why))
+
+
 def _inaccessible(obs):
     """What to do when /dev/kvm exists and the verdict's user cannot open it: the fix that fits
     its owner, group and mode (``obs.access``, when known) and whether this is a container whose
@@ -715,12 +734,19 @@ def _inaccessible(obs):
     if access is not None and access.allowed:
         # Only live: the mode lets the user in, and the kernel still said no.
         return ("/dev/kvm exists and its owner, group and mode (%s) let %s open it, yet the open was "
-                "refused: something besides its permissions refuses it. In a container, allow the "
-                "device in its device cgroup (docker or podman run --device /dev/kvm; LXC: "
-                "lxc.cgroup2.devices.allow = c 10:232 rwm); otherwise look for an SELinux or "
+                "refused: something besides its permissions refuses it. %sLook for an SELinux or "
                 "AppArmor denial ('ausearch -m avc -ts recent' or 'journalctl -k | grep -i "
                 "apparmor')." % ("%s:%s %s" % (obs.device.owner or obs.device.uid, obs.device.group or obs.device.gid,
-                                               obs.device.mode), user or "this user"))
+                                               obs.device.mode), user or "this user",
+                                 "This is a %s container: allow the device in its device cgroup (docker or podman "
+                                 "run --device /dev/kvm; LXC: lxc.cgroup2.devices.allow = c 10:232 rwm). Otherwise, "
+                                 % obs.guest.container if obs.guest.container else ""))
+    if access is not None and access.group_unmapped and not obs.guest.container:
+        return ("/dev/kvm's group (gid %s on the host) is not mapped into the user namespace %s runs in "
+                "(unshare, bwrap, a sandbox), so the group the device allows is not one this user can "
+                "hold here. Open it from outside that namespace, or map the group into it (newgidmap, "
+                "or the sandbox's option for extra groups); or let every user open it, on the host: %s."
+                % (obs.device.gid, user or "this user", _UDEV_RULE_ALL))
     if access is not None and access.group_unmapped:
         return ("/dev/kvm is passed into this %s, but its group (the host's kvm group) is not "
                 "mapped into the container's user namespace: it shows as gid %s, and the user "
@@ -729,8 +755,7 @@ def _inaccessible(obs):
                 "runtime keeps them, runc does not: add --runtime crun if podman uses runc); the "
                 "host user must be in kvm itself ('sudo usermod -aG kvm HOST_USER' on the host, then "
                 "log in again). Or let every user open it, on the host: %s." % (
-                    "container" if obs.guest.container else "user namespace", obs.device.gid,
-                    _UDEV_RULE_ALL))
+                    "container", obs.device.gid, _UDEV_RULE_ALL))
     if access is not None and access.stale_session:
         return ("/dev/kvm exists but %s cannot open it: the group database puts %s in '%s', which may open "
                 "it, but this session started before that and does not hold the group. Log out and in "
@@ -770,7 +795,8 @@ def _option_refused(obs, modules, needed):
     this check reads sets it: corrected since, or typed once to modprobe): then the next load
     may well work, and the module is merely not loaded.
     """
-    for line in obs.log.lines:
+    # The newest refusal first: an older one may be of a value corrected since.
+    for line in reversed(obs.log.lines):
         if line.finding != "option_rejected" or not _applies(line, obs):
             continue
         fields = parsers.message_fields(line)

@@ -225,7 +225,10 @@ ansible_facts:
               description:
                 - This user could open it. In a snapshot, what its owner, group, mode and access list say for
                   the user in RV(ansible_facts.kvm.user), as C(tools/capture-host) recorded them.
-                - V(null) when not probed, and in a snapshot without those records.
+                - V(null) when not probed, when the open failed for another reason than permissions
+                  (C(ENODEV) or C(ENXIO), a node that leads to no KVM), and in a snapshot without those
+                  records or where they cannot say (a link recorded, an access list whose entries were not
+                  captured, groups kept from the host in a user namespace).
               type: bool
               returned: always
               sample: true

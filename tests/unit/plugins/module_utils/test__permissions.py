@@ -49,7 +49,9 @@ def user(uid, gid, *groups, **kw):
     ("rootless root, kvm unmapped", "/dev/kvm\tc\t65534\tnobody\t65534\tnogroup\t0660\t10:232\t-", (), user(0, 0),
      (ROOTLESS, ROOTLESS), False, True, "not mapped into this user namespace"),
     ("rootless root, keep-groups", "/dev/kvm\tc\t65534\tnobody\t65534\tnogroup\t0660\t10:232\t-", (),
-     user(0, 0, 65534), (ROOTLESS, ROOTLESS), True, True, "kept from the host"),
+     user(0, 0, 65534), (ROOTLESS, ROOTLESS), None, True, "only the host can say"),
+    ("a link recorded, not the device", "/dev/kvm\tl\t0\troot\t0\troot\t0777\t0:0\t-", (), user(1000, 1000),
+     (None, None), None, False, "symbolic link"),
     ("rootless, host made it 0666", "/dev/kvm\tc\t65534\tnobody\t65534\tnogroup\t0666\t10:232\t-", (), user(0, 0),
      (ROOTLESS, ROOTLESS), True, True, "others may read and write it"),
     # Root of a namespace that maps the node's ids passes (a container with the host's ids mapped).

@@ -343,6 +343,12 @@ CASES = [
         "/etc/modprobe.d/kvm.conf": "options kvm_intel nested=1\n"}),
         log="[   40.0] kvm_intel: `maybe' invalid for parameter `nested'\n"),
      "module_not_loaded", [["modprobe kvm_intel"]], ["nested=maybe"]),
+    # Two refusals this boot: the newer one is of the value the file gives now.
+    ("invalid-option-refused-twice", x86(AMD, BASE_FLAGS + " svm", extra=dict(module("kvm"), **{
+        "/etc/modprobe.d/kvm.conf": "options kvm_amd nested=bogus\n"}),
+        log="[   40.0] kvm_amd: `maybe' invalid for parameter `nested'\n"
+            "[   90.0] kvm_amd: `bogus' invalid for parameter `nested'\n"),
+     "module_blocked", [["nested=bogus"], ["/etc/modprobe.d/kvm.conf"]], ["Load it now"]),
     ("invalid-option-quoted-in-the-file", x86(INTEL, BASE_FLAGS + " vmx", extra=dict(module("kvm"), **{
         "/etc/modprobe.d/kvm.conf": "options kvm_intel nested=\"maybe\"\n"}),
         log="[   40.0] kvm_intel: `maybe' invalid for parameter `nested'\n"),
@@ -485,6 +491,23 @@ def test_a_refused_option_nothing_sets_any_more_is_not_blocking_on_the_live_host
     assert decide(host._replace(live=True)).reason == "module_not_loaded"
 
 
+@pytest.mark.parametrize("msr,virtualized,reason", [
+    ("0x4", False, "unknown"),      # unlocked: the firmware's setting was lost (resume)
+    ("0x5", False, "ok"),           # locked with VT-x on: not a lost setting, not the firmware
+    ("0x5", True, "nested_not_exposed"),  # a VM: the parent's nested VMX
+    ("0x4", True, "nested_not_exposed"),
+])
+def test_a_vmxon_fault_is_a_lost_setting_only_with_the_msr_unlocked(msr, virtualized, reason):
+    line = LogLine("x86_vmxon_faulted", "enable_failed", "VMXON faulted, MSR_IA32_FEAT_CTL (0x3a) = %s" % msr, None)
+    guest = Guest(True, "kvm", None) if virtualized else Guest(False, None, None)
+    result = decide(observations(device=Device(True, None, None, None), guest=guest,
+                                 log=KernelLog((line,), None, True, True)))
+    assert result.reason == reason, result
+    assert "BIOS/UEFI setup" not in result.remediation
+    if reason == "unknown":
+        assert "resume" in result.remediation
+
+
 def test_every_reason_has_a_case():
     assert set(REASONS) - {c[2] for c in CASES} == {"device_inaccessible"}
     # device_inaccessible needs the live probe or capture-host's records (the fixtures
@@ -500,8 +523,11 @@ def test_a_live_refusal_the_mode_does_not_explain_points_past_the_permissions():
     result = decide(observations(probed=True, user="alice", device=device,
                                  access=Access(True, "others may read and write it", False, True, False)))
     assert result.reason == "device_inaccessible"
-    assert "root:kvm 0666" in result.remediation and "device cgroup" in result.remediation
-    assert "usermod" not in result.remediation
+    assert "root:kvm 0666" in result.remediation and "SELinux" in result.remediation
+    assert "usermod" not in result.remediation and "--device" not in result.remediation
+    in_docker = decide(observations(probed=True, user="alice", device=device, guest=Guest(True, "kvm", "docker"),
+                                    access=Access(True, "others may read and write it", False, True, False)))
+    assert "device cgroup" in in_docker.remediation and "--device /dev/kvm" in in_docker.remediation
 
 
 def test_live_probe_outweighs_flags():
