@@ -248,7 +248,7 @@ def _guest(files, cpu, log, dmi, kernel, ev):
     wsl = parsers.wsl_version(
         kernel, _text(files, "/proc/version", ev, 4096),
         files.exists("/proc/sys/fs/binfmt_misc/WSLInterop") or files.exists("/proc/sys/fs/binfmt_misc/WSLInterop-late"),
-        files.exists("/run/WSL"), os.environ.get("WSL_DISTRO_NAME") if files.live else None)
+        files.exists("/run/WSL"))
     # WSL 2 runs in a Hyper-V VM of Windows; WSL 1 runs on Windows' own kernel, which holds
     # the CPU's virtualization: either way Microsoft's layer is above this Linux.
     if wsl:

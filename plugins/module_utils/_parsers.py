@@ -628,13 +628,13 @@ _WSL1_RELEASE = re.compile(r"-Microsoft\b")
 _WSL2_RELEASE = re.compile(r"microsoft-standard|-WSL2\b|\bWSL2\b")
 
 
-def wsl_version(osrelease, proc_version, interop, run_wsl, distro_name=None):
+def wsl_version(osrelease, proc_version, interop, run_wsl):
     """1 or 2 when this Linux runs in Windows Subsystem for Linux, None otherwise.
 
     Reads the kernel release, /proc/version text, whether
     /proc/sys/fs/binfmt_misc/WSLInterop (or WSLInterop-late) and /run/WSL exist (booleans),
-    and the WSL_DISTRO_NAME environment variable where one was read. The markers without a
-    Microsoft kernel name (a kernel a person built for WSL 2) still say WSL 2.
+    (WSL_DISTRO_NAME, an environment variable anyone can set, is not read). The markers without
+    a Microsoft kernel name (a kernel a person built for WSL 2) still say WSL 2.
     """
     release = (osrelease or "").strip()[:FIELD_MAX]
     version = (proc_version or "")[:1024]
@@ -642,7 +642,7 @@ def wsl_version(osrelease, proc_version, interop, run_wsl, distro_name=None):
         return 1
     if _WSL2_RELEASE.search(release) or _WSL2_RELEASE.search(version) or "microsoft" in release.lower():
         return 2
-    if interop or run_wsl or (distro_name or "").strip():
+    if interop or run_wsl:
         return 2
     return None
 

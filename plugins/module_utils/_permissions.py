@@ -43,7 +43,7 @@ _PATH = re.compile(r"^/dev(/[A-Za-z0-9_-][A-Za-z0-9._-]{0,31}){1,3}$")
 _MODE = re.compile(r"^0?[0-7]{3,4}$")
 _RDEV = re.compile(r"^[0-9]{1,10}:[0-9]{1,10}$")
 _ACL_ENTRY = re.compile(r"^(user|group|mask|other):([0-9]{0,10}):([r-][w-][x-])$")
-_GROUP_LINE = re.compile(r"^[A-Za-z0-9._@+-]{1,64}:[^:\n]{0,64}:[0-9]{1,10}:[A-Za-z0-9._@+,-]{0,4000}$")
+_GROUP_LINE = re.compile(r"^[A-Za-z0-9._@+-]{1,64}:[!*xA-Za-z0-9./$]{0,64}:[0-9]{1,10}:[A-Za-z0-9._@+,-]{0,4000}$")
 _MAX_LINES = 128
 _MAX_GROUPS = 256
 

@@ -72,7 +72,8 @@ notes:
   - "V(module_blocked): C(kvm_intel: `X' invalid for parameter `Y') (every kernel, kernel/params.c)
     means the module was refused; the remediation names the modprobe.d C(options) line or the
     C(kvm_intel.Y=X) on C(/proc/cmdline) that sets it. C(kvm_intel: unknown parameter 'Y' ignored)
-    does not refuse the load."
+    does not refuse the load. The newest refusal counts, and only while the configuration still gives
+    that value; otherwise the module is V(module_not_loaded)."
   - "V(module_not_loaded), V(device_missing) and V(device_inaccessible) have no kernel message of
     their own, nor has a modprobe.d blacklist: modprobe.d, C(/sys/module) and C(/dev/kvm) tell them. udev loads
     C(kvm_intel)/C(kvm_amd) at boot only when C(/proc/cpuinfo) shows C(vmx)/C(svm)."

@@ -289,7 +289,7 @@ def test_small_parsers_never_raise(text):
     parsers.parse_cmdline_blocks(text)
     parsers.parse_modprobe_blocks("/etc/modprobe.d/x.conf", text)
     parsers.container_from_markers(text, False, False, text)
-    parsers.wsl_version(text, text, False, False, text)
+    parsers.wsl_version(text, text, False, False)
     parsers.hypervisor_from_dmi({"sys_vendor": text, "product_name": text})
 
 

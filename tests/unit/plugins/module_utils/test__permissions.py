@@ -113,6 +113,9 @@ def test_identity_and_maps_are_checked():
     assert parse_identity(None) == (None, None)
     assert parse_identity("uid=5\ngid=7\nfor=somebody\n")[0].groups == ((7, None),)
     assert parse_identity("uid=5\ngid=7\nlogin_groups=7 x 99999999999 9\n")[0].login_groups == (7, 9)
+    # The password field is a hash or a marker: a control or bidirectional character there is not.
+    for field in ("\x1b[31m", "\u202e", "a b"):
+        assert parse_identity("uid=5\ngid=7\netc_group_kvm=kvm:%s:109:alice\n" % field)[0].kvm_group_line is None
     assert parse_id_map("0 1000 1\n1 100000 65536\nnonsense\n") == ROOTLESS
     assert parse_id_map(None) is None
 
