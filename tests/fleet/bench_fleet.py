@@ -15,7 +15,8 @@ BENCH_CACHE_HOSTS (10,000) hosts against the no-work playbook of the same shape 
 per host, one run_once file write), and the 10,000-row page in headless chromium (first
 contentful paint, and one filter keystroke until the next frame).
 Goals: kvm_facts at most 1.05x ping at the same forks; the report from cache at most 1.2x the
-no-work playbook; the page's first paint and a keystroke under 1 s; the report costs the facts
+no-work playbook and at most 1.5x the floor (one run_once write over the same inventory and cache, no
+per-host task), both measured in the same run; the page's first paint and a keystroke under 1 s; the report costs the facts
 plus a constant (no per-host round trip beyond the facts).
 
 Connections are warm, as in a job that reuses ControlPersist masters: one ping opens them
@@ -243,18 +244,20 @@ def from_cache(results):
         sizes = {name: (work / "report" / name).stat().st_size for name in ("index.html", "hosts.csv", "hosts.json")}
     wall = {k: statistics.median(v) for k, v in wall.items()}
     cpu = {k: statistics.median(v) for k, v in cpu.items()}
-    for reference, what in (("no-work", "the no-work playbook (one skipped task per host, one run_once write)"),
-                            ("run-once", "one run_once write over the same hosts (no per-host task)")):
+    ratios = {}
+    for reference, what, goal in (("no-work", "the no-work playbook (one skipped task per host, one run_once write)", 1.2),
+                                  ("run-once", "the floor: one run_once write over the same inventory and cache", 1.5)):
         if reference in wall and "report" in wall:
-            print("report from cache / %s at %d hosts: %.2fx wall, %.2fx CPU (goal at most 1.2x)" % (
-                what, CACHE_HOSTS, wall["report"] / wall[reference], cpu["report"] / cpu[reference]))
+            ratios[reference] = {"wall": round(wall["report"] / wall[reference], 3), "cpu": round(cpu["report"] / cpu[reference], 3)}
+            print("report from cache / %s at %d hosts: %.2fx wall, %.2fx CPU (goal at most %.1fx)" % (
+                what, CACHE_HOSTS, wall["report"] / wall[reference], cpu["report"] / cpu[reference], goal))
     print("page of %d rows (%d bytes): first contentful paint %.0f ms, filter keystroke %.0f ms (%s), "
           "load event %.2f s (goal: paint and keystroke under 1 s)" % (
               CACHE_HOSTS, sizes["index.html"], page["first_paint_ms"], page["keystroke_ms"], page["shown"],
               page["load_event_s"]))
     results["from_cache"] = {"hosts": CACHE_HOSTS, "wall": {k: round(v, 3) for k, v in wall.items()},
                              "cpu": {k: round(v, 3) for k, v in cpu.items()},
-                             "page": page, "sizes": sizes}
+                             "ratios": ratios, "page": page, "sizes": sizes}
 
 
 def main():

@@ -126,3 +126,13 @@ def test_refuses_what_is_not_a_report(report, template):
 def test_a_bad_template_says_so(template):
     with pytest.raises(AnsibleFilterError, match="kvm_fleet_files"):
         kvm_fleet_files(kvm_fleet_report([], {}), template)
+
+
+def test_from_host_names_and_hostvars_the_files_are_those_of_the_report():
+    hostvars = {
+        "evil": {"ansible_facts": {"kvm": {"usable": False, "reason": "module_not_loaded", "remediation": HOSTILE}}},
+        "gone": {"kvm_report_gathered": {"unreachable": True, "msg": HOSTILE}},
+        "none": {},
+    }
+    report = kvm_fleet_report(list(hostvars), hostvars, result="kvm_report_gathered", generated="then")
+    assert kvm_fleet_files(list(hostvars), TEMPLATE, hostvars=hostvars, generated="then") == kvm_fleet_files(report, TEMPLATE)
