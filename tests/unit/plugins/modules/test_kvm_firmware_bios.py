@@ -566,6 +566,8 @@ def allowance(tmp_path, python=None):
     run = run_measured(probe, None, bmc_address="http://127.0.0.1:%d" % port, timeout=2, python=python)
     assert run.result["failed"], run.result
     return START + 2 * run.elapsed
+
+
 SYSTEM = "/redfish/v1/Systems/1"
 RESET = "/redfish/v1/Systems/1/Actions/ComputerSystem.Reset"
 
