@@ -73,7 +73,7 @@ run: install
 	-$(BIN)/ansible $(LOCALHOST) -m hypervisor.kvm.kvm_check
 	$(BIN)/ansible $(LOCALHOST) -m hypervisor.kvm.kvm_facts
 
-test: packages test-unit test-hostile test-redfish test-sanity test-integration test-lint test-fleet test-matrix test-vm
+test: packages test-unit test-package test-hostile test-redfish test-sanity test-integration test-lint test-fleet test-matrix test-vm
 
 # ansible-core 2.16's module_utils (2.16 is the oldest release supported and the last that manages
 # Python 3.6, RHEL 8's platform-python): the module tests run kvm_firmware_bios under 3.6 with them.
@@ -87,6 +87,11 @@ $(OLD_ANSIBLE)/.installed: tests/matrix/releases.txt
 
 test-unit: install $(OLD_ANSIBLE)/.installed
 	PYTHONPATH=$(COLLECTIONS) $(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile tests/unit
+
+# The collection as a user gets it: the tarball built from the tracked files, installed offline
+# with ansible-core alone, kvm_facts and kvm_check run from it, ansible-builder's introspection.
+test-package: install
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/package
 
 # Hostile snapshots: captured hosts crafted at run time (links out of the root, FIFOs, device
 # nodes, loops, huge and sparse files, non-UTF-8 names, wrong file types) through kvm_facts
