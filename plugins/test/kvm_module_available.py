@@ -13,7 +13,7 @@ author:
   - hypervisor.kvm developers (@hypervisor-kvm)
 description:
   - True when ansible-core, in the play that asks, resolves the module named by O(_input) (a fully
-    qualified name, redirects followed) the way it would for a task naming it: through the same
+    qualified name, redirects followed) the way it would for a task naming it, through the same
     collection search path (configured collections paths, the playbook's C(collections/), the
     controller Python's C(site-packages)), without reading any directory itself.
   - The role P(hypervisor.kvm.kvm_host#role) asks it in preflight about the package module its
