@@ -81,7 +81,7 @@ def test_tarball_carries_the_licence_and_no_development_pins(package):
 
 @pytest.mark.parametrize("module", ["kvm_facts", "kvm_check"])
 def test_modules_run_from_the_installed_tarball(package, module):
-    _, collections, home = package
+    collections, home = package[1:]
     # "localhost | SUCCESS => {...}", the result in JSON, so it is read, not scraped. kvm_check fails on
     # a host without KVM, which is an answer too: what is asserted is that it ran and said why.
     ran = _run([BIN / "ansible", "localhost", "-c", "local", "-i", "localhost,", "-m", "%s.%s" % (NAME, module),
@@ -89,7 +89,7 @@ def test_modules_run_from_the_installed_tarball(package, module):
                ANSIBLE_CALLBACK_RESULT_FORMAT="json")
     assert ran.returncode in (0, 2), ran.stdout + ran.stderr
     assert "WARNING" not in ran.stderr, ran.stderr
-    status, _, answer = ran.stdout.strip().partition(" => ")
+    status, answer = ran.stdout.strip().split(" => ", 1)
     result = json.loads(answer)
     assert status.split(" | ")[1] == ("SUCCESS" if ran.returncode == 0 else "FAILED!"), ran.stdout
     assert "module_stdout" not in result and "exception" not in result, result
@@ -103,7 +103,7 @@ def test_modules_run_from_the_installed_tarball(package, module):
 
 def test_ansible_builder_introspection_reads_the_real_dependencies(package):
     """ansible-builder reads meta/execution-environment.yml of every collection: ours declares none."""
-    _, collections, home = package
+    collections, home = package[1:]
     introspected = _run([BIN / "ansible-builder", "introspect", collections], home, collections)
     assert introspected.returncode == 0, introspected.stdout + introspected.stderr
     assert "Error" not in introspected.stdout + introspected.stderr, introspected.stdout + introspected.stderr
