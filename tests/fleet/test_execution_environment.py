@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: hypervisor.kvm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""meta/execution-environment.yml gives ansible-builder a build context with this collection.
+"""docs/ee/execution-environment.yml gives ansible-builder a build context with this collection.
 
 Only `ansible-builder create`: no container engine runs here, so the image is not built.
 """
@@ -15,13 +15,16 @@ import sys
 import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+# The image definition, kept out of meta/: ansible-builder reads meta/execution-environment.yml of
+# every collection it installs as that collection's dependencies (tests/package checks those).
+EE = ROOT / "docs" / "ee"
 BUILDER = pathlib.Path(sys.executable).parent / "ansible-builder"
 
 
 def test_ansible_builder_create(tmp_path):
     context = tmp_path / "context"
     proc = subprocess.run(
-        [str(BUILDER), "create", "--file", str(ROOT / "meta" / "execution-environment.yml"),
+        [str(BUILDER), "create", "--file", str(EE / "execution-environment.yml"),
          "--context", str(context), "--output-filename", "Containerfile"],
         capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -37,9 +40,9 @@ def test_ansible_builder_create(tmp_path):
 
 def test_collection_requirement_matches_galaxy_yml():
     galaxy = yaml.safe_load((ROOT / "galaxy.yml").read_text())
-    definition = yaml.safe_load((ROOT / "meta" / "execution-environment.yml").read_text())
+    definition = yaml.safe_load((EE / "execution-environment.yml").read_text())
     assert definition["version"] == 3
-    requirements = yaml.safe_load((ROOT / "meta" / definition["dependencies"]["galaxy"]).read_text())
+    requirements = yaml.safe_load((EE / definition["dependencies"]["galaxy"]).read_text())
     sources = [c["name"] for c in requirements["collections"]]
     assert galaxy["repository"] + ".git" in sources
     # The execution environment's ansible-core is one the collection supports.

@@ -76,7 +76,7 @@ PLAYBOOK = """
           dnf5_binding: >-
             {{ __kvm_host_dnf5_binding_package | default('')
                if ansible_facts['pkg_mgr'] == 'dnf5' else '' }}
-          collections: "{{ __kvm_host_collections_required | default([]) }}"
+          modules: "{{ __kvm_host_modules_required | default([]) }}"
           packaged: "{{ __kvm_host_libvirt_daemons_packaged | default([]) }}"
           ansible_core: "{{ ansible_version['full'] }}"
           daemon_packages: "{{ __kvm_host_libvirt_daemon_packages | default({}) }}"
@@ -123,33 +123,47 @@ def resolved(tmp_path_factory):
     namespace = work / "collections" / "ansible_collections" / "hypervisor"
     namespace.mkdir(parents=True)
     (namespace / "kvm").symlink_to(ROOT, target_is_directory=True)
-    # A controller that has community.general, and one that has no collection at all.
-    present = work / "with_general"
-    (present / "ansible_collections" / "community" / "general").mkdir(parents=True)
-    (present / "ansible_collections" / "community" / "general" / "MANIFEST.json").write_text("{}", encoding="utf-8")
-    absent = work / "without_collections"
-    absent.mkdir()
-
-    hosts = {}
-    for host, group, row in ROWS:
-        hosts[host] = {
-            "ansible_connection": "local",
-            "recorded": row["facts"],
-            "__kvm_host_collection_paths": [str(absent if group == "collection_missing" else present)],
-        }
-    inventory = work / "inventory.yml"
-    inventory.write_text(yaml.safe_dump({"systems": {"hosts": hosts}}), encoding="utf-8")
+    # Whether the controller has community.general is the controller's, not a host's: one run
+    # with a stand-in for it, one without it for the rows that must be told to install it and
+    # for every supported system again (WITHOUT_GENERAL + its name), which must not be.
+    with_general = _stub_community_general(work / "with_general")
     playbook = work / "playbook.yml"
     playbook.write_text(PLAYBOOK, encoding="utf-8")
-    results_file = work / "results.json"
+    results = {}
+    for name, groups, collections in (
+            ("with_general", {"systems": "", "unsupported": ""}, [work / "collections", with_general]),
+            ("without_general", {"collection_missing": "", "systems": WITHOUT_GENERAL}, [work / "collections"])):
+        hosts = {}
+        for host, group, row in ROWS:
+            if group in groups:
+                hosts[groups[group] + host] = {"ansible_connection": "local", "recorded": row["facts"]}
+        inventory = work / ("%s.yml" % name)
+        inventory.write_text(yaml.safe_dump({"systems": {"hosts": hosts}}), encoding="utf-8")
+        results_file = work / ("%s.json" % name)
+        _play(ansible_playbook, work, os.pathsep.join(map(str, collections)), inventory, playbook, results_file)
+        results.update(json.loads(results_file.read_text(encoding="utf-8")))
+    return results
 
-    _play(ansible_playbook, work, work / "collections", inventory, playbook, results_file)
-    return json.loads(results_file.read_text(encoding="utf-8"))
+
+WITHOUT_GENERAL = "without-general-"
+
+
+def _stub_community_general(root):
+    """A collections path holding a stand-in community.general with the zypper and pacman modules."""
+    modules = root / "ansible_collections" / "community" / "general" / "plugins" / "modules"
+    modules.mkdir(parents=True)
+    (modules.parent.parent / "MANIFEST.json").write_text(
+        json.dumps({"collection_info": {"namespace": "community", "name": "general", "version": "8.0.0"}}), encoding="utf-8")
+    for name in ("zypper", "pacman"):
+        (modules / ("%s.py" % name)).write_text("# A stand-in: the role only asks whether it is found.\n", encoding="utf-8")
+    return root
 
 
 def _play(ansible_playbook, work, collections, inventory, playbook, results_file, **env):
     """Run ``playbook`` against ``inventory`` (50 forks, this Python on every host); the finished run."""
-    environment = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(collections), ANSIBLE_LOCALHOST_WARNING="false",
+    # Only the collections given: not the `ansible` package's, should the controller Python have it.
+    environment = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(collections), ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false",
+                       ANSIBLE_LOCALHOST_WARNING="false",
                        ANSIBLE_FORKS="50", ANSIBLE_NOCOLOR="1", **env)
     completed = subprocess.run(
         [ansible_playbook, "-i", str(inventory), str(playbook),
@@ -184,7 +198,7 @@ def test_supported_system_resolves_to_its_packaging(resolved, host, row):
     assert not [unit for unit in got["units"]["sockets"] if unit.startswith(other)]
     assert got["dnf_modules"] == want.get("dnf_modules", []), want["source"]
     assert got["dnf5_binding"] == want.get("dnf5_binding", ""), want["source"]
-    assert got["collections"] == want.get("collections", []), want["source"]
+    assert got["modules"] == want.get("modules", []), want["source"]
     assert want["daemon"] in got["packaged"]
     if row["facts"]["pkg_mgr"] in ("dnf", "dnf5", "zypper"):
         # RPM packaging of libvirt >= 9 only recommends libvirtd where it builds modular
@@ -239,6 +253,19 @@ def test_missing_controller_collection_is_named_before_anything_changes(resolved
     assert len(got["problems"]) == 1
     assert "community.general" in got["problems"][0]
     assert row["problem"] in got["problems"][0]
+
+
+@pytest.mark.parametrize("host,row", [(h, r) for h, g, r in ROWS if g == "systems"], ids=lambda v: v if isinstance(v, str) else v["name"])
+def test_controller_without_community_general_is_told_only_where_the_host_needs_it(resolved, host, row):
+    """community.general is no dependency: a Debian host needs ansible-core alone, an openSUSE host names it."""
+    with_it, without_it = resolved[host], resolved[WITHOUT_GENERAL + host]
+    named = [problem for problem in without_it["problems"] if "community.general" in problem]
+    if without_it["modules"]:
+        assert all(module.startswith("community.general.") for module in without_it["modules"])
+        assert len(named) == 1 and "ansible-galaxy collection install community.general" in named[0]
+        assert without_it["problems"] == with_it["problems"] + named
+    else:
+        assert without_it["problems"] == with_it["problems"]
 
 
 def test_every_supported_row_of_the_role_table_is_in_the_matrix():
@@ -428,9 +455,7 @@ def preflight(tmp_path_factory):
     (fake_bin / "virsh").write_text(FAKE_VIRSH, encoding="utf-8")
     (fake_bin / "virsh").chmod(0o755)
     # openSUSE and Arch need community.general on the controller: a stand-in for it.
-    general = work / "with_general" / "ansible_collections" / "community" / "general"
-    general.mkdir(parents=True)
-    (general / "MANIFEST.json").write_text("{}", encoding="utf-8")
+    with_general = _stub_community_general(work / "with_general")
 
     preflight_hosts = {}
     for index, case in enumerate(MATRIX["preflight"]):
@@ -439,7 +464,6 @@ def preflight(tmp_path_factory):
         host_vars.update({
             "ansible_connection": "local",
             "recorded": SYSTEMS[case["system"]]["facts"],
-            "__kvm_host_collection_paths": [str(work / "with_general")],
         })
         preflight_hosts["preflight-%d" % index] = host_vars
     pool_hosts = {}
@@ -451,7 +475,7 @@ def preflight(tmp_path_factory):
     playbook.write_text(PREFLIGHT_PLAYBOOK, encoding="utf-8")
     results_file = work / "results.json"
 
-    completed = _play(ansible_playbook, work, collections, inventory, playbook, results_file,
+    completed = _play(ansible_playbook, work, os.pathsep.join([str(collections), str(with_general)]), inventory, playbook, results_file,
                       ANSIBLE_DISPLAY_SKIPPED_HOSTS="false", ANSIBLE_PIPELINING="1")
     # PLAY RECAP: "preflight-3 : ok=17 changed=0 unreachable=0 failed=0 ...".
     changed = {host: int(count) for host, count in re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", completed.stdout, re.M)}
