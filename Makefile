@@ -120,7 +120,7 @@ test-lint: packages install
 	git ls-files -z --cached --others --exclude-standard -- '*.yml' '*.yaml' .yamllint | xargs -0 $(BIN)/yamllint -s
 	$(BIN)/ansible-lint --profile production
 	shellcheck extensions/molecule/shared/{build-image,vm-up,vm-down,vm-ssh,capture-fixture} \
-		tests/tools/{debian-packages,run-ansible-test} tools/capture-host
+		tests/tools/{debian-packages,run-ansible-test,run-scenarios} tools/capture-host
 
 # Every supported ansible-core (tests/matrix/releases.txt) in its own venv under .cache/matrix/:
 # units, integration, the report playbook, the modules ad hoc on every target Python present,
@@ -143,14 +143,16 @@ test-fleet: packages install
 bench-fleet: packages install
 	$(BIN)/python tests/fleet/bench_fleet.py
 
-# The roles on real QEMU virtual machines, one scenario after another (two TCG VMs at once on
-# two cores do not boot in time): extensions/molecule/{default,trixie}, driven by the scripts in
-# extensions/molecule/shared/. SCENARIOS=trixie runs only that one.
+# The roles on real QEMU virtual machines: extensions/molecule/{default,trixie}, driven by the
+# scripts in extensions/molecule/shared/, all at once (tests/tools/run-scenarios: each scenario
+# into its own log under .cache/molecule-logs/, printed whole when all have ended). Each VM has
+# one virtual CPU, so two of them use the two cores that one after the other left half idle.
+# SCENARIOS=trixie runs only that one.
 SCENARIOS ?=
 # ansible's ssh connection keeps its control sockets in ~/.ansible/cp unless told otherwise.
 test-vm: export ANSIBLE_SSH_CONTROL_PATH_DIR := $(CURDIR)/.cache/ansible/cp
 test-vm: packages install $(REDFISH)/.installed
-	$(if $(SCENARIOS),$(foreach s,$(SCENARIOS),$(BIN)/molecule test -s $(s) &&) true,$(BIN)/molecule test --all)
+	tests/tools/run-scenarios $(BIN)/molecule $(CURDIR)/.cache/molecule-logs $(SCENARIOS)
 
 bench: install
 	PYTHONPATH=$(COLLECTIONS) $(BIN)/python tests/bench/bench.py
