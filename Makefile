@@ -20,7 +20,8 @@ export ANSIBLE_INVENTORY_UNPARSED_WARNING := false
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: all venv install packages run test test-unit test-sanity test-integration test-lint \
-	test-hostile test-redfish test-fleet test-vm test-matrix bench bench-fleet clean FORCE
+	test-hostile test-redfish test-fleet test-vm test-matrix bench bench-fleet clean FORCE \
+	role-docs
 
 all: test
 
@@ -113,6 +114,15 @@ test-lint: packages install
 	$(BIN)/ansible-lint --profile production
 	shellcheck extensions/molecule/shared/{build-image,vm-up,vm-down,vm-ssh,capture-fixture} \
 		tests/tools/{debian-packages,run-ansible-test} tools/capture-host
+	$(BIN)/antsibull-changelog lint
+# The plugins' and roles' docs as a docs site renders them (markup, references). Only references to
+# this collection are checked: the linter would otherwise need every dependency installed.
+	cd $(COLLECTION) && $(CURDIR)/$(BIN)/antsibull-docs lint-collection-docs --plugin-docs --validate-collection-refs self .
+
+# The roles' README variable tables, from meta/argument_specs.yml (tests/unit/roles/test_role_readmes.py
+# fails when a committed README differs).
+role-docs: venv
+	$(BIN)/python tools/role_readme_variables.py
 
 # Every supported ansible-core (tests/matrix/releases.txt) in its own venv under .cache/matrix/:
 # units, integration, the report playbook, the modules ad hoc on every target Python present,
