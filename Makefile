@@ -20,7 +20,8 @@ export ANSIBLE_INVENTORY_UNPARSED_WARNING := false
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: all venv install packages run test test-unit test-sanity test-integration test-lint \
-	test-hostile test-redfish test-fleet test-package test-vm test-matrix bench bench-fleet clean FORCE
+	test-hostile test-redfish test-fleet test-package test-vm test-matrix bench bench-fleet clean FORCE \
+	role-docs docs test-docs
 
 all: test
 
@@ -73,7 +74,7 @@ run: install
 	-$(BIN)/ansible $(LOCALHOST) -m hypervisor.kvm.kvm_check
 	$(BIN)/ansible $(LOCALHOST) -m hypervisor.kvm.kvm_facts
 
-test: packages test-unit test-package test-hostile test-redfish test-sanity test-integration test-lint test-fleet test-matrix test-vm
+test: packages test-unit test-package test-hostile test-redfish test-sanity test-integration test-lint test-docs test-fleet test-matrix test-vm
 
 # ansible-core 2.16's module_utils (2.16 is the oldest release supported and the last that manages
 # Python 3.6, RHEL 8's platform-python): the module tests run kvm_firmware_bios under 3.6 with them.
@@ -121,6 +122,31 @@ test-lint: packages install
 	$(BIN)/ansible-lint --profile production
 	shellcheck extensions/molecule/shared/{build-image,vm-up,vm-down,vm-ssh,capture-fixture} \
 		tests/tools/{debian-packages,run-ansible-test,run-scenarios} tools/capture-host
+	$(BIN)/antsibull-changelog lint
+# The plugins' and roles' docs as a docs site renders them (markup, references). Only references to
+# this collection are checked: the linter would otherwise need every dependency installed.
+	cd $(COLLECTION) && $(CURDIR)/$(BIN)/antsibull-docs lint-collection-docs --plugin-docs --validate-collection-refs self .
+
+# The docs site, as Ansible's own docs show collections: antsibull-docs writes the plugins' and
+# roles' pages as RST, Sphinx makes HTML of them (warnings are errors), offline: docs/site/ holds
+# the configuration antsibull-docs sphinx-init writes, without intersphinx. Open
+# .cache/docs/html/index.html.
+DOCS := $(CURDIR)/.cache/docs
+docs: install
+	rm -rf $(DOCS) && mkdir -p $(DOCS) && mkdir -m 0700 $(DOCS)/rst
+	$(BIN)/antsibull-docs --config-file docs/site/antsibull-docs.cfg collection --use-current --squash-hierarchy \
+		--fail-on-error --dest-dir $(DOCS)/rst hypervisor.kvm
+	$(BIN)/sphinx-build -q -b html -c docs/site -W --keep-going -d $(DOCS)/doctrees $(DOCS)/rst $(DOCS)/html
+
+# The site in headless chromium: every plugin's and role's page renders, every link inside the site
+# resolves, nothing is fetched from outside.
+test-docs: packages docs
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/docs
+
+# The roles' README variable tables, from meta/argument_specs.yml (tests/unit/roles/test_role_readmes.py
+# fails when a committed README differs).
+role-docs: venv
+	$(BIN)/python tools/role_readme_variables.py
 
 # Every supported ansible-core (tests/matrix/releases.txt) in its own venv under .cache/matrix/:
 # units, integration, the report playbook, the modules ad hoc on every target Python present,

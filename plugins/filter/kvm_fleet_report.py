@@ -16,7 +16,7 @@ description:
     KVM verdict and the facts a person compares across a fleet (CPU, hypervisor or container,
     nested virtualization, IOMMU, GPUs), the counts per verdict, and the remediations grouped
     with the hosts they apply to.
-  - A host's verdict is the RV(ansible_facts.kvm.reason) of M(hypervisor.kvm.kvm_facts)
+  - A host's verdict is the RV(hypervisor.kvm.kvm_facts#module:ansible_facts.kvm.reason) that M(hypervisor.kvm.kvm_facts) returns
     (V(ok) when KVM can be used), or V(unreachable) when Ansible could not connect to it, V(failed) when
     the facts module ran and failed, V(no_data) when no facts were gathered or cached for it, and
     V(malformed) when the facts it returned or a fact cache holds are not what M(hypervisor.kvm.kvm_facts)
@@ -103,9 +103,9 @@ _value:
     counts:
       description:
         - Per verdict that occurs, C(verdict), C(label) (for people), C(meaning) (one line) and C(count),
-          the usable first, then the reasons in the order of RV(ansible_facts.kvm.reason) of
+          the usable first, then the reasons in the order of RV(hypervisor.kvm.kvm_facts#module:ansible_facts.kvm.reason) of
           M(hypervisor.kvm.kvm_facts), then V(malformed), V(failed), V(unreachable) and V(no_data).
-          The counts add up to RV(total).
+          The counts add up to RV(_value.total).
       type: list
       elements: dict
       sample: [{"verdict": "ok", "label": "KVM can be used", "meaning": "KVM acceleration can be used", "count": 120}]
@@ -157,7 +157,7 @@ _value:
           description: The virtualization extension KVM needs on this CPU (V(vmx), V(svm), ...).
           type: str
         cpu_extension_shown:
-          description: The kernel shows the extension in C(/proc/cpuinfo) (RV(ansible_facts.kvm.cpu.extension_shown)).
+          description: The kernel shows the extension in C(/proc/cpuinfo) (RV(hypervisor.kvm.kvm_facts#module:ansible_facts.kvm.cpu.extension_shown)).
           type: bool
         cpu_count:
           description: Number of logical CPUs.
@@ -206,7 +206,7 @@ _value:
         reboot_pending:
           description:
             - What the role C(hypervisor.kvm.kvm_host) wrote on the host that waits for its next boot
-              (RV(ansible_facts.kvm.reboot_pending) of M(hypervisor.kvm.kvm_facts)), one sentence each; empty when
+              (RV(hypervisor.kvm.kvm_facts#module:ansible_facts.kvm.reboot_pending) of M(hypervisor.kvm.kvm_facts)), one sentence each; empty when
               nothing waits or the facts do not say.
           type: list
           elements: str

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: kvm_pool_path_problem
 short_description: Say why a directory may not hold a libvirt storage pool
-version_added: 1.1.0
+version_added: 1.0.0
 author:
   - hypervisor.kvm developers (@hypervisor-kvm)
 description:

@@ -7,7 +7,7 @@
 DOCUMENTATION = r"""
 module: kvm_bridge
 short_description: A host bridge on the host's own uplink, with its way back armed first
-version_added: 1.1.0
+version_added: 1.0.0
 description:
   - Moves the host's uplink O(interface), and the address the controller may reach it on, onto
     a new bridge O(name) that guests can join (M(hypervisor.kvm.kvm_networks) mode V(bridge)).

@@ -41,12 +41,12 @@ notes:
     C(plugins/module_utils/_kernel_messages.py) holds each message with its versions, file and
     source):"
   - "V(firmware_disabled): C(kvm: disabled by bios) (3.10-5.15), C(kvm: support for 'kvm_amd' disabled
-    by bios) (5.16-6.2), C(x86/cpu: VMX (outside TXT\\) disabled by BIOS) at boot (5.6 on, C(inside TXT)
+    by bios) (5.16-6.2), 'x86/cpu: VMX (outside TXT) disabled by BIOS' at boot (5.6 on, C(inside TXT)
     when the kernel runs under tboot), C(kvm: disable TXT in the BIOS or activate TXT before enabling
     KVM) (3.10-5.5: VT-x on only inside TXT, the remediation says disable TXT or enable VT-x outside
-    SMX; from 5.6 the lines cannot tell that from VT-x off, and the remediation names both), C(kvm_intel: VMX not enabled (by BIOS\\) in MSR_IA32_FEAT_CTL)
-    (6.3 on), C(kvm_amd: SVM disabled (by BIOS\\) in MSR_VM_CR) (6.3-6.6) and the boot line C(SVM
-    disabled (by BIOS\\) in MSR_VM_CR) (6.7 on); on arm64 C(CPU: All CPU(s\\) started at EL1) and
+    SMX; from 5.6 the lines cannot tell that from VT-x off, and the remediation names both), 'kvm_intel: VMX not enabled (by BIOS) in MSR_IA32_FEAT_CTL'
+    (6.3 on), 'kvm_amd: SVM disabled (by BIOS) in MSR_VM_CR' (6.3-6.6) and the boot line 'SVM
+    disabled (by BIOS) in MSR_VM_CR' (6.7 on); on arm64 'CPU: All CPU(s) started at EL1' and
     C(HYP mode not available)."
   - "V(cpu_unsupported): kernels before 5.6 (C(vmx)) and 6.7 (C(svm)) show the flag whenever the
     CPU has it, so its absence on bare metal is the CPU; later kernels also hide it when the
@@ -54,8 +54,8 @@ notes:
     cause), C(kvm_intel: VMX not supported by CPU N) (6.3 on) or raw CPUID decides."
   - "V(nested_not_exposed): C(Hypervisor detected: ...) (every kernel) and DMI name the parent;
     C(kvm-s390: SIE is not available) (4.19 on) under z/VM; C(kvm_amd: KVM is unsupported when
-    running as an SEV guest) (5.11 on); a confidential guest's boot lines C(AMD Secure Encrypted
-    Virtualization (SEV\\) active) (4.16-5.9), C(Memory Encryption Features active: AMD SEV SEV-ES
+    running as an SEV guest) (5.11 on); a confidential guest's boot lines 'AMD Secure Encrypted
+    Virtualization (SEV) active' (4.16-5.9), C(Memory Encryption Features active: AMD SEV SEV-ES
     SEV-SNP) (5.10 on, C(AMD) after the colon from 5.19), C(Memory Encryption Features active: Intel
     TDX) and C(tdx: Guest detected) (5.19 on), C(SEV: Status: SEV ...) (6.9 on), and on Azure or Hyper-V
     C(Hyper-V: Isolation Config: Group A 0x1, Group B 0x...2) (SEV-SNP; C(...3) TDX). WSL 2 (a kernel

@@ -7,7 +7,7 @@
 DOCUMENTATION = r"""
 module: kvm_firmware_bios
 short_description: Turn VT-x/AMD-V (and VT-d/AMD-Vi) on in the BIOS through the BMC's Redfish API
-version_added: 1.1.0
+version_added: 1.0.0
 description:
   - Reads the computer system, its C(Bios) resource, the pending C(Bios/Settings) and, where the
     BMC offers one, the BIOS attribute registry; names the attribute that turns CPU virtualization

@@ -7,7 +7,7 @@
 DOCUMENTATION = r"""
 module: kvm_libvirt_settings
 short_description: Set keys of a libvirt configuration file, checked against libvirt's own Augeas lens
-version_added: 1.1.0
+version_added: 1.0.0
 description:
   - Sets keys of one libvirt daemon configuration file (C(/etc/libvirt/libvirtd.conf),
     C(/etc/libvirt/virtqemud.conf), C(/etc/libvirt/qemu.conf), ...) to the values of O(settings),

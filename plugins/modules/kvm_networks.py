@@ -7,7 +7,7 @@
 DOCUMENTATION = r"""
 module: kvm_networks
 short_description: libvirt networks as a list - NAT, routed, isolated, a host bridge, macvtap
-version_added: 1.1.0
+version_added: 1.0.0
 description:
   - Defines, starts and autostarts the libvirt networks of a list, through C(virsh), in one call.
   - Judges the whole list first against the host (names, ranges that overlap each other or the

@@ -7,7 +7,7 @@
 DOCUMENTATION = r"""
 module: kvm_passthrough_plan
 short_description: Say what a host needs for the IOMMU, VFIO device binding and huge pages
-version_added: 1.1.0
+version_added: 1.0.0
 description:
   - Reads the host and says what must change so that PCI devices can be given to virtual machines
     (the IOMMU on, the devices bound to C(vfio-pci)) and huge page pools hold what is asked, what
@@ -142,7 +142,7 @@ notes:
     because the kernel pairs the two by their order.
 seealso:
   - module: hypervisor.kvm.kvm_facts
-  - name: The kernel's command-line parameters (C(intel_iommu), C(iommu), C(hugepages))
+  - name: The kernel's command-line parameters intel_iommu, iommu and hugepages
     description: Documentation/admin-guide/kernel-parameters.txt of the Linux kernel.
     link: https://www.kernel.org/doc/html/latest/admin-guide/kernel-parameters.html
 """

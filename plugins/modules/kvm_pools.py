@@ -7,7 +7,7 @@
 DOCUMENTATION = r"""
 module: kvm_pools
 short_description: Libvirt storage pools as a list - directory, LVM, NFS and Ceph RBD
-version_added: 1.1.0
+version_added: 1.0.0
 description:
   - Ensures each pool of O(pools) is defined, built where it needs to be, active and started
     at boot, in one call.

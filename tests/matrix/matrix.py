@@ -81,12 +81,15 @@ def find_python(version):
 
 
 def claims(root, releases, minimum):
-    """What meta/runtime.yml, galaxy.yml and the README say is supported, against releases.txt."""
+    """What meta/runtime.yml, the roles' meta/main.yml, galaxy.yml and the README say is supported, against releases.txt."""
     oldest, newest = (".".join(release.split(".")[:2]) for release in (releases[0][0], releases[-1][0]))
     problems = []
     if not re.search(r"^requires_ansible:\s*['\"]>=%s\.0['\"]\s*$" % re.escape(oldest),
                      (root / "meta" / "runtime.yml").read_text(), re.M):
         problems.append("meta/runtime.yml: requires_ansible is not '>=%s.0'" % oldest)
+    for role_meta in sorted(root.glob("roles/*/meta/main.yml")):
+        if not re.search(r"^\s*min_ansible_version:\s*['\"]?%s['\"]?\s*$" % re.escape(oldest), role_meta.read_text(), re.M):
+            problems.append("%s: min_ansible_version is not '%s'" % (role_meta.relative_to(root), oldest))
     said = "ansible-core %s to %s" % (oldest, newest)
     for name in ("README.md", "galaxy.yml"):
         if said not in (root / name).read_text():
