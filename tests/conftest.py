@@ -16,6 +16,8 @@ _HOSTILE = {"held": 0, "failed": 0}
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "hostile: a hostile or faulty input the collection must hold against (counted at the end)")
+    config.addinivalue_line(
+        "markers", "deadline: measures how long a run takes; make runs these alone, not beside other tests")
 
 
 @pytest.hookimpl(trylast=True)

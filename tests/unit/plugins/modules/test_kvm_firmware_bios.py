@@ -622,6 +622,7 @@ def wedged():
     trickle(b" " * 100, head=b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 102\r\n\r\n{"),
     trickle(b"X-Slow: " + b"x" * 100, head=b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n"),
 ], ids=["headers-a-byte-a-second", "header-lines-trickled", "body-a-byte-a-second", "chunked-trailer-a-byte-a-second"])
+@pytest.mark.deadline
 @pytest.mark.hostile
 def test_a_slow_loris_bmc_ends_within_timeout(tmp_path, bmc, answer, python):
     bmc.on("GET", "/redfish/v1/", answer)
@@ -630,6 +631,7 @@ def test_a_slow_loris_bmc_ends_within_timeout(tmp_path, bmc, answer, python):
     assert run.elapsed < 2 + allowance(tmp_path, python), run.elapsed
 
 
+@pytest.mark.deadline
 @pytest.mark.hostile
 @pytest.mark.parametrize("scheme", ["http", "https"], ids=["answer", "tls-handshake"])
 def test_a_wedged_bmc_ends_within_timeout(tmp_path, wedged, scheme, python):
@@ -638,6 +640,7 @@ def test_a_wedged_bmc_ends_within_timeout(tmp_path, wedged, scheme, python):
     assert run.elapsed < 2 + allowance(tmp_path, python), run.elapsed
 
 
+@pytest.mark.deadline
 @pytest.mark.hostile
 def test_the_read_phase_ends_within_ten_timeouts_however_many_answers_fit_in_one(tmp_path, bmc):
     """Each answer comes in time, but 33 of them do not fit in 10 x timeout."""
@@ -669,6 +672,7 @@ def test_a_503_while_polling_the_power_state_and_the_bios_is_survived(tmp_path, 
     assert len(bmc.sent("POST")) == 1 and len(bmc.sent("GET", SYSTEM)) == 3
 
 
+@pytest.mark.deadline
 @pytest.mark.hostile
 def test_a_reset_that_does_not_come_back_ends_within_reset_timeout(tmp_path, bmc):
     """The power state never comes back On, and each poll takes most of timeout: the reset phase
@@ -687,6 +691,7 @@ def test_a_reset_that_does_not_come_back_ends_within_reset_timeout(tmp_path, bmc
     assert run.elapsed < 1 + 10 + allowance(tmp_path), run.elapsed
 
 
+@pytest.mark.deadline
 @pytest.mark.hostile
 def test_a_reset_that_times_out_is_sent_with_an_unknown_outcome(tmp_path, bmc):
     bmc.on("POST", RESET, silence(5))
@@ -736,6 +741,7 @@ def many_systems(bmc, count):
     return members
 
 
+@pytest.mark.deadline
 @pytest.mark.hostile
 def test_thousands_of_systems_are_not_read(tmp_path, bmc):
     members = many_systems(bmc, 3000)
@@ -783,6 +789,7 @@ def streamed(size, announce):
     return answer
 
 
+@pytest.mark.deadline
 @pytest.mark.hostile
 @pytest.mark.parametrize("announce", [True, False], ids=["content-length", "until-close"])
 def test_a_huge_member_is_refused_at_its_cap(tmp_path, bmc, announce):
@@ -953,6 +960,7 @@ def pki(tmp_path_factory):
     return str(cert), str(key)
 
 
+@pytest.mark.deadline
 @pytest.mark.hostile
 def test_tls_is_verified_against_ca_path(tmp_path, pki, python):
     server = BMC(tls=pki)
