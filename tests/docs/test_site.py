@@ -12,19 +12,12 @@ that page, and opening the site fetches nothing from outside (it is read offline
 from __future__ import annotations
 
 import pathlib
-import shutil
-import tempfile
 import urllib.parse
 
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SITE = ROOT / ".cache" / "docs" / "html"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-sync_api = pytest.importorskip("playwright.sync_api")
 
 
 def expected_pages():
@@ -52,11 +45,10 @@ READ_PAGE = """() => ({
 
 
 @pytest.fixture(scope="module")
-def site():
-    """Every page reached from index.html, crawled in chromium: {file name: what READ_PAGE returns}."""
+def site(chromium):
+    """Every page reached from index.html, crawled in chromium (tests/conftest.py): {file name: what READ_PAGE returns}."""
     if not (SITE / "index.html").is_file():
         pytest.fail("no docs site at %s: run make docs (make test-docs builds it first)" % SITE)
-    profile = tempfile.mkdtemp(prefix="kvm-docs-chromium-")
     outside, errors, pages = [], [], {}
 
     def guard(route):
@@ -66,30 +58,24 @@ def site():
             outside.append(route.request.url)
             route.abort()
 
+    tab = chromium.new_page()
     try:
-        with sync_api.sync_playwright() as playwright:
-            context = playwright.chromium.launch_persistent_context(
-                profile, executable_path=CHROMIUM, headless=True, args=FLAGS,
-                viewport={"width": 1280, "height": 900})
-            context.set_default_timeout(30000)
-            context.route("**/*", guard)
-            tab = context.new_page()
-            tab.on("pageerror", lambda exc: errors.append((tab.url, str(exc))))
-            queue = ["index.html"]
-            while queue:
-                name = queue.pop(0)
-                if name in pages:
-                    continue
-                tab.goto((SITE / name).as_uri())
-                pages[name] = tab.evaluate(READ_PAGE)
-                for link in pages[name]["links"]:
-                    target = internal(link)
-                    if target and target[0].endswith(".html") and target[0] not in pages \
-                            and (SITE / target[0]).is_file():
-                        queue.append(target[0])
-            context.close()
+        tab.route("**/*", guard)
+        tab.on("pageerror", lambda exc: errors.append((tab.url, str(exc))))
+        queue = ["index.html"]
+        while queue:
+            name = queue.pop(0)
+            if name in pages:
+                continue
+            tab.goto((SITE / name).as_uri())
+            pages[name] = tab.evaluate(READ_PAGE)
+            for link in pages[name]["links"]:
+                target = internal(link)
+                if target and target[0].endswith(".html") and target[0] not in pages \
+                        and (SITE / target[0]).is_file():
+                    queue.append(target[0])
     finally:
-        shutil.rmtree(profile, ignore_errors=True)
+        tab.close()
     return {"pages": pages, "outside": outside, "errors": errors}
 
 

@@ -20,18 +20,13 @@ import csv
 import io
 import json
 import os
-import shutil
 import stat
-import tempfile
 
 import pytest
 
 import factcache
 from sshfleet import OUTPUT
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
 TEMPLATE_MARK = "/tmp/kvm-report-template-injection-%d" % os.getpid()
 
 # Each payload, if it ever ran, records itself in window.__pwned (set up before the page loads).
@@ -176,24 +171,9 @@ def report(hostile_run):
     return json.loads((hostile_run["dir"] / "hosts.json").read_text())
 
 
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    profile = tempfile.mkdtemp(prefix="kvm-hostile-chromium-")
-    try:
-        with sync_api.sync_playwright() as playwright:
-            context = playwright.chromium.launch_persistent_context(profile, executable_path=CHROMIUM, headless=True,
-                                                                    args=FLAGS, viewport={"width": 1280, "height": 900})
-            context.set_default_timeout(30000)
-            yield context
-            context.close()
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
-
-
-def open_page(browser, path, filters=()):
+def open_page(chromium, path, filters=()):
     """What the browser saw of the page at ``path``: the hosts of every page of rows, what ran, what was fetched."""
-    tab = browser.new_page()
+    tab = chromium.new_page()
     seen = {"requests": [], "dialogs": [], "errors": []}
     tab.add_init_script("window.__pwned = []; window.alert = window.confirm = window.prompt = "
                         "function () { window.__pwned.push('dialog'); };")
@@ -228,16 +208,16 @@ def open_page(browser, path, filters=()):
 
 
 @pytest.fixture(scope="module")
-def page_seen(browser, hostile_run, report):
-    return open_page(browser, hostile_run["dir"] / "index.html",
+def page_seen(chromium, hostile_run, report):
+    return open_page(chromium, hostile_run["dir"] / "index.html",
                      ("text-00", "text-03", "reason-", "type-", "huge", "kvm_firmware", ""))
 
 
-def test_the_browser_would_see_a_payload_that_ran(browser, tmp_path):
+def test_the_browser_would_see_a_payload_that_ran(chromium, tmp_path):
     """The control: the same payloads, not escaped, are caught by the same harness."""
     page = tmp_path / "unescaped.html"
     page.write_text("<!DOCTYPE html><html><body>%s</body></html>" % "".join(SCRIPT_PAYLOADS))
-    seen = open_page(browser, page)
+    seen = open_page(chromium, page)
     assert {"script", "img", "svg", "iframe"} <= set(seen["pwned"]), seen["pwned"]
 
 

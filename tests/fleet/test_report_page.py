@@ -1,15 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright: hypervisor.kvm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The report page of the 204-host run, in Debian's chromium driven headless by Playwright.
+"""The report page of the SSH fleet's run, in Debian's chromium driven headless by Playwright.
 
 Screenshots (desktop, phone) and a PDF (print) go to tests/output/fleet/ as test artifacts.
 """
 
 from __future__ import annotations
-
-import shutil
-import tempfile
 
 import pytest
 
@@ -19,30 +16,8 @@ from sshfleet import OUTPUT
 
 factcache.import_collection()
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-sync_api = pytest.importorskip("playwright.sync_api")
-
-
-@pytest.fixture(scope="module")
-def browser_context():
-    profile = tempfile.mkdtemp(prefix="kvm-report-chromium-")
-    try:
-        with sync_api.sync_playwright() as playwright:
-            context = playwright.chromium.launch_persistent_context(
-                profile, executable_path=CHROMIUM, headless=True, args=FLAGS,
-                viewport={"width": 1280, "height": 900})
-            context.set_default_timeout(30000)
-            yield context
-            context.close()
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
-
-
 @pytest.fixture()
-def page(browser_context, fleet_run):
+def page(chromium, fleet_run):
     """The live run's index.html, with every request that is not the file itself recorded and refused."""
     requests = []
 
@@ -53,7 +28,7 @@ def page(browser_context, fleet_run):
         else:
             route.abort()
 
-    tab = browser_context.new_page()
+    tab = chromium.new_page()
     tab.route("**/*", guard)
     errors = []
     tab.on("pageerror", lambda exc: errors.append(str(exc)))
