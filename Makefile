@@ -20,7 +20,7 @@ export ANSIBLE_INVENTORY_UNPARSED_WARNING := false
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: all venv install packages run test test-unit test-sanity test-integration test-lint \
-	test-hostile test-redfish test-fleet test-package test-vm test-matrix bench bench-fleet clean FORCE \
+	test-hostile test-redfish test-fleet test-package test-vm test-matrix soak bench bench-fleet clean FORCE \
 	role-docs docs test-docs
 
 all: test
@@ -74,6 +74,8 @@ run: install
 	-$(BIN)/ansible $(LOCALHOST) -m hypervisor.kvm.kvm_check
 	$(BIN)/ansible $(LOCALHOST) -m hypervisor.kvm.kvm_facts
 
+# What proves behaviour; soak and benchmarks are `make soak`, `make bench`, `make bench-fleet`.
+# tests/README.md: each folder, its target, what it needs and how long it takes.
 test: packages test-unit test-package test-hostile test-redfish test-sanity test-integration test-lint test-docs test-fleet test-matrix test-vm
 
 # ansible-core 2.16's module_utils (2.16 is the oldest release supported and the last that manages
@@ -156,17 +158,26 @@ RELEASES ?=
 test-matrix: install
 	$(BIN)/python tests/matrix/matrix.py $(CURDIR) $(COLLECTIONS) $(ANSIBLE_TEST_HOME) $(RELEASES)
 
-# Fleet scale. `make test-fleet`: the report playbook against 204 hosts over real SSH (sshd
-# processes started and stopped by the test), its page in headless chromium, hostile facts from
-# a fact cache, --limit slices into one cache, and the execution environment's build context.
-# `make bench-fleet`: kvm_facts against ping over SSH hosts at the same forks, the report from a
-# 10,000-host fact cache against a no-work playbook and one run_once write, the page with 10,000
-# rows in chromium (first paint, a filter keystroke), and the sliced workflow. Environment:
-# BENCH_PARTS (live,cache), BENCH_SIZES, BENCH_CACHE_HOSTS (10000), BENCH_SLICES (3),
-# BENCH_MODULES, BENCH_CACHE_RUNS (no-work,run-once,report).
+# The report over real SSH: `make test-fleet` runs the report playbook against a small fleet (14
+# hosts: sshd processes on loopback started and stopped by the test, live and captured verdicts, a
+# failed gathering, unreachable hosts, more hosts than forks, pipelining and sudo), again from its
+# fact cache, its page in headless chromium; hostile facts from a fact cache; --limit slices into
+# one cache; the execution environment's build context. Two at a time (pytest-xdist), each fleet or
+# cache made once on one worker (xdist_group).
 test-fleet: packages install
-	$(BIN)/python -m pytest -q -p no:cacheprovider tests/fleet
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadgroup -m "not soak" tests/fleet
 
+# Soak: the same tests and page on the 204-host rig (13 sshd processes, forks 16), and the timing
+# that only means something at that scale (marker soak). Not part of `make test`.
+soak: packages install
+	FLEET_SHAPE=soak $(BIN)/python -m pytest -q -p no:cacheprovider tests/fleet/test_fleet.py tests/fleet/test_report_page.py
+
+# Benchmarks, not tests: not part of `make test`. `make bench`: one kvm_facts gathering in process
+# and as an ad-hoc run against ping. `make bench-fleet`: kvm_facts against ping over SSH hosts at
+# the same forks, the report from a 10,000-host fact cache against a no-work playbook and one
+# run_once write, the page with 10,000 rows in chromium (first paint, a filter keystroke), and the
+# sliced workflow. Environment: BENCH_PARTS (live,cache), BENCH_SIZES, BENCH_CACHE_HOSTS (10000),
+# BENCH_SLICES (3), BENCH_MODULES, BENCH_CACHE_RUNS (no-work,run-once,report).
 bench-fleet: packages install
 	$(BIN)/python tests/fleet/bench_fleet.py
 

@@ -1,11 +1,15 @@
 # -*- coding: utf-8 -*-
 # Copyright: hypervisor.kvm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""One run of the report playbook against 204 hosts over real SSH, shared by the fleet tests.
+"""One run of the report playbook against a fleet over real SSH, shared by the fleet tests.
 
 The fleet (sshfleet.Fleet) is started, reported on live with a jsonfile fact cache, checked
 for pipelining and become on one host, and stopped; then the report is made again from the
 cache alone, with no sshd left to answer. The tests read the results.
+
+FLEET_SHAPE picks the fleet: ``small`` (make test-fleet) is 14 hosts, every kind of row (the
+live verdict, captured hosts' verdicts, a failed gathering, unreachable hosts) and more hosts
+than forks; ``soak`` (make soak) is the 204-host rig, 13 sshd processes and forks 16.
 """
 
 from __future__ import annotations
@@ -26,8 +30,13 @@ import sshfleet  # noqa: E402  pylint: disable=wrong-import-position
 
 BIN = pathlib.Path(sys.executable).parent
 OUTPUT = sshfleet.OUTPUT
-HOSTS = int(os.environ.get("FLEET_HOSTS", "200"))
-CLOSED = 4
+SHAPES = {
+    # 12 reachable (every 2nd reads a captured host, the last a missing snapshot) and 2 unreachable.
+    "small": {"hosts": 12, "closed": 2, "forks": 4, "fixtures_every": 2},
+    # 200 reachable (every 4th reads a captured host, the last a missing snapshot) and 4 unreachable.
+    "soak": {"hosts": 200, "closed": 4, "forks": 16, "fixtures_every": 4},
+}
+SHAPE = SHAPES[os.environ.get("FLEET_SHAPE", "small")]
 
 
 def _playbook(fleet_env, *args, timeout=900):
@@ -56,8 +65,8 @@ def fleet_run(tmp_path_factory):
     cache = work / "facts"
     live_dir, cache_dir, one_dir = OUTPUT / "report", OUTPUT / "report-from-cache", work / "one"
     caching = {"ANSIBLE_CACHE_PLUGIN": "jsonfile", "ANSIBLE_CACHE_PLUGIN_CONNECTION": str(cache)}
-    run = {}
-    with sshfleet.Fleet(hosts=HOSTS, closed=CLOSED, forks=16, become=True) as fleet:
+    run = {"shape": SHAPE}
+    with sshfleet.Fleet(become=True, **SHAPE) as fleet:
         run["expected"] = dict(fleet.expected)
         run["fixture_roots"] = sshfleet.fixture_roots()
         env = fleet.env(**caching)

@@ -7,8 +7,8 @@ Every inventory host has its own loopback address (127.77.X.Y) on one port, so e
 own TCP connection and its own ssh ControlMaster, as separate machines would. sshd listens on
 at most 16 sockets per process, so a fleet of 200 is served by 13 sshd processes started here
 in the foreground (-D) with a throwaway config, host key and client key. A few names point at
-addresses where nothing listens: they are unreachable. Every 4th host reads a captured host
-from tests/unit/fixtures through kvm_snapshot_root, so the verdicts differ; one host points
+addresses where nothing listens: they are unreachable. Every 4th host (by default) reads a captured
+host from tests/unit/fixtures through kvm_snapshot_root, so the verdicts differ; one host points
 kvm_snapshot_root at a missing snapshot, so its gathering fails.
 
 Use as a context manager; leaving it ends every ssh master and sshd process it caused.
@@ -190,7 +190,9 @@ class Fleet:
             return MISSING_SNAPSHOT
         roots = fixture_roots()
         if self.fixtures_every and index % self.fixtures_every == self.fixtures_every - 1:
-            return roots[(index // self.fixtures_every) % len(roots)]
+            # Fewer such hosts than captured hosts: spread over them all, so a small fleet still mixes verdicts.
+            stride = max(1, len(roots) // ((self.hosts - self.failing) // self.fixtures_every))
+            return roots[(index // self.fixtures_every * stride) % len(roots)]
         return "/"
 
     def _write_inventory(self):

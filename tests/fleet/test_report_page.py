@@ -16,6 +16,9 @@ from sshfleet import OUTPUT
 
 factcache.import_collection()
 
+# The fleet of test_fleet.py: with pytest-xdist, on the worker that runs it.
+pytestmark = pytest.mark.xdist_group("ssh-fleet")
+
 @pytest.fixture()
 def page(chromium, fleet_run):
     """The live run's index.html, with every request that is not the file itself recorded and refused."""
