@@ -99,9 +99,10 @@ test-package: install
 
 # Hostile snapshots: captured hosts crafted at run time (links out of the root, FIFOs, device
 # nodes, loops, huge and sparse files, non-UTF-8 names, wrong file types) through kvm_facts
-# and kvm_check, one process per run and once through ansible; as root for the device nodes.
+# and kvm_check, one process per run and once through ansible; as root for the device nodes. Two
+# at a time: each worker builds the corpus once, and the tally reaches the summary in the reports.
 test-hostile: install
-	PYTHONPATH=$(COLLECTIONS) $(BIN)/python -m pytest -q -p no:cacheprovider tests/hostile
+	PYTHONPATH=$(COLLECTIONS) $(BIN)/python -m pytest -q -p no:cacheprovider -n 2 tests/hostile
 
 # kvm_firmware through ansible-playbook against sushy-tools' Redfish emulator on 127.0.0.1 over
 # TLS, one emulator per test, two tests at a time.

@@ -20,6 +20,18 @@ TALLY = {}
 ANSIBLE_RUNS = []
 
 
+def pytest_runtest_logreport(report):
+    """Collect what each test recorded (record_property): under pytest-xdist the reports, not the
+    workers' globals, reach the process that prints the summary."""
+    if report.when != "call":
+        return
+    for key, value in report.user_properties:
+        if key == "hostile_tally":
+            TALLY[(value["name"], value["module"])] = value["row"]
+        elif key == "hostile_ansible_run":
+            ANSIBLE_RUNS.append(tuple(value))
+
+
 @pytest.fixture(scope="session")
 def hostile(tmp_path_factory):
     """``(ctx, roots)`` of corpus.build in a fresh directory."""

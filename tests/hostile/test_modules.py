@@ -24,7 +24,6 @@ import time
 import pytest
 
 import corpus
-from conftest import ANSIBLE_RUNS, TALLY
 
 from ansible_collections.hypervisor.kvm.plugins.modules import kvm_facts
 
@@ -103,7 +102,7 @@ def _load_factor():
 
 @pytest.mark.parametrize("module", MODULES)
 @pytest.mark.parametrize("name", NAMES)
-def test_hostile_snapshot(name, module, hostile, tmp_path):
+def test_hostile_snapshot(name, module, hostile, tmp_path, record_property):
     """One hostile root through one module: contained, fast, valid, and saying what it refused."""
     ctx, roots = hostile
     case = corpus.case_of(name)
@@ -144,8 +143,10 @@ def test_hostile_snapshot(name, module, hostile, tmp_path):
         check("size", len(raw) <= SIZE_LIMIT, "a %d-byte result" % len(raw))
         if module in case.says_in:
             check("says", re.search(case.says, text) is not None, "nothing in the result matches %r" % case.says)
-    TALLY[(name, module)] = {"wall": wall, "cpu": cpu, "size": len(raw), "clean": not problems and not gaps,
-                             "problems": problems, "gaps": gaps}
+    # For the summary (conftest.py's TALLY), through the test's report.
+    record_property("hostile_tally", {"name": name, "module": module, "row": {
+        "wall": wall, "cpu": cpu, "size": len(raw), "clean": not problems and not gaps, "problems": problems,
+        "gaps": gaps}})
     assert not problems, "%s through %s:\n%s" % (name, module, "\n".join(problems))
     fixed = [kind for kind in case.gaps if not any(gap.startswith(case.gaps[kind]) for gap in gaps)]
     if gaps:
@@ -154,7 +155,7 @@ def test_hostile_snapshot(name, module, hostile, tmp_path):
 
 
 @pytest.mark.parametrize("module", MODULES)
-def test_through_ansible(module, hostile, tmp_path):
+def test_through_ansible(module, hostile, tmp_path, record_property):
     """All hostile roots at once through ``ansible``: every host answers with a result, nothing leaks."""
     ctx, roots = hostile
     names = [name for name in NAMES if roots[name] is not None and "time" not in corpus.case_of(name).gaps]
@@ -173,7 +174,7 @@ def test_through_ansible(module, hostile, tmp_path):
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, timeout=900, check=False)
     seconds = time.monotonic() - start
     output = (proc.stdout + proc.stderr).decode("utf-8", "replace")
-    ANSIBLE_RUNS.append((module, len(hosts), seconds, proc.returncode))
+    record_property("hostile_ansible_run", [module, len(hosts), seconds, proc.returncode])
     assert not leaks(output, ctx), leaks(output, ctx)
     for index, name in enumerate(names):
         host = "hostile%02d" % index
