@@ -163,15 +163,15 @@ test-matrix: install
 # hosts: sshd processes on loopback started and stopped by the test, live and captured verdicts, a
 # failed gathering, unreachable hosts, more hosts than forks, pipelining and sudo), again from its
 # fact cache, its page in headless chromium; hostile facts from a fact cache; --limit slices into
-# one cache; the execution environment's build context. Two at a time (pytest-xdist), each fleet or
-# cache made once on one worker (xdist_group).
+# one cache; the execution environment's build context. Two files at a time (pytest-xdist): each
+# file's fleet or fact cache is made once, on one worker.
 test-fleet: packages install
-	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadgroup -m "not soak" tests/fleet
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile -m "not soak" tests/fleet
 
 # Soak: the same tests and page on the 204-host rig (13 sshd processes, forks 16), and the timing
 # that only means something at that scale (marker soak). Not part of `make test`.
 soak: packages install
-	FLEET_SHAPE=soak $(BIN)/python -m pytest -q -p no:cacheprovider tests/fleet/test_fleet.py tests/fleet/test_report_page.py
+	FLEET_SHAPE=soak $(BIN)/python -m pytest -q -p no:cacheprovider tests/fleet/test_fleet.py
 
 # Benchmarks, not tests: not part of `make test`. `make bench`: one kvm_facts gathering in process
 # and as an ad-hoc run against ping. `make bench-fleet`: kvm_facts against ping over SSH hosts at

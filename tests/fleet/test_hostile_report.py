@@ -27,9 +27,6 @@ import pytest
 import factcache
 from sshfleet import OUTPUT
 
-# With pytest-xdist, the report from the hostile cache is made once, on one worker.
-pytestmark = pytest.mark.xdist_group("hostile-report")
-
 TEMPLATE_MARK = "/tmp/kvm-report-template-injection-%d" % os.getpid()
 
 # Each payload, if it ever ran, records itself in window.__pwned (set up before the page loads).

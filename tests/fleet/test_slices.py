@@ -19,8 +19,6 @@ import pytest
 import factcache
 
 SLICES = 3
-# With pytest-xdist, the slices and the runs they are compared with are made once, on one worker.
-pytestmark = pytest.mark.xdist_group("slices")
 
 
 @pytest.fixture(scope="module")
