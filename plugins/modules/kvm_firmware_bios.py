@@ -157,7 +157,7 @@ notes:
     answer, 64 KiB of an error, 8 MiB for the attribute registry); a larger answer fails, or for the registry
     is read as none. With the largest registry allowed the process peaks at about 90 MiB (Python and
     Ansible alone take about 35 MiB); the unit tests hold it under 150 MiB."
-  - The vendor table (C(plugins/module_utils/_redfish_vendors.py)) cites, row by row, where each
+  - The vendor table (C(plugins/module_utils/redfish/_vendors.py)) cites, row by row, where each
     attribute name was read; rows seen only in third-party code are not used on their own, they
     are listed in the failure message as candidates.
   - Dell iDRAC needs C(@Redfish.SettingsApplyTime) C(OnReset) in the PATCH to create the BIOS job;
@@ -313,20 +313,20 @@ bios_attributes:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.hypervisor.kvm.plugins.module_utils import _redfish, _redfish_client
-from ansible_collections.hypervisor.kvm.plugins.module_utils._redfish import RedfishError
+from ansible_collections.hypervisor.kvm.plugins.module_utils.redfish import _client, _decisions
+from ansible_collections.hypervisor.kvm.plugins.module_utils.redfish._decisions import RedfishError
 
 
 def _pairs(rows):
     """``attribute=value`` of each setting row, for a message (BMC-given names cut)."""
-    return _redfish.listing("%s=%s" % (_redfish.clip(r["attribute"]), _redfish.clip(r["enabled"])) for r in rows)
+    return _decisions.listing("%s=%s" % (_decisions.clip(r["attribute"]), _decisions.clip(r["enabled"])) for r in rows)
 
 
 def _to_set(rows):
     """The rows to PATCH, saying which are on now but would be turned off by a pending value."""
     return ", ".join(
-        "%s=%s" % (_redfish.clip(r["attribute"]), _redfish.clip(r["enabled"]))
-        + (" again (the pending %s would turn it off at the next reset)" % _redfish.clip(r["pending"])
+        "%s=%s" % (_decisions.clip(r["attribute"]), _decisions.clip(r["enabled"]))
+        + (" again (the pending %s would turn it off at the next reset)" % _decisions.clip(r["pending"])
            if r["current"] == r["enabled"] else "")
         for r in rows)
 
@@ -335,32 +335,32 @@ def _shown(row):
     """A settings row for the result, the values the BMC gave cut to a readable length."""
     row = dict(row)
     for key in ("attribute", "enabled", "current", "pending"):
-        row[key] = _redfish.clip(row[key])
+        row[key] = _decisions.clip(row[key])
     return row
 
 
 def run(module, client):
     """Read, decide, change: the module's work, returning its result dict."""
     p = module.params
-    client.until(_redfish_client.READ_TIMEOUTS * client.timeout)
-    found = _redfish_client.read_bios(client, p["system_id"])
+    client.until(_client.READ_TIMEOUTS * client.timeout)
+    found = _client.read_bios(client, p["system_id"])
     system, current = found["system"], found["bios"]["Attributes"]
-    vendor = _redfish.vendor_row(system.get("Manufacturer"), p["vendor"])
-    cpu = _redfish.cpu_vendor_of(system)
+    vendor = _decisions.vendor_row(system.get("Manufacturer"), p["vendor"])
+    cpu = _decisions.cpu_vendor_of(system)
     wanted = [("virtualization", p["attribute"])] + ([("iommu", p["iommu_attribute"])] if p["iommu"] else [])
     try:
-        targets = [_redfish.choose_attribute(setting, current, found["registry_entries"], vendor, cpu, name)
+        targets = [_decisions.choose_attribute(setting, current, found["registry_entries"], vendor, cpu, name)
                    for setting, name in wanted]
-    except _redfish.AttributeNotFoundError as exc:
+    except _decisions.AttributeNotFoundError as exc:
         exc.manufacturer = system.get("Manufacturer")
         raise
-    decided = _redfish.plan(current, found["pending"], targets)
+    decided = _decisions.plan(current, found["pending"], targets)
     rows, patch = decided["settings"], decided["patch"]
     result = {
         "changed": False, "settings": [_shown(row) for row in rows], "patched": {}, "reset": [],
         "registry": found["registry"], "state": decided["state"],
-        "system": {"uri": _redfish.clip(found["system_uri"], 160), "manufacturer": _redfish.clip(system.get("Manufacturer")),
-                   "vendor": vendor["vendor"] if vendor else None, "power_state": _redfish.clip(system.get("PowerState"))},
+        "system": {"uri": _decisions.clip(found["system_uri"], 160), "manufacturer": _decisions.clip(system.get("Manufacturer")),
+                   "vendor": vendor["vendor"] if vendor else None, "power_state": _decisions.clip(system.get("PowerState"))},
     }
     if not patch and not decided["reset_needed"]:
         result["msg"] = "already enabled in the BIOS: %s" % _pairs(rows)
@@ -368,7 +368,7 @@ def run(module, client):
     # What the running BIOS does not have on yet: only that needs a reset.
     off = [r for r in rows if r["current"] != r["enabled"]]
     reset_type = p["reset_type"] if p["reset_type"] != "auto" else (vendor or {}).get("reset", "ForceRestart")
-    steps = _redfish.reset_steps(system.get("PowerState"), reset_type) if off else []
+    steps = _decisions.reset_steps(system.get("PowerState"), reset_type) if off else []
     will_reset = bool(off) and p["reset"]
     if module.check_mode:
         said = ["would set %s" % _to_set([r for r in rows if r["state"] == "to_set"])] if patch else []
@@ -382,14 +382,14 @@ def run(module, client):
         else:
             said.append("no reset needed: the running BIOS has it on")
         result.update(state="would_set" if patch else "would_reset" if will_reset else "pending",
-                      changed=bool(patch) or will_reset, patched=_redfish.clip(patch),
+                      changed=bool(patch) or will_reset, patched=_decisions.clip(patch),
                       reset=steps if will_reset else [], msg="check mode: %s" % "; ".join(said))
         return result
     sent = {}
     if patch:
-        _redfish_client.set_pending(client, found["settings_uri"], _redfish.patch_body(patch, vendor), found["settings_etag"])
+        _client.set_pending(client, found["settings_uri"], _decisions.patch_body(patch, vendor), found["settings_etag"])
         sent = patch
-        result.update(changed=True, patched=_redfish.clip(patch), state="pending")
+        result.update(changed=True, patched=_decisions.clip(patch), state="pending")
     if not off:
         result.update(state="enabled", msg="already enabled in the BIOS: %s; set %s" % (
             _pairs(rows), _to_set([r for r in rows if r["state"] == "to_set"])))
@@ -402,12 +402,12 @@ def run(module, client):
     # A reset applies only what is pending: never one for a value this run had to send and did not.
     unsent = [r["attribute"] for r in off if r["state"] != "pending" and r["attribute"] not in sent]
     if unsent:
-        raise RedfishError("%s was not sent, so the system was not reset" % _redfish.listing(unsent))
+        raise RedfishError("%s was not sent, so the system was not reset" % _decisions.listing(unsent))
     try:
-        result["reset"] = _redfish_client.reset(client, found["system_uri"], system, steps, p["reset_timeout"], p["poll_interval"])
+        result["reset"] = _client.reset(client, found["system_uri"], system, steps, p["reset_timeout"], p["poll_interval"])
         result["changed"] = True
         if p["wait_applied"]:
-            _redfish_client.wait_applied(client, found["bios_uri"], dict((t["attribute"], t["enabled"]) for t in targets),
+            _client.wait_applied(client, found["bios_uri"], dict((t["attribute"], t["enabled"]) for t in targets),
                                          p["reset_timeout"], p["poll_interval"])
     except RedfishError as exc:
         raise RedfishError("%s is pending in the BIOS, and then %s" % (names, exc))
@@ -444,24 +444,24 @@ def main():
     )
     p = module.params
     # AnsibleModule masks these in the whole result, the invocation included.
-    module.no_log_values.update(_redfish.address_secrets(p["bmc_address"]))
-    module.no_log_values.update(_redfish_client.secrets_of(p["username"], p["password"]))
+    module.no_log_values.update(_decisions.address_secrets(p["bmc_address"]))
+    module.no_log_values.update(_client.secrets_of(p["username"], p["password"]))
     try:
-        _redfish.check_options(p)
-        base = _redfish.base_url(p["bmc_address"], p["validate_certs"])
-        client = _redfish_client.Client(base, p["username"], p["password"], p["validate_certs"], p["ca_path"], p["timeout"])
+        _decisions.check_options(p)
+        base = _decisions.base_url(p["bmc_address"], p["validate_certs"])
+        client = _client.Client(base, p["username"], p["password"], p["validate_certs"], p["ca_path"], p["timeout"])
     except RedfishError as exc:
         module.fail_json(msg="%s. Nothing was sent to the BMC." % exc)
     try:
         result = run(module, client)
-    except _redfish.AttributeNotFoundError as exc:
-        seen = {} if exc.related else {"bios_attributes": _redfish.clip(exc.names, items=_redfish.NAMES_SHOWN)}
+    except _decisions.AttributeNotFoundError as exc:
+        seen = {} if exc.related else {"bios_attributes": _decisions.clip(exc.names, items=_decisions.NAMES_SHOWN)}
         module.fail_json(msg=client.scrub(
             "BMC %s (Manufacturer %r): %s. Nothing was changed. %s; check which one it is on this BMC and name it "
             "with attribute (iommu_attribute), or give vendor for a rebranded server."
-            % (base, _redfish.clip(exc.manufacturer), exc, _redfish.related_text(exc))),
-            related=_redfish.clip(exc.related), **seen)
-    except _redfish.UncertainValueError as exc:
+            % (base, _decisions.clip(exc.manufacturer), exc, _decisions.related_text(exc))),
+            related=_decisions.clip(exc.related), **seen)
+    except _decisions.UncertainValueError as exc:
         module.fail_json(msg=client.scrub(
             "BMC %s: %s. Nothing was changed: no PATCH and no reset were sent; look at the attribute and its "
             "registry entry on this BMC, and set it at the console if the BMC cannot say it." % (base, exc)))

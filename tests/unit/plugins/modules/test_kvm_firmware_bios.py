@@ -32,7 +32,7 @@ from socketserver import ThreadingMixIn
 import ansible
 import pytest
 
-from ansible_collections.hypervisor.kvm.plugins.module_utils import _redfish, _redfish_client
+from ansible_collections.hypervisor.kvm.plugins.module_utils.redfish import _client, _decisions
 from ansible_collections.hypervisor.kvm.plugins.modules import kvm_firmware_bios
 
 MODULE = pathlib.Path(kvm_firmware_bios.__file__)
@@ -387,10 +387,10 @@ class _Module(object):
 @pytest.mark.parametrize("path, key, value", MUTATIONS)
 def test_documents_of_the_wrong_shape_end_in_a_result_or_a_typed_error(bmc, path, key, value):
     bmc.documents[path][key] = value
-    client = _redfish_client.Client(bmc.url, "admin", PASSWORD, validate_certs=False, timeout=5)
+    client = _client.Client(bmc.url, "admin", PASSWORD, validate_certs=False, timeout=5)
     try:
         result = kvm_firmware_bios.run(_Module(), client)
-    except _redfish.RedfishError as exc:
+    except _decisions.RedfishError as exc:
         assert str(exc)
     else:
         assert result["state"] in ("enabled", "pending", "reset", "applied")
@@ -811,19 +811,19 @@ def big_registry(limit):
 def test_the_largest_registry_allowed_stays_within_the_memory_bound(tmp_path, bmc):
     files = {"/redfish/v1/Registries/%s" % BIOS_REGISTRY: {"Id": BIOS_REGISTRY, "Location": [{"Uri": "/reg/bios"}]}}
     acme(bmc, files)
-    bmc.documents["/reg/bios"] = big_registry(_redfish_client.MAX_BYTES["registry"])
+    bmc.documents["/reg/bios"] = big_registry(_client.MAX_BYTES["registry"])
     bmc.documents["/reg/bios"]["RegistryEntries"]["Attributes"].append(entry("VMX", "VT-x"))
     bmc.documents["/redfish/v1/Systems/1/Bios"]["Attributes"].update(
         ("Attr%05d" % n, "Disabled") for n in range(20000))
     raw = len(json.dumps(bmc.documents["/reg/bios"]))
-    assert _redfish_client.MAX_BYTES["registry"] * 0.95 < raw <= _redfish_client.MAX_BYTES["registry"]
+    assert _client.MAX_BYTES["registry"] * 0.95 < raw <= _client.MAX_BYTES["registry"]
     run = run_measured(tmp_path, bmc)
     assert not run.result.get("failed"), run.result["msg"]
     assert run.result["registry"] == "/reg/bios" and run.result["patched"] == {"VMX": "Enabled"}
     print("registry of %d bytes: peak %.1f MiB, %d requests, %.2f s" % (raw, run.peak_mib, len(bmc.requests), run.elapsed))
     assert run.peak_mib < PEAK_MIB and len(bmc.requests) <= 46
     # One byte more than the cap: no registry, and the run goes on without it.
-    bmc.on("GET", "/reg/bios", streamed(_redfish_client.MAX_BYTES["registry"], False))
+    bmc.on("GET", "/reg/bios", streamed(_client.MAX_BYTES["registry"], False))
     run = run_measured(tmp_path, bmc)
     assert run.result["failed"] and "cannot tell which BIOS attribute" in run.result["msg"]
     assert run.peak_mib < PEAK_MIB
@@ -936,7 +936,7 @@ def test_registry_entries_that_disagree_change_nothing(tmp_path, bmc):
 @pytest.mark.hostile
 def test_an_option_out_of_bounds_sends_nothing(tmp_path, bmc, option, value):
     result = run_module(tmp_path, bmc, reset=True, **{option: value})
-    bounds = dict((name, (low, high)) for name, low, high, why in _redfish.OPTION_BOUNDS)[option]
+    bounds = dict((name, (low, high)) for name, low, high, why in _decisions.OPTION_BOUNDS)[option]
     assert result["failed"] and "%s is " % option in result["msg"], result["msg"]
     assert "it must be from %s to %s" % bounds in result["msg"] and "Nothing was sent" in result["msg"]
     assert bmc.requests == []
@@ -945,7 +945,7 @@ def test_an_option_out_of_bounds_sends_nothing(tmp_path, bmc, option, value):
 def test_the_documented_bounds_are_the_checked_ones():
     import yaml
     options = yaml.safe_load(kvm_firmware_bios.DOCUMENTATION)["options"]
-    for name, low, high, why in _redfish.OPTION_BOUNDS:
+    for name, low, high, why in _decisions.OPTION_BOUNDS:
         assert "From V(%s) to V(%s)." % (low, high) in " ".join(options[name]["description"]), name
 
 
@@ -1066,9 +1066,9 @@ def test_a_request_in_process_ends_at_its_deadline_and_puts_the_timer_back(bmc):
     request ends, SIGALRM has its handler again and no timer runs."""
     before = signal.getsignal(signal.SIGALRM)
     bmc.on("GET", "/redfish/v1/", trickle(b"HTTP/1.1 200 OK\r\n" + b"X-Slow: " + b"x" * 100))
-    client = _redfish_client.Client(bmc.url, "admin", PASSWORD, validate_certs=False, timeout=1)
+    client = _client.Client(bmc.url, "admin", PASSWORD, validate_certs=False, timeout=1)
     started = time.monotonic()
-    with pytest.raises(_redfish_client.UnreachableError, match="no complete answer within 1 s"):
+    with pytest.raises(_client.UnreachableError, match="no complete answer within 1 s"):
         client.get("/redfish/v1/", "collection")
     assert time.monotonic() - started < 1 + START
     assert signal.getsignal(signal.SIGALRM) is before and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)

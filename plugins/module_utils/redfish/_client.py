@@ -20,8 +20,8 @@ import ssl
 import threading
 import time
 
-from ansible_collections.hypervisor.kvm.plugins.module_utils import _redfish
-from ansible_collections.hypervisor.kvm.plugins.module_utils._redfish import RedfishError, clip
+from ansible_collections.hypervisor.kvm.plugins.module_utils.redfish import _decisions
+from ansible_collections.hypervisor.kvm.plugins.module_utils.redfish._decisions import RedfishError, clip
 
 from ansible.module_utils.urls import ConnectionError as UrlsConnectionError
 from ansible.module_utils.urls import Request
@@ -193,7 +193,7 @@ class Client(object):
     """
 
     def __init__(self, base, username, password, validate_certs=True, ca_path=None, timeout=30):
-        """``base`` as ``_redfish.base_url`` returns it; ``http://`` only when the caller allowed it."""
+        """``base`` as ``_decisions.base_url`` returns it; ``http://`` only when the caller allowed it."""
         self.base = base.rstrip("/")
         self.timeout = timeout
         self.deadline = None
@@ -410,19 +410,19 @@ def _poll(client, path, kind, deadline, poll):
 def _find_system(client, members, system_id):
     """``(uri, summary or None)`` of the computer system to use: ``system_id`` as a URI (segment) reads
     nothing; as an Id or Name it reads members one by one, at most MAX_SYSTEMS, until one matches."""
-    if not system_id or _redfish.system_by_uri(members, system_id):
-        return _redfish.choose_system(members, {}, system_id), None
+    if not system_id or _decisions.system_by_uri(members, system_id):
+        return _decisions.choose_system(members, {}, system_id), None
     if len(members) > MAX_SYSTEMS:
-        raise _redfish.NoSystemError(
+        raise _decisions.NoSystemError(
             "the BMC lists %d computer systems and none whose URI ends in system_id %r; finding it by Id or Name "
             "would read more than the %d systems this module reads: give system_id as the last part of its URI "
-            "(%s)" % (len(members), clip(system_id), MAX_SYSTEMS, _redfish.listing(members)))
+            "(%s)" % (len(members), clip(system_id), MAX_SYSTEMS, _decisions.listing(members)))
     systems = {}
     for uri in members:
-        systems[uri] = _redfish.system_summary(client.get(uri, "system"))
+        systems[uri] = _decisions.system_summary(client.get(uri, "system"))
         if system_id in (systems[uri].get("Id"), systems[uri].get("Name")):
             return uri, systems[uri]
-    return _redfish.choose_system(members, systems, system_id), None
+    return _decisions.choose_system(members, systems, system_id), None
 
 
 def read_bios(client, system_id=None):
@@ -434,22 +434,22 @@ def read_bios(client, system_id=None):
     requests. Raises typed errors (no Bios resource: NoBiosError).
     """
     root = client.get("/redfish/v1/", "collection")
-    systems_uri = _redfish.odata_id(root, "Systems") or "/redfish/v1/Systems"
-    registries_uri = _redfish.odata_id(root, "Registries") or "/redfish/v1/Registries"
-    members = _redfish.member_ids(client.get(systems_uri, "collection"))
+    systems_uri = _decisions.odata_id(root, "Systems") or "/redfish/v1/Systems"
+    registries_uri = _decisions.odata_id(root, "Registries") or "/redfish/v1/Registries"
+    members = _decisions.member_ids(client.get(systems_uri, "collection"))
     system_uri, system = _find_system(client, members, system_id)
-    system = system or _redfish.system_summary(client.get(system_uri, "system"))
-    bios_uri = _redfish.bios_uri(system)
-    bios = _redfish.bios_summary(client.get(bios_uri, "bios"))
+    system = system or _decisions.system_summary(client.get(system_uri, "system"))
+    bios_uri = _decisions.bios_uri(system)
+    bios = _decisions.bios_summary(client.get(bios_uri, "bios"))
     if not isinstance(bios.get("Attributes"), dict):
         raise RedfishError(
             "the Bios resource %s has no Attributes object: this BMC does not expose BIOS settings through "
             "Redfish as the standard says; turn virtualization on at the console, or update the BMC firmware"
             % clip(bios_uri, 120))
-    settings_uri = _redfish.settings_uri(bios, bios_uri)
+    settings_uri = _decisions.settings_uri(bios, bios_uri)
     try:
         settings, etag = client.get_with_etag(settings_uri, "settings")
-        pending = _redfish.settings_summary(settings).get("Attributes")
+        pending = _decisions.settings_summary(settings).get("Attributes")
     except NotFoundError:
         pending, etag = {}, None
     entries, registry = [], "none: the Bios resource names no AttributeRegistry"
@@ -471,17 +471,17 @@ def _read_registry(client, registries_uri, name):
     """
     try:
         files = {}
-        for uri in _redfish.registry_candidates(_redfish.member_ids(client.get(registries_uri, "collection")), name):
+        for uri in _decisions.registry_candidates(_decisions.member_ids(client.get(registries_uri, "collection")), name):
             try:
-                files[uri] = _redfish.registry_file_summary(client.get(uri, "registry_file"))
+                files[uri] = _decisions.registry_file_summary(client.get(uri, "registry_file"))
             except UnreachableError:
                 raise
             except RedfishError:
                 continue
-        location = _redfish.registry_location(files, name)
+        location = _decisions.registry_location(files, name)
         if not location:
             return [], "none: %s is not among the BMC's registries" % clip(name)
-        return _redfish.registry_entries(client.get(location, "registry")), clip(location, 160)
+        return _decisions.registry_entries(client.get(location, "registry")), clip(location, 160)
     except (AuthError, UnreachableError):
         raise
     except RedfishError as exc:
@@ -493,7 +493,7 @@ def set_pending(client, settings_uri, body, etag=None):
 
     On 412 or 428 (stale or missing If-Match) reads the ETag again and tries once more (with
     ``*`` when the BMC still gives none). Raises RedfishError when the BMC answers with success
-    but lists the attributes it refused (``_redfish.patch_refusals``); OutcomeUnknownError when the
+    but lists the attributes it refused (``_decisions.patch_refusals``); OutcomeUnknownError when the
     PATCH was sent and no answer came (it may be pending).
     """
     try:
@@ -511,7 +511,7 @@ def set_pending(client, settings_uri, body, etag=None):
         raise OutcomeUnknownError(
             "%s: the value may or may not be pending; nothing was reset. Read Bios/Settings on the BMC "
             "(or run again in check mode) before resetting" % exc)
-    refused = _redfish.patch_refusals(answer)
+    refused = _decisions.patch_refusals(answer)
     if refused:
         raise RedfishError(
             "the BMC answered the PATCH of %s with HTTP %d but did not take it: %s; nothing is pending: "
@@ -589,5 +589,5 @@ def wait_applied(client, bios_uri, names_values, timeout, poll=5.0):
             raise RedfishError(
                 "%d s after the reset the BIOS still reports %s: the firmware did not apply the pending "
                 "setting; look at the BMC's job queue or event log, or power-cycle the server"
-                % (timeout, _redfish.listing("%s=%s" % (clip(k), clip(v)) for k, v in sorted(missing.items()))))
+                % (timeout, _decisions.listing("%s=%s" % (clip(k), clip(v)) for k, v in sorted(missing.items()))))
         time.sleep(min(poll, left))
