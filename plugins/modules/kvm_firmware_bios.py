@@ -313,110 +313,8 @@ bios_attributes:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.hypervisor.kvm.plugins.module_utils.redfish import _client, _decisions
+from ansible_collections.hypervisor.kvm.plugins.module_utils.redfish import _plan
 from ansible_collections.hypervisor.kvm.plugins.module_utils.redfish._decisions import RedfishError
-
-
-def _pairs(rows):
-    """``attribute=value`` of each setting row, for a message (BMC-given names cut)."""
-    return _decisions.listing("%s=%s" % (_decisions.clip(r["attribute"]), _decisions.clip(r["enabled"])) for r in rows)
-
-
-def _to_set(rows):
-    """The rows to PATCH, saying which are on now but would be turned off by a pending value."""
-    return ", ".join(
-        "%s=%s" % (_decisions.clip(r["attribute"]), _decisions.clip(r["enabled"]))
-        + (" again (the pending %s would turn it off at the next reset)" % _decisions.clip(r["pending"])
-           if r["current"] == r["enabled"] else "")
-        for r in rows)
-
-
-def _shown(row):
-    """A settings row for the result, the values the BMC gave cut to a readable length."""
-    row = dict(row)
-    for key in ("attribute", "enabled", "current", "pending"):
-        row[key] = _decisions.clip(row[key])
-    return row
-
-
-def run(module, client):
-    """Read, decide, change: the module's work, returning its result dict."""
-    p = module.params
-    client.until(_client.READ_TIMEOUTS * client.timeout)
-    found = _client.read_bios(client, p["system_id"])
-    system, current = found["system"], found["bios"]["Attributes"]
-    vendor = _decisions.vendor_row(system.get("Manufacturer"), p["vendor"])
-    cpu = _decisions.cpu_vendor_of(system)
-    wanted = [("virtualization", p["attribute"])] + ([("iommu", p["iommu_attribute"])] if p["iommu"] else [])
-    try:
-        targets = [_decisions.choose_attribute(setting, current, found["registry_entries"], vendor, cpu, name)
-                   for setting, name in wanted]
-    except _decisions.AttributeNotFoundError as exc:
-        exc.manufacturer = system.get("Manufacturer")
-        raise
-    decided = _decisions.plan(current, found["pending"], targets)
-    rows, patch = decided["settings"], decided["patch"]
-    result = {
-        "changed": False, "settings": [_shown(row) for row in rows], "patched": {}, "reset": [],
-        "registry": found["registry"], "state": decided["state"],
-        "system": {"uri": _decisions.clip(found["system_uri"], 160), "manufacturer": _decisions.clip(system.get("Manufacturer")),
-                   "vendor": vendor["vendor"] if vendor else None, "power_state": _decisions.clip(system.get("PowerState"))},
-    }
-    if not patch and not decided["reset_needed"]:
-        result["msg"] = "already enabled in the BIOS: %s" % _pairs(rows)
-        return result
-    # What the running BIOS does not have on yet: only that needs a reset.
-    off = [r for r in rows if r["current"] != r["enabled"]]
-    reset_type = p["reset_type"] if p["reset_type"] != "auto" else (vendor or {}).get("reset", "ForceRestart")
-    steps = _decisions.reset_steps(system.get("PowerState"), reset_type) if off else []
-    will_reset = bool(off) and p["reset"]
-    if module.check_mode:
-        said = ["would set %s" % _to_set([r for r in rows if r["state"] == "to_set"])] if patch else []
-        staged = [r for r in rows if r["state"] == "pending"]
-        if staged:
-            said.append("%s already pending" % _pairs(staged))
-        if will_reset:
-            said.append("would reset (%s) to apply %s" % (", ".join(steps), _pairs(off)))
-        elif off:
-            said.append("%s then needs a power cycle (reset: true applies it)" % _pairs(off))
-        else:
-            said.append("no reset needed: the running BIOS has it on")
-        result.update(state="would_set" if patch else "would_reset" if will_reset else "pending",
-                      changed=bool(patch) or will_reset, patched=_decisions.clip(patch),
-                      reset=steps if will_reset else [], msg="check mode: %s" % "; ".join(said))
-        return result
-    sent = {}
-    if patch:
-        _client.set_pending(client, found["settings_uri"], _decisions.patch_body(patch, vendor), found["settings_etag"])
-        sent = patch
-        result.update(changed=True, patched=_decisions.clip(patch), state="pending")
-    if not off:
-        result.update(state="enabled", msg="already enabled in the BIOS: %s; set %s" % (
-            _pairs(rows), _to_set([r for r in rows if r["state"] == "to_set"])))
-        return result
-    result["state"] = "pending"
-    names = _pairs(off)
-    if not p["reset"]:
-        result["msg"] = "%s pending: needs a power cycle (reset: true applies it)" % names
-        return result
-    # A reset applies only what is pending: never one for a value this run had to send and did not.
-    unsent = [r["attribute"] for r in off if r["state"] != "pending" and r["attribute"] not in sent]
-    if unsent:
-        raise RedfishError("%s was not sent, so the system was not reset" % _decisions.listing(unsent))
-    try:
-        result["reset"] = _client.reset(client, found["system_uri"], system, steps, p["reset_timeout"], p["poll_interval"])
-        result["changed"] = True
-        if p["wait_applied"]:
-            _client.wait_applied(client, found["bios_uri"], dict((t["attribute"], t["enabled"]) for t in targets),
-                                         p["reset_timeout"], p["poll_interval"])
-    except RedfishError as exc:
-        raise RedfishError("%s is pending in the BIOS, and then %s" % (names, exc))
-    if p["wait_applied"]:
-        result.update(state="applied", msg="%s applied after %s" % (names, ", ".join(steps)))
-    else:
-        result.update(state="reset", msg="%s set and the system reset (%s); the BIOS was not polled (wait_applied: false)"
-                      % (names, ", ".join(steps)))
-    return result
 
 
 def main():
@@ -442,31 +340,16 @@ def main():
         },
         supports_check_mode=True,
     )
-    p = module.params
     # AnsibleModule masks these in the whole result, the invocation included.
-    module.no_log_values.update(_decisions.address_secrets(p["bmc_address"]))
-    module.no_log_values.update(_client.secrets_of(p["username"], p["password"]))
+    module.no_log_values.update(_plan.secrets(module.params))
     try:
-        _decisions.check_options(p)
-        base = _decisions.base_url(p["bmc_address"], p["validate_certs"])
-        client = _client.Client(base, p["username"], p["password"], p["validate_certs"], p["ca_path"], p["timeout"])
+        client = _plan.client_for(module.params)
     except RedfishError as exc:
         module.fail_json(msg="%s. Nothing was sent to the BMC." % exc)
     try:
-        result = run(module, client)
-    except _decisions.AttributeNotFoundError as exc:
-        seen = {} if exc.related else {"bios_attributes": _decisions.clip(exc.names, items=_decisions.NAMES_SHOWN)}
-        module.fail_json(msg=client.scrub(
-            "BMC %s (Manufacturer %r): %s. Nothing was changed. %s; check which one it is on this BMC and name it "
-            "with attribute (iommu_attribute), or give vendor for a rebranded server."
-            % (base, _decisions.clip(exc.manufacturer), exc, _decisions.related_text(exc))),
-            related=_decisions.clip(exc.related), **seen)
-    except _decisions.UncertainValueError as exc:
-        module.fail_json(msg=client.scrub(
-            "BMC %s: %s. Nothing was changed: no PATCH and no reset were sent; look at the attribute and its "
-            "registry entry on this BMC, and set it at the console if the BMC cannot say it." % (base, exc)))
+        result = _plan.enable(client, module.params, module.check_mode)
     except RedfishError as exc:
-        module.fail_json(msg=client.scrub("BMC %s: %s." % (base, exc)))
+        module.fail_json(**_plan.failure(client, exc))
     module.exit_json(**result)
 
 

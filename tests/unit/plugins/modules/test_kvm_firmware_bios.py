@@ -32,7 +32,7 @@ from socketserver import ThreadingMixIn
 import ansible
 import pytest
 
-from ansible_collections.hypervisor.kvm.plugins.module_utils.redfish import _client, _decisions
+from ansible_collections.hypervisor.kvm.plugins.module_utils.redfish import _client, _decisions, _plan
 from ansible_collections.hypervisor.kvm.plugins.modules import kvm_firmware_bios
 
 MODULE = pathlib.Path(kvm_firmware_bios.__file__)
@@ -383,14 +383,9 @@ MUTATIONS = [
 ]
 
 
-class _Module(object):
-    """What run() reads of AnsibleModule: the parameters with their defaults, and check mode."""
-
-    def __init__(self, **params):
-        self.params = dict({"system_id": None, "vendor": None, "attribute": None, "iommu": True,
-                            "iommu_attribute": None, "reset": True, "reset_type": "auto", "reset_timeout": 2,
-                            "wait_applied": False, "poll_interval": 0.01}, **params)
-        self.check_mode = False
+# What _plan.enable reads of the module's options, as the module's defaults give them.
+OPTIONS = {"system_id": None, "vendor": None, "attribute": None, "iommu": True, "iommu_attribute": None,
+           "reset": True, "reset_type": "auto", "reset_timeout": 2, "wait_applied": False, "poll_interval": 0.01}
 
 
 @pytest.mark.parametrize("path, key, value", MUTATIONS)
@@ -398,7 +393,7 @@ def test_documents_of_the_wrong_shape_end_in_a_result_or_a_typed_error(bmc, path
     bmc.documents[path][key] = value
     client = _client.Client(bmc.url, "admin", PASSWORD, validate_certs=False, timeout=5)
     try:
-        result = kvm_firmware_bios.run(_Module(), client)
+        result = _plan.enable(client, OPTIONS)
     except _decisions.RedfishError as exc:
         assert str(exc)
     else:
