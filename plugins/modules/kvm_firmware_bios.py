@@ -21,7 +21,9 @@ description:
     attribute as refused in C(@Message.ExtendedInfo) is a failure. The firmware applies it at the next reset; with O(reset=true) the module performs
     that reset through C(ComputerSystem.Reset), waits for the system to be powered on and, with
     O(wait_applied=true), for the BIOS to report the value applied.
-  - Runs on the controller (delegate it to C(localhost)) and talks only to the BMC. It follows no
+  - Runs on the controller (delegate it to C(localhost)) and talks only to the BMC, through
+    ansible-core's HTTP code (C(ansible.module_utils.urls)), so O(validate_certs), O(ca_path) and TLS
+    behave as in other modules. Each request ends within O(timeout), however slowly the BMC answers. It follows no
     HTTP redirect and no link outside the BMC's address, and uses no proxy (C(http_proxy),
     C(https_proxy), C(all_proxy) in the environment are ignored), so the credentials go nowhere else.
   - The credentials never appear in the result or a message, in any form a BMC may echo them in

@@ -293,7 +293,8 @@ class Client(object):
         except (OSError, HTTPException, ValueError, UrlsConnectionError) as exc:
             raise self._failure(exc, where, method, end)
         finally:
-            if response is not None:
+            # An HTTPError without an answer to read has nothing to close (and no close of its own).
+            if getattr(response, "fp", None) is not None:
                 response.close()
         try:
             return self._answer(status, raw, answer_headers, where)
