@@ -83,7 +83,7 @@ def reads_ca_path(python):
     as DER data, which Python 3.6 cannot read when built against OpenSSL 3 ("unknown error"). RHEL 8's
     Python 3.6 is built against OpenSSL 1.1.1; a pyenv build on a current distribution is not."""
     return subprocess.run([python, "-c", "import ssl, sys; sys.exit(sys.version_info < (3, 7) and ssl.OPENSSL_VERSION_INFO[0] >= 3)"],
-                          timeout=30).returncode == 0
+                          check=False, timeout=30).returncode == 0
 
 
 @pytest.fixture(params=["venv"] + list(MODULE_PYTHONS))

@@ -161,7 +161,7 @@ def test_unknown_vendor_without_registry_lists_related_names():
 
 def test_a_given_name_must_exist():
     found = _decisions.choose_attribute("virtualization", LENOVO_ATTRIBUTES, [], None,
-                                      override="Processors_IntelVirtualizationTechnology")
+                                        override="Processors_IntelVirtualizationTechnology")
     assert found["found_by"] == "given"
     with pytest.raises(_decisions.AttributeNotFoundError, match="no attribute 'Nope'"):
         _decisions.choose_attribute("virtualization", LENOVO_ATTRIBUTES, [], None, override="Nope")
@@ -404,7 +404,7 @@ def test_registry_candidates_name_the_bios_registry_first_and_few():
         base + "BiosAttributeRegistryU32.v1_2_10/", base + "BiosMessages.1.0"]
     # sushy-tools and Dell name the file without the Bios' suffix or version.
     assert _decisions.registry_candidates([base + "Messages", base + "BiosAttributeRegistry.v1_0_0"],
-                                        "BiosAttributeRegistryP89.v1_0_0") == [base + "BiosAttributeRegistry.v1_0_0"]
+                                          "BiosAttributeRegistryP89.v1_0_0") == [base + "BiosAttributeRegistry.v1_0_0"]
     assert _decisions.registry_candidates([base + "BiosAttributeRegistry"], "BiosAttributeRegistry.v1_0_3") == \
         [base + "BiosAttributeRegistry"]
     assert _decisions.registry_candidates([base + "1.0", base + "Base"], "Bios") == []
