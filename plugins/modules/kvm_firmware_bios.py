@@ -21,7 +21,9 @@ description:
     attribute as refused in C(@Message.ExtendedInfo) is a failure. The firmware applies it at the next reset; with O(reset=true) the module performs
     that reset through C(ComputerSystem.Reset), waits for the system to be powered on and, with
     O(wait_applied=true), for the BIOS to report the value applied.
-  - Runs on the controller (delegate it to C(localhost)) and talks only to the BMC. It follows no
+  - Runs on the controller (delegate it to C(localhost)) and talks only to the BMC, through
+    ansible-core's HTTP code (C(ansible.module_utils.urls)), so O(validate_certs), O(ca_path) and TLS
+    behave as in other modules. Each request ends within O(timeout), however slowly the BMC answers. It follows no
     HTTP redirect and no link outside the BMC's address, and uses no proxy (C(http_proxy),
     C(https_proxy), C(all_proxy) in the environment are ignored), so the credentials go nowhere else.
   - The credentials never appear in the result or a message, in any form a BMC may echo them in
@@ -157,7 +159,7 @@ notes:
     answer, 64 KiB of an error, 8 MiB for the attribute registry); a larger answer fails, or for the registry
     is read as none. With the largest registry allowed the process peaks at about 90 MiB (Python and
     Ansible alone take about 35 MiB); the unit tests hold it under 150 MiB."
-  - The vendor table (C(plugins/module_utils/_redfish_vendors.py)) cites, row by row, where each
+  - The vendor table (C(plugins/module_utils/redfish/_vendors.py)) cites, row by row, where each
     attribute name was read; rows seen only in third-party code are not used on their own, they
     are listed in the failure message as candidates.
   - Dell iDRAC needs C(@Redfish.SettingsApplyTime) C(OnReset) in the PATCH to create the BIOS job;
@@ -313,110 +315,8 @@ bios_attributes:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.hypervisor.kvm.plugins.module_utils import _redfish, _redfish_client
-from ansible_collections.hypervisor.kvm.plugins.module_utils._redfish import RedfishError
-
-
-def _pairs(rows):
-    """``attribute=value`` of each setting row, for a message (BMC-given names cut)."""
-    return _redfish.listing("%s=%s" % (_redfish.clip(r["attribute"]), _redfish.clip(r["enabled"])) for r in rows)
-
-
-def _to_set(rows):
-    """The rows to PATCH, saying which are on now but would be turned off by a pending value."""
-    return ", ".join(
-        "%s=%s" % (_redfish.clip(r["attribute"]), _redfish.clip(r["enabled"]))
-        + (" again (the pending %s would turn it off at the next reset)" % _redfish.clip(r["pending"])
-           if r["current"] == r["enabled"] else "")
-        for r in rows)
-
-
-def _shown(row):
-    """A settings row for the result, the values the BMC gave cut to a readable length."""
-    row = dict(row)
-    for key in ("attribute", "enabled", "current", "pending"):
-        row[key] = _redfish.clip(row[key])
-    return row
-
-
-def run(module, client):
-    """Read, decide, change: the module's work, returning its result dict."""
-    p = module.params
-    client.until(_redfish_client.READ_TIMEOUTS * client.timeout)
-    found = _redfish_client.read_bios(client, p["system_id"])
-    system, current = found["system"], found["bios"]["Attributes"]
-    vendor = _redfish.vendor_row(system.get("Manufacturer"), p["vendor"])
-    cpu = _redfish.cpu_vendor_of(system)
-    wanted = [("virtualization", p["attribute"])] + ([("iommu", p["iommu_attribute"])] if p["iommu"] else [])
-    try:
-        targets = [_redfish.choose_attribute(setting, current, found["registry_entries"], vendor, cpu, name)
-                   for setting, name in wanted]
-    except _redfish.AttributeNotFoundError as exc:
-        exc.manufacturer = system.get("Manufacturer")
-        raise
-    decided = _redfish.plan(current, found["pending"], targets)
-    rows, patch = decided["settings"], decided["patch"]
-    result = {
-        "changed": False, "settings": [_shown(row) for row in rows], "patched": {}, "reset": [],
-        "registry": found["registry"], "state": decided["state"],
-        "system": {"uri": _redfish.clip(found["system_uri"], 160), "manufacturer": _redfish.clip(system.get("Manufacturer")),
-                   "vendor": vendor["vendor"] if vendor else None, "power_state": _redfish.clip(system.get("PowerState"))},
-    }
-    if not patch and not decided["reset_needed"]:
-        result["msg"] = "already enabled in the BIOS: %s" % _pairs(rows)
-        return result
-    # What the running BIOS does not have on yet: only that needs a reset.
-    off = [r for r in rows if r["current"] != r["enabled"]]
-    reset_type = p["reset_type"] if p["reset_type"] != "auto" else (vendor or {}).get("reset", "ForceRestart")
-    steps = _redfish.reset_steps(system.get("PowerState"), reset_type) if off else []
-    will_reset = bool(off) and p["reset"]
-    if module.check_mode:
-        said = ["would set %s" % _to_set([r for r in rows if r["state"] == "to_set"])] if patch else []
-        staged = [r for r in rows if r["state"] == "pending"]
-        if staged:
-            said.append("%s already pending" % _pairs(staged))
-        if will_reset:
-            said.append("would reset (%s) to apply %s" % (", ".join(steps), _pairs(off)))
-        elif off:
-            said.append("%s then needs a power cycle (reset: true applies it)" % _pairs(off))
-        else:
-            said.append("no reset needed: the running BIOS has it on")
-        result.update(state="would_set" if patch else "would_reset" if will_reset else "pending",
-                      changed=bool(patch) or will_reset, patched=_redfish.clip(patch),
-                      reset=steps if will_reset else [], msg="check mode: %s" % "; ".join(said))
-        return result
-    sent = {}
-    if patch:
-        _redfish_client.set_pending(client, found["settings_uri"], _redfish.patch_body(patch, vendor), found["settings_etag"])
-        sent = patch
-        result.update(changed=True, patched=_redfish.clip(patch), state="pending")
-    if not off:
-        result.update(state="enabled", msg="already enabled in the BIOS: %s; set %s" % (
-            _pairs(rows), _to_set([r for r in rows if r["state"] == "to_set"])))
-        return result
-    result["state"] = "pending"
-    names = _pairs(off)
-    if not p["reset"]:
-        result["msg"] = "%s pending: needs a power cycle (reset: true applies it)" % names
-        return result
-    # A reset applies only what is pending: never one for a value this run had to send and did not.
-    unsent = [r["attribute"] for r in off if r["state"] != "pending" and r["attribute"] not in sent]
-    if unsent:
-        raise RedfishError("%s was not sent, so the system was not reset" % _redfish.listing(unsent))
-    try:
-        result["reset"] = _redfish_client.reset(client, found["system_uri"], system, steps, p["reset_timeout"], p["poll_interval"])
-        result["changed"] = True
-        if p["wait_applied"]:
-            _redfish_client.wait_applied(client, found["bios_uri"], dict((t["attribute"], t["enabled"]) for t in targets),
-                                         p["reset_timeout"], p["poll_interval"])
-    except RedfishError as exc:
-        raise RedfishError("%s is pending in the BIOS, and then %s" % (names, exc))
-    if p["wait_applied"]:
-        result.update(state="applied", msg="%s applied after %s" % (names, ", ".join(steps)))
-    else:
-        result.update(state="reset", msg="%s set and the system reset (%s); the BIOS was not polled (wait_applied: false)"
-                      % (names, ", ".join(steps)))
-    return result
+from ansible_collections.hypervisor.kvm.plugins.module_utils.redfish import _plan
+from ansible_collections.hypervisor.kvm.plugins.module_utils.redfish._decisions import RedfishError
 
 
 def main():
@@ -442,31 +342,16 @@ def main():
         },
         supports_check_mode=True,
     )
-    p = module.params
     # AnsibleModule masks these in the whole result, the invocation included.
-    module.no_log_values.update(_redfish.address_secrets(p["bmc_address"]))
-    module.no_log_values.update(_redfish_client.secrets_of(p["username"], p["password"]))
+    module.no_log_values.update(_plan.secrets(module.params))
     try:
-        _redfish.check_options(p)
-        base = _redfish.base_url(p["bmc_address"], p["validate_certs"])
-        client = _redfish_client.Client(base, p["username"], p["password"], p["validate_certs"], p["ca_path"], p["timeout"])
+        client = _plan.client_for(module.params)
     except RedfishError as exc:
         module.fail_json(msg="%s. Nothing was sent to the BMC." % exc)
     try:
-        result = run(module, client)
-    except _redfish.AttributeNotFoundError as exc:
-        seen = {} if exc.related else {"bios_attributes": _redfish.clip(exc.names, items=_redfish.NAMES_SHOWN)}
-        module.fail_json(msg=client.scrub(
-            "BMC %s (Manufacturer %r): %s. Nothing was changed. %s; check which one it is on this BMC and name it "
-            "with attribute (iommu_attribute), or give vendor for a rebranded server."
-            % (base, _redfish.clip(exc.manufacturer), exc, _redfish.related_text(exc))),
-            related=_redfish.clip(exc.related), **seen)
-    except _redfish.UncertainValueError as exc:
-        module.fail_json(msg=client.scrub(
-            "BMC %s: %s. Nothing was changed: no PATCH and no reset were sent; look at the attribute and its "
-            "registry entry on this BMC, and set it at the console if the BMC cannot say it." % (base, exc)))
+        result = _plan.enable(client, module.params, module.check_mode)
     except RedfishError as exc:
-        module.fail_json(msg=client.scrub("BMC %s: %s." % (base, exc)))
+        module.fail_json(**_plan.failure(client, exc))
     module.exit_json(**result)
 
 

@@ -3,25 +3,32 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Talking to a BMC's Redfish service over HTTPS: GET, PATCH, POST with basic authentication.
 
-Stdlib only (http.client, ssl): no proxy from the environment, no redirect followed. Every
-request has one deadline (connection, headers and body); every answer a size cap by the kind of
-document asked for. Every failure is a typed exception whose message says what a person does
-next; the credentials never appear in one (``Client.scrub``).
+The transport is Ansible's (``ansible.module_utils.urls.Request``), so TLS (``validate_certs``,
+``ca_path``, ciphers) behaves as in every other module; no proxy from the environment is used and
+no redirect is followed. What is ours: links the BMC gives are followed only on the BMC itself,
+every request has one deadline (connection, headers and body), every answer a size cap by the
+kind of document asked for, and every failure is a typed exception whose message says what a
+person does next; the credentials never appear in one (``Client.scrub``).
 """
 
 import base64
-import io
 import json
 import re
+import signal
 import socket
 import ssl
+import threading
 import time
 
-from ansible_collections.hypervisor.kvm.plugins.module_utils import _redfish
-from ansible_collections.hypervisor.kvm.plugins.module_utils._redfish import RedfishError, clip
+from ansible_collections.hypervisor.kvm.plugins.module_utils.redfish import _decisions
+from ansible_collections.hypervisor.kvm.plugins.module_utils.redfish._decisions import RedfishError, clip
 
-from http.client import HTTPConnection, HTTPException, HTTPResponse, HTTPSConnection, InvalidURL
-from urllib.parse import quote, urlsplit
+from ansible.module_utils.urls import ConnectionError as UrlsConnectionError
+from ansible.module_utils.urls import Request, make_context
+
+from http.client import HTTPException, InvalidURL
+from urllib.error import HTTPError, URLError
+from urllib.parse import quote
 
 # Bytes read of each kind of document before it is refused: systems, Bios and settings are a few
 # KB to a few hundred KB on real BMCs; attribute registries are the big ones (a few MB).
@@ -97,71 +104,66 @@ def _error_text(body):
     return ": ".join(p for p in parts if p)
 
 
-class _DeadlineReader(io.RawIOBase):
-    """A socket's reads, each allowed only the time left before ``end`` (time.monotonic()): a BMC
-    that trickles its headers or body a byte at a time still ends at the deadline."""
+class _Deadline(object):
+    """The end of one request, kept from connecting to the answer's last byte.
 
-    def __init__(self, sock, end):
-        super(_DeadlineReader, self).__init__()
-        # The socket's own file keeps it open after http.client closes the connection.
-        self._sock, self._raw, self._end = sock, sock.makefile("rb", buffering=0), end
+    urllib gives each socket operation the whole timeout, so a BMC that trickles its headers a
+    byte at a time would hold the run for ever: in the main thread an interval timer (SIGALRM)
+    raises socket.timeout at ``end``. Elsewhere (no signal is handled there), or when a timer
+    is already running, only the per-operation timeout and the body's checks (_read_before) hold.
+    """
 
-    def readable(self):
-        return True
+    def __init__(self, end):
+        self.end = end
+        self._previous = None
+        self._armed = False
 
-    def readinto(self, buffer):
-        left = self._end - time.monotonic()
-        if left <= 0:
-            raise socket.timeout("timed out")
-        self._sock.settimeout(left)
-        return self._raw.readinto(buffer)
+    @staticmethod
+    def _expired(signum, frame):
+        raise socket.timeout("timed out")
 
-    def close(self):
-        self._raw.close()
-        super(_DeadlineReader, self).close()
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread() and signal.getitimer(signal.ITIMER_REAL)[0] == 0:
+            self._previous = signal.signal(signal.SIGALRM, self._expired)
+            self._armed = True
+            signal.setitimer(signal.ITIMER_REAL, max(self.end - time.monotonic(), 0.001))
+        return self
 
-
-class _DeadlineSocket(object):
-    """What http.client's response reads a socket through: makefile() with the deadline."""
-
-    def __init__(self, sock, end):
-        self._sock, self._end = sock, end
-
-    def makefile(self, mode, *args, **kwargs):
-        return io.BufferedReader(_DeadlineReader(self._sock, self._end), CHUNK)
-
-
-def _connect_before(end):
-    """socket.create_connection for http.client that tries the host's addresses only until ``end``
-    (the stdlib gives each address the whole timeout)."""
-    def connect(address, timeout=None, source_address=None, *args, **kwargs):
-        error = socket.timeout("timed out")
-        for family, kind, proto, _name, where in socket.getaddrinfo(address[0], address[1], 0, socket.SOCK_STREAM):
-            left = end - time.monotonic()
-            if left <= 0:
-                break
-            sock = socket.socket(family, kind, proto)
-            try:
-                sock.settimeout(left)
-                sock.connect(where)
-                # The TLS handshake that follows gets only what is left, not ``left`` again.
-                sock.settimeout(max(end - time.monotonic(), 0.001))
-                return sock
-            except OSError as exc:
-                error = exc
-                sock.close()
-        raise error
-    return connect
+    def __exit__(self, *exc_info):
+        if self._armed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self._previous if self._previous is not None else signal.SIG_DFL)
+            self._armed = False
+        return False
 
 
-def _read_capped(response, cap):
-    """The body, read in chunks; TooLargeError past ``cap`` bytes (a Content-Length says so early)."""
-    length = response.getheader("Content-Length")
+def _socket_of(response):
+    """The socket an http.client response (or the HTTPError carrying one) reads from, or None."""
+    if isinstance(response, HTTPError):
+        response = response.fp
+    return getattr(getattr(getattr(response, "fp", None), "raw", None), "_sock", None)
+
+
+def _read_before(response, size, end):
+    """Up to ``size`` bytes of ``response``, the socket given only the time left before ``end``."""
+    left = end - time.monotonic()
+    if left <= 0:
+        raise socket.timeout("timed out")
+    sock = _socket_of(response)
+    if sock is not None:
+        sock.settimeout(left)
+    return response.read(size)
+
+
+def _read_capped(response, cap, end):
+    """The body, read in chunks before ``end``; TooLargeError past ``cap`` bytes (a Content-Length
+    says so early)."""
+    length = response.headers.get("Content-Length")
     if length and length.strip().isdigit() and int(length) > cap:
         raise TooLargeError("announces %s bytes" % length.strip())
     chunks, size = [], 0
     while True:
-        chunk = response.read(min(CHUNK, cap + 1 - size))
+        chunk = _read_before(response, min(CHUNK, cap + 1 - size), end)
         if not chunk:
             return b"".join(chunks)
         chunks.append(chunk)
@@ -191,23 +193,27 @@ class Client(object):
     """
 
     def __init__(self, base, username, password, validate_certs=True, ca_path=None, timeout=30):
-        """``base`` as ``_redfish.base_url`` returns it; ``http://`` only when the caller allowed it."""
+        """``base`` as ``_decisions.base_url`` returns it; ``http://`` only when the caller allowed it."""
         self.base = base.rstrip("/")
         self.timeout = timeout
         self.deadline = None
         self.allowed = None
         self.secrets = secrets_of(username, password)
-        self._auth = "Basic " + _basic_token(username, password)
-        self._netloc = urlsplit(self.base).netloc
-        self._context = None
-        if self.base.startswith("https://"):
-            try:
-                context = ssl.create_default_context(cafile=ca_path) if validate_certs else ssl._create_unverified_context()
-            except (OSError, ValueError) as exc:
-                raise RedfishError("cannot read ca_path %r (%s): give a PEM file of CA certificates" % (ca_path, exc))
-            if not validate_certs:
-                context.check_hostname = False
-            self._context = context
+        self.username, self.password = username, password
+        self.validate_certs = validate_certs
+        # Without validation ansible-core 2.16 would still open ca_path: it is given only to check against.
+        self.ca_path = ca_path if validate_certs else None
+        try:
+            # Ansible's own TLS context, built once: reading the system's CA certificates takes a
+            # tenth of a second, which every request of a run would pay again.
+            context = make_context(cafile=self.ca_path, validate_certs=validate_certs)
+        except (OSError, ValueError) as exc:
+            raise RedfishError("cannot read ca_path %r (%s): give a PEM file of CA certificates" % (ca_path, exc))
+        try:
+            self._request = Request(context=context)
+        except TypeError:
+            # ansible-core 2.16 takes no context: it builds one per request from the same options.
+            self._request = Request()
 
     def until(self, seconds):
         """Every request from now on ends within ``seconds``; returns the deadline."""
@@ -237,11 +243,13 @@ class Client(object):
                 "path; look at the BMC's firmware" % clip(path, 120))
         return url
 
-    def _connection(self, left):
-        # http.client reads no proxy from the environment and follows no redirect.
-        if self._context is not None:
-            return HTTPSConnection(self._netloc, timeout=left, context=self._context)
-        return HTTPConnection(self._netloc, timeout=left)
+    def _open(self, method, url, data, headers, timeout):
+        """One request through Ansible's urls: basic authentication sent at once, Ansible's TLS
+        settings, no proxy, no redirect followed (it comes back as an HTTPError), the body as sent."""
+        return self._request.open(
+            method, url, data=data, headers=headers, use_proxy=False, timeout=timeout,
+            validate_certs=self.validate_certs, ca_path=self.ca_path, url_username=self.username,
+            url_password=self.password, force_basic_auth=True, follow_redirects="none", decompress=False)
 
     def request(self, method, path, body=None, headers=None, kind="answer"):
         """Send one request; returns ``(status, document or None, headers)`` with header names in
@@ -251,7 +259,7 @@ class Client(object):
         that cannot be read, is OutcomeUnknownError."""
         url = self.url(path)
         data = json.dumps(body).encode("utf-8") if body is not None else None
-        sending = {"Authorization": self._auth, "Accept": "application/json", "OData-Version": "4.0"}
+        sending = {"Accept": "application/json", "OData-Version": "4.0"}
         if data is not None:
             sending["Content-Type"] = "application/json"
         sending.update(headers or {})
@@ -260,33 +268,34 @@ class Client(object):
         end = started + self.timeout if self.deadline is None else min(started + self.timeout, self.deadline)
         if end - started <= 0:
             raise UnreachableError("%s was not sent: the %s s this part of the run allows had passed" % (where, self.allowed))
-        connection = self._connection(end - started)
-        connection._create_connection = _connect_before(end)
-        connection.response_class = lambda sock, *args, **kwargs: HTTPResponse(_DeadlineSocket(sock, end), *args, **kwargs)
-        connected = False
+        response, status = None, None
         try:
-            connection.connect()
-            connected = True
-            connection.sock.settimeout(max(end - time.monotonic(), 0.001))
-            connection.request(method, url[len(self.base):], data, sending)
-            response = connection.getresponse()
-            status = response.status
-            if status < 200:
-                # http.client passes on an interim answer (102, 103) as the answer: it says nothing of the outcome.
-                raise HTTPException("an interim answer (HTTP %d) and no final one" % status)
-            answer_headers = dict((k.lower(), v) for k, v in response.getheaders())
-            if status >= 300:
-                raw = response.read(MAX_ERROR_BODY) if status >= 400 else b""
-            else:
-                raw = _read_capped(response, MAX_BYTES[kind])
+            with _Deadline(end):
+                try:
+                    response = self._open(method, url, data, sending, end - started)
+                    status = response.status
+                except HTTPError as exc:
+                    # Every answer but a 2xx, redirects included, comes back as an HTTPError.
+                    response, status = exc, exc.code
+                if status < 200:
+                    # An interim answer (102, 103) passed on as the answer: it says nothing of the outcome.
+                    raise HTTPException("an interim answer (HTTP %d) and no final one" % status)
+                answer_headers = dict((k.lower(), v) for k, v in response.headers.items())
+                if status >= 300:
+                    has_body = status >= 400 and getattr(response, "fp", None) is not None
+                    raw = _read_before(response, MAX_ERROR_BODY, end) if has_body else b""
+                else:
+                    raw = _read_capped(response, MAX_BYTES[kind], end)
         except TooLargeError as exc:
             raise self._taken(method, status, TooLargeError(
                 "the answer to %s %s, more than the %d bytes a %s document may have here: not a Redfish document "
                 "this module reads; look at the BMC's firmware" % (where, exc, MAX_BYTES[kind], kind.replace("_", " "))))
-        except (OSError, HTTPException, ValueError) as exc:
-            raise self._failure(exc, where, method, connected, end)
+        except (OSError, HTTPException, ValueError, UrlsConnectionError) as exc:
+            raise self._failure(exc, where, method, end)
         finally:
-            connection.close()
+            # An HTTPError without an answer to read has nothing to close (and no close of its own).
+            if getattr(response, "fp", None) is not None:
+                response.close()
         try:
             return self._answer(status, raw, answer_headers, where)
         except RedfishError as exc:
@@ -300,8 +309,13 @@ class Client(object):
         return OutcomeUnknownError("%s; the BMC answered HTTP %d, so it may have taken it: sent, outcome unknown"
                                    % (error, status))
 
-    def _failure(self, exc, where, method, connected, end):
-        """The typed error for a request that got no complete answer."""
+    def _failure(self, exc, where, method, end):
+        """The typed error for a request that got no complete answer. urllib wraps in a URLError
+        what failed before the request was sent whole (connection, TLS, sending): only then was
+        a PATCH or POST certainly not sent."""
+        sent = not isinstance(exc, URLError)
+        if isinstance(exc, URLError) and isinstance(exc.reason, BaseException):
+            exc = exc.reason
         late = time.monotonic() >= end or isinstance(exc, socket.timeout)
         cut = self.deadline is not None and end >= self.deadline
         if late and cut:
@@ -310,7 +324,7 @@ class Client(object):
             why = "no complete answer within %s s" % self.timeout
         else:
             why = "%s: %s" % (type(exc).__name__, clip(str(exc), 120))
-        if connected and method != "GET":
+        if sent and method != "GET":
             return OutcomeUnknownError(
                 "%s was sent and %s: sent, outcome unknown" % (where, why if late else "the connection failed (%s)" % why))
         if isinstance(exc, (ssl.SSLError, ssl.CertificateError)) and not late:
@@ -403,19 +417,19 @@ def _poll(client, path, kind, deadline, poll):
 def _find_system(client, members, system_id):
     """``(uri, summary or None)`` of the computer system to use: ``system_id`` as a URI (segment) reads
     nothing; as an Id or Name it reads members one by one, at most MAX_SYSTEMS, until one matches."""
-    if not system_id or _redfish.system_by_uri(members, system_id):
-        return _redfish.choose_system(members, {}, system_id), None
+    if not system_id or _decisions.system_by_uri(members, system_id):
+        return _decisions.choose_system(members, {}, system_id), None
     if len(members) > MAX_SYSTEMS:
-        raise _redfish.NoSystemError(
+        raise _decisions.NoSystemError(
             "the BMC lists %d computer systems and none whose URI ends in system_id %r; finding it by Id or Name "
             "would read more than the %d systems this module reads: give system_id as the last part of its URI "
-            "(%s)" % (len(members), clip(system_id), MAX_SYSTEMS, _redfish.listing(members)))
+            "(%s)" % (len(members), clip(system_id), MAX_SYSTEMS, _decisions.listing(members)))
     systems = {}
     for uri in members:
-        systems[uri] = _redfish.system_summary(client.get(uri, "system"))
+        systems[uri] = _decisions.system_summary(client.get(uri, "system"))
         if system_id in (systems[uri].get("Id"), systems[uri].get("Name")):
             return uri, systems[uri]
-    return _redfish.choose_system(members, systems, system_id), None
+    return _decisions.choose_system(members, systems, system_id), None
 
 
 def read_bios(client, system_id=None):
@@ -427,22 +441,22 @@ def read_bios(client, system_id=None):
     requests. Raises typed errors (no Bios resource: NoBiosError).
     """
     root = client.get("/redfish/v1/", "collection")
-    systems_uri = _redfish.odata_id(root, "Systems") or "/redfish/v1/Systems"
-    registries_uri = _redfish.odata_id(root, "Registries") or "/redfish/v1/Registries"
-    members = _redfish.member_ids(client.get(systems_uri, "collection"))
+    systems_uri = _decisions.odata_id(root, "Systems") or "/redfish/v1/Systems"
+    registries_uri = _decisions.odata_id(root, "Registries") or "/redfish/v1/Registries"
+    members = _decisions.member_ids(client.get(systems_uri, "collection"))
     system_uri, system = _find_system(client, members, system_id)
-    system = system or _redfish.system_summary(client.get(system_uri, "system"))
-    bios_uri = _redfish.bios_uri(system)
-    bios = _redfish.bios_summary(client.get(bios_uri, "bios"))
+    system = system or _decisions.system_summary(client.get(system_uri, "system"))
+    bios_uri = _decisions.bios_uri(system)
+    bios = _decisions.bios_summary(client.get(bios_uri, "bios"))
     if not isinstance(bios.get("Attributes"), dict):
         raise RedfishError(
             "the Bios resource %s has no Attributes object: this BMC does not expose BIOS settings through "
             "Redfish as the standard says; turn virtualization on at the console, or update the BMC firmware"
             % clip(bios_uri, 120))
-    settings_uri = _redfish.settings_uri(bios, bios_uri)
+    settings_uri = _decisions.settings_uri(bios, bios_uri)
     try:
         settings, etag = client.get_with_etag(settings_uri, "settings")
-        pending = _redfish.settings_summary(settings).get("Attributes")
+        pending = _decisions.settings_summary(settings).get("Attributes")
     except NotFoundError:
         pending, etag = {}, None
     entries, registry = [], "none: the Bios resource names no AttributeRegistry"
@@ -464,17 +478,17 @@ def _read_registry(client, registries_uri, name):
     """
     try:
         files = {}
-        for uri in _redfish.registry_candidates(_redfish.member_ids(client.get(registries_uri, "collection")), name):
+        for uri in _decisions.registry_candidates(_decisions.member_ids(client.get(registries_uri, "collection")), name):
             try:
-                files[uri] = _redfish.registry_file_summary(client.get(uri, "registry_file"))
+                files[uri] = _decisions.registry_file_summary(client.get(uri, "registry_file"))
             except UnreachableError:
                 raise
             except RedfishError:
                 continue
-        location = _redfish.registry_location(files, name)
+        location = _decisions.registry_location(files, name)
         if not location:
             return [], "none: %s is not among the BMC's registries" % clip(name)
-        return _redfish.registry_entries(client.get(location, "registry")), clip(location, 160)
+        return _decisions.registry_entries(client.get(location, "registry")), clip(location, 160)
     except (AuthError, UnreachableError):
         raise
     except RedfishError as exc:
@@ -486,7 +500,7 @@ def set_pending(client, settings_uri, body, etag=None):
 
     On 412 or 428 (stale or missing If-Match) reads the ETag again and tries once more (with
     ``*`` when the BMC still gives none). Raises RedfishError when the BMC answers with success
-    but lists the attributes it refused (``_redfish.patch_refusals``); OutcomeUnknownError when the
+    but lists the attributes it refused (``_decisions.patch_refusals``); OutcomeUnknownError when the
     PATCH was sent and no answer came (it may be pending).
     """
     try:
@@ -504,7 +518,7 @@ def set_pending(client, settings_uri, body, etag=None):
         raise OutcomeUnknownError(
             "%s: the value may or may not be pending; nothing was reset. Read Bios/Settings on the BMC "
             "(or run again in check mode) before resetting" % exc)
-    refused = _redfish.patch_refusals(answer)
+    refused = _decisions.patch_refusals(answer)
     if refused:
         raise RedfishError(
             "the BMC answered the PATCH of %s with HTTP %d but did not take it: %s; nothing is pending: "
@@ -582,5 +596,5 @@ def wait_applied(client, bios_uri, names_values, timeout, poll=5.0):
             raise RedfishError(
                 "%d s after the reset the BIOS still reports %s: the firmware did not apply the pending "
                 "setting; look at the BMC's job queue or event log, or power-cycle the server"
-                % (timeout, _redfish.listing("%s=%s" % (clip(k), clip(v)) for k, v in sorted(missing.items()))))
+                % (timeout, _decisions.listing("%s=%s" % (clip(k), clip(v)) for k, v in sorted(missing.items()))))
         time.sleep(min(poll, left))

@@ -11,11 +11,11 @@ import re
 
 import pytest
 
-from ansible_collections.hypervisor.kvm.plugins.module_utils import _redfish
-from ansible_collections.hypervisor.kvm.plugins.module_utils._redfish_vendors import ATTRIBUTES, DISPLAY_NAMES, VENDORS
+from ansible_collections.hypervisor.kvm.plugins.module_utils.redfish import _decisions
+from ansible_collections.hypervisor.kvm.plugins.module_utils.redfish._vendors import ATTRIBUTES, DISPLAY_NAMES, VENDORS
 
-DELL = _redfish.vendor_row("Dell Inc.")
-HPE = _redfish.vendor_row("HPE")
+DELL = _decisions.vendor_row("Dell Inc.")
+HPE = _decisions.vendor_row("HPE")
 
 
 def registry_entry(name, display, values=("Enabled", "Disabled"), **extra):
@@ -32,7 +32,7 @@ def test_every_row_cites_its_source_and_names_a_known_vendor():
     for row in VENDORS + ATTRIBUTES:
         assert len(row["source"]) > 20, row
     for row in ATTRIBUTES:
-        assert row["vendor"] in vendors and row["setting"] in _redfish.SETTINGS, row
+        assert row["vendor"] in vendors and row["setting"] in DISPLAY_NAMES, row
         assert row["cpu"] in ("any", "intel", "amd") and isinstance(row["verified"], bool), row
         assert re.match(r"^[A-Za-z][A-Za-z0-9_]+$", row["attribute"]), row
     for row in VENDORS:
@@ -49,43 +49,43 @@ def test_unverified_rows_say_so_in_their_source():
     ("Hewlett Packard Enterprise", None), ("Dellwood Systems", None), ("Supermicro", None), ("", None), (None, None),
 ])
 def test_vendor_row_by_manufacturer(manufacturer, vendor):
-    row = _redfish.vendor_row(manufacturer)
+    row = _decisions.vendor_row(manufacturer)
     assert (row["vendor"] if row else None) == vendor
 
 
 def test_vendor_override_and_unknown_override():
-    assert _redfish.vendor_row("Sushy Emulator", "hpe")["vendor"] == "HPE"
-    with pytest.raises(_redfish.RedfishError, match="known: Dell, HPE, Lenovo"):
-        _redfish.vendor_row("x", "Acme")
+    assert _decisions.vendor_row("Sushy Emulator", "hpe")["vendor"] == "HPE"
+    with pytest.raises(_decisions.RedfishError, match="known: Dell, HPE, Lenovo"):
+        _decisions.vendor_row("x", "Acme")
 
 
 # -- finding the system and its Bios ----------------------------------------------------------
 
 def test_the_only_system_is_chosen_and_several_need_a_name():
     one = ["/redfish/v1/Systems/System.Embedded.1"]
-    assert _redfish.choose_system(one, {}) == one[0]
+    assert _decisions.choose_system(one, {}) == one[0]
     two = ["/redfish/v1/Systems/1", "/redfish/v1/Systems/2"]
     docs = {two[0]: {"Id": "1", "Name": "blade-a"}, two[1]: {"Id": "2", "Name": "blade-b"}}
-    with pytest.raises(_redfish.NoSystemError, match="lists 2 computer systems"):
-        _redfish.choose_system(two, docs)
-    assert _redfish.choose_system(two, docs, "blade-b") == two[1]
-    assert _redfish.choose_system(two, docs, "1") == two[0]
-    with pytest.raises(_redfish.NoSystemError, match="no computer system 'c'"):
-        _redfish.choose_system(two, docs, "c")
-    with pytest.raises(_redfish.NoSystemError, match="lists no computer system"):
-        _redfish.choose_system([], {})
+    with pytest.raises(_decisions.NoSystemError, match="lists 2 computer systems"):
+        _decisions.choose_system(two, docs)
+    assert _decisions.choose_system(two, docs, "blade-b") == two[1]
+    assert _decisions.choose_system(two, docs, "1") == two[0]
+    with pytest.raises(_decisions.NoSystemError, match="no computer system 'c'"):
+        _decisions.choose_system(two, docs, "c")
+    with pytest.raises(_decisions.NoSystemError, match="lists no computer system"):
+        _decisions.choose_system([], {})
 
 
 def test_a_system_without_bios_is_a_clear_error():
-    with pytest.raises(_redfish.NoBiosError, match="has no Bios resource.*console"):
-        _redfish.bios_uri({"Id": "1", "Manufacturer": "Acme"})
-    assert _redfish.bios_uri({"Bios": {"@odata.id": "/redfish/v1/Systems/1/Bios"}}) == "/redfish/v1/Systems/1/Bios"
+    with pytest.raises(_decisions.NoBiosError, match="has no Bios resource.*console"):
+        _decisions.bios_uri({"Id": "1", "Manufacturer": "Acme"})
+    assert _decisions.bios_uri({"Bios": {"@odata.id": "/redfish/v1/Systems/1/Bios"}}) == "/redfish/v1/Systems/1/Bios"
 
 
 def test_settings_object_is_followed_or_defaulted():
     bios = {"@Redfish.Settings": {"SettingsObject": {"@odata.id": "/redfish/v1/systems/1/bios/settings/"}}}
-    assert _redfish.settings_uri(bios, "/redfish/v1/systems/1/bios/") == "/redfish/v1/systems/1/bios/settings/"
-    assert _redfish.settings_uri({}, "/redfish/v1/Systems/1/Bios/") == "/redfish/v1/Systems/1/Bios/Settings"
+    assert _decisions.settings_uri(bios, "/redfish/v1/systems/1/bios/") == "/redfish/v1/systems/1/bios/settings/"
+    assert _decisions.settings_uri({}, "/redfish/v1/Systems/1/Bios/") == "/redfish/v1/Systems/1/Bios/Settings"
 
 
 def test_registry_location_by_id_then_by_bios_name():
@@ -96,9 +96,9 @@ def test_registry_location_by_id_then_by_bios_name():
             "Location": [{"Language": "ja", "Uri": "/ja"}, {"Language": "en", "Uri": "/en"}]},
     }
     # sushy-tools: the Bios names "...P89.v1_0_0", the file is "BiosAttributeRegistry.v1_0_0".
-    assert _redfish.registry_location(files, "BiosAttributeRegistryP89.v1_0_0") == "/en"
-    assert _redfish.registry_location(files, "BiosAttributeRegistry.v1_0_0") == "/en"
-    assert _redfish.registry_location({"/m": files["/redfish/v1/Registries/Messages"]}, "X") is None
+    assert _decisions.registry_location(files, "BiosAttributeRegistryP89.v1_0_0") == "/en"
+    assert _decisions.registry_location(files, "BiosAttributeRegistry.v1_0_0") == "/en"
+    assert _decisions.registry_location({"/m": files["/redfish/v1/Registries/Messages"]}, "X") is None
 
 
 # -- choosing the attribute -------------------------------------------------------------------
@@ -110,16 +110,16 @@ LENOVO_ATTRIBUTES = {"Processors_IntelVirtualizationTechnology": "Disabled", "Pr
 
 
 def test_the_vendor_table_names_the_attribute():
-    found = _redfish.choose_attribute("virtualization", DELL_ATTRIBUTES, [], DELL)
+    found = _decisions.choose_attribute("virtualization", DELL_ATTRIBUTES, [], DELL)
     assert (found["attribute"], found["enabled"], found["found_by"]) == ("ProcVirtualization", "Enabled", "vendor table")
     assert "dell" in found["source"].lower()
-    iommu = _redfish.choose_attribute("iommu", HPE_ATTRIBUTES, [], HPE, "intel")
+    iommu = _decisions.choose_attribute("iommu", HPE_ATTRIBUTES, [], HPE, "intel")
     assert iommu["attribute"] == "IntelProcVtd"
 
 
 def test_an_unverified_row_is_offered_not_used():
-    with pytest.raises(_redfish.AttributeNotFoundError) as error:
-        _redfish.choose_attribute("iommu", HPE_AMD_ATTRIBUTES, [], HPE, "amd")
+    with pytest.raises(_decisions.AttributeNotFoundError) as error:
+        _decisions.choose_attribute("iommu", HPE_AMD_ATTRIBUTES, [], HPE, "amd")
     assert "unverified candidates" in str(error.value) and "ProcAmdIoVt" in str(error.value)
     assert error.value.related == ["ProcAmdIoVt", "ProcVirtualization"]
 
@@ -129,42 +129,42 @@ def test_registry_display_names_name_the_attribute_of_an_unknown_vendor():
     entries = [registry_entry("VMX", "Intel Virtualization Technology", values=("Enable", "Disable")),
                registry_entry("VTdSupport", "Intel VT for Directed I/O"),
                registry_entry("Turbo", "Turbo Mode")]
-    found = _redfish.choose_attribute("virtualization", attributes, entries, None)
+    found = _decisions.choose_attribute("virtualization", attributes, entries, None)
     # The registry's own spelling of the enabled value wins over "Enabled".
     assert (found["attribute"], found["enabled"], found["found_by"]) == ("VMX", "Enable", "registry display name")
-    assert _redfish.choose_attribute("iommu", attributes, entries, None)["attribute"] == "VTdSupport"
+    assert _decisions.choose_attribute("iommu", attributes, entries, None)["attribute"] == "VTdSupport"
 
 
 def test_a_boolean_attribute_is_turned_on_with_true():
     entries = [registry_entry("SvmEnable", "SVM Mode", Type="Boolean", Value=[])]
-    found = _redfish.choose_attribute("virtualization", {"SvmEnable": False}, entries, None)
+    found = _decisions.choose_attribute("virtualization", {"SvmEnable": False}, entries, None)
     assert found["enabled"] is True
 
 
 def test_read_only_and_ambiguous_registry_entries_are_not_guessed():
     attributes = {"A": "Disabled", "B": "Disabled"}
     read_only = [registry_entry("A", "SVM Mode", ReadOnly=True)]
-    with pytest.raises(_redfish.AttributeNotFoundError, match="vendor is not in the table"):
-        _redfish.choose_attribute("virtualization", attributes, read_only, None)
+    with pytest.raises(_decisions.AttributeNotFoundError, match="vendor is not in the table"):
+        _decisions.choose_attribute("virtualization", attributes, read_only, None)
     twice = [registry_entry("A", "SVM Mode"), registry_entry("B", "VT-x")]
-    with pytest.raises(_redfish.AttributeNotFoundError, match=r"names several \(A, B\)"):
-        _redfish.choose_attribute("virtualization", attributes, twice, None)
+    with pytest.raises(_decisions.AttributeNotFoundError, match=r"names several \(A, B\)"):
+        _decisions.choose_attribute("virtualization", attributes, twice, None)
 
 
 def test_unknown_vendor_without_registry_lists_related_names():
-    with pytest.raises(_redfish.AttributeNotFoundError) as error:
-        _redfish.choose_attribute("virtualization", LENOVO_ATTRIBUTES, [], None)
+    with pytest.raises(_decisions.AttributeNotFoundError) as error:
+        _decisions.choose_attribute("virtualization", LENOVO_ATTRIBUTES, [], None)
     message = str(error.value)
     assert "vendor is not in the table" in message and "offers no attribute registry" in message
     assert error.value.related == ["Processors_IntelVirtualizationTechnology"]
 
 
 def test_a_given_name_must_exist():
-    found = _redfish.choose_attribute("virtualization", LENOVO_ATTRIBUTES, [], None,
-                                      override="Processors_IntelVirtualizationTechnology")
+    found = _decisions.choose_attribute("virtualization", LENOVO_ATTRIBUTES, [], None,
+                                        override="Processors_IntelVirtualizationTechnology")
     assert found["found_by"] == "given"
-    with pytest.raises(_redfish.AttributeNotFoundError, match="no attribute 'Nope'"):
-        _redfish.choose_attribute("virtualization", LENOVO_ATTRIBUTES, [], None, override="Nope")
+    with pytest.raises(_decisions.AttributeNotFoundError, match="no attribute 'Nope'"):
+        _decisions.choose_attribute("virtualization", LENOVO_ATTRIBUTES, [], None, override="Nope")
 
 
 def test_display_name_table_is_lower_case():
@@ -191,7 +191,7 @@ IOMMU = {"setting": "iommu", "attribute": "IntelProcVtd", "enabled": "Enabled"}
     ({"ProcVirtualization": "Enabled"}, {"ProcVirtualization": "Disabled"}, "to_set", {"ProcVirtualization": "Enabled"}),
 ])
 def test_plan_one_setting(current, pending, state, patch):
-    decided = _redfish.plan(current, pending, [TARGET])
+    decided = _decisions.plan(current, pending, [TARGET])
     assert decided["state"] == state and decided["patch"] == patch
     assert decided["settings"][0]["current"] == current["ProcVirtualization"]
     # Only a value the running BIOS does not have needs a reset.
@@ -200,17 +200,17 @@ def test_plan_one_setting(current, pending, state, patch):
 
 def test_plan_takes_the_least_advanced_state():
     current = {"ProcVirtualization": "Enabled", "IntelProcVtd": "Disabled"}
-    assert _redfish.plan(current, {"IntelProcVtd": "Enabled"}, [TARGET, IOMMU])["state"] == "pending"
-    decided = _redfish.plan(current, {}, [TARGET, IOMMU])
+    assert _decisions.plan(current, {"IntelProcVtd": "Enabled"}, [TARGET, IOMMU])["state"] == "pending"
+    decided = _decisions.plan(current, {}, [TARGET, IOMMU])
     assert decided["state"] == "to_set" and decided["patch"] == {"IntelProcVtd": "Enabled"}
     assert [s["state"] for s in decided["settings"]] == ["enabled", "to_set"]
 
 
 def test_patch_body_carries_the_apply_time_dell_needs():
-    assert _redfish.patch_body({"ProcVirtualization": "Enabled"}, DELL) == {
+    assert _decisions.patch_body({"ProcVirtualization": "Enabled"}, DELL) == {
         "Attributes": {"ProcVirtualization": "Enabled"}, "@Redfish.SettingsApplyTime": {"ApplyTime": "OnReset"}}
-    assert _redfish.patch_body({"A": "Enabled"}, HPE) == {"Attributes": {"A": "Enabled"}}
-    assert _redfish.patch_body({"A": "Enabled"}, None) == {"Attributes": {"A": "Enabled"}}
+    assert _decisions.patch_body({"A": "Enabled"}, HPE) == {"Attributes": {"A": "Enabled"}}
+    assert _decisions.patch_body({"A": "Enabled"}, None) == {"Attributes": {"A": "Enabled"}}
 
 
 @pytest.mark.parametrize("power, reset, steps", [
@@ -221,7 +221,7 @@ def test_patch_body_carries_the_apply_time_dell_needs():
     (None, "GracefulRestart", ["GracefulRestart"]),
 ])
 def test_reset_steps(power, reset, steps):
-    assert _redfish.reset_steps(power, reset) == steps
+    assert _decisions.reset_steps(power, reset) == steps
 
 
 @pytest.mark.parametrize("model, cpu", [
@@ -229,11 +229,11 @@ def test_reset_steps(power, reset, steps):
     ("", None), (None, None),
 ])
 def test_cpu_vendor_of(model, cpu):
-    assert _redfish.cpu_vendor_of({"ProcessorSummary": {"Model": model}}) == cpu
+    assert _decisions.cpu_vendor_of({"ProcessorSummary": {"Model": model}}) == cpu
 
 
 def related_names(attributes, entries=None, setting="virtualization"):
-    return [c["attribute"] for c in _redfish.related_attributes(attributes, entries, setting)]
+    return [c["attribute"] for c in _decisions.related_attributes(attributes, entries, setting)]
 
 
 def test_related_attributes_ignore_the_rest():
@@ -326,30 +326,30 @@ def test_names_that_are_not_a_switch(name):
 
 
 def test_words_cut_names_as_people_read_them():
-    assert _redfish.words("IntelVTForDirectedIO(VT-d)#0098") == "intel vt for directed io vt d 0098"
-    assert _redfish.words("Processors_SVMMode") == "processors svm mode"
-    assert _redfish.words("VMXEnable") == "vmx enable"
-    assert _redfish.words("VTdSupport") == "vtd support"
-    assert _redfish.words(None) == "" and _redfish.words(["x"]) == ""
-    assert len(_redfish.words("Virt" * 100000)) < 400
+    assert _decisions.words("IntelVTForDirectedIO(VT-d)#0098") == "intel vt for directed io vt d 0098"
+    assert _decisions.words("Processors_SVMMode") == "processors svm mode"
+    assert _decisions.words("VMXEnable") == "vmx enable"
+    assert _decisions.words("VTdSupport") == "vtd support"
+    assert _decisions.words(None) == "" and _decisions.words(["x"]) == ""
+    assert len(_decisions.words("Virt" * 100000)) < 400
 
 
 def not_found(attributes, entries=(), setting="virtualization", vendor=None):
-    with pytest.raises(_redfish.AttributeNotFoundError) as error:
-        _redfish.choose_attribute(setting, attributes, list(entries), vendor)
+    with pytest.raises(_decisions.AttributeNotFoundError) as error:
+        _decisions.choose_attribute(setting, attributes, list(entries), vendor)
     return error.value
 
 
 def test_the_failure_gives_the_candidates_with_their_values_and_marks_the_other_switch():
     attributes, entries = VENDOR_BIOSES["AMI MegaRAC, opaque names and a registry"][:2]
-    text = _redfish.related_text(not_found(attributes, entries, vendor=None))
+    text = _decisions.related_text(not_found(attributes, entries, vendor=None))
     assert text == (
         "Attributes that may be the switch, with their current values: "
         "PROC002=Disabled (display name 'Intel (VMX) Virtualization Technology'), "
         "SETUP042=0 (by its help text; display name 'Processor Feature 7'), "
         "IIO005=Enabled (display name 'Intel\u00ae VT for Directed I/O (VT-d)'; looks like the IOMMU switch "
         "(VT-d/AMD-Vi), not the virtualization one)")
-    iommu = _redfish.related_text(not_found({"ProcVirtualization": True, "Sriov": None}, setting="iommu"))
+    iommu = _decisions.related_text(not_found({"ProcVirtualization": True, "Sriov": None}, setting="iommu"))
     assert iommu == ("Attributes that may be the switch, with their current values: ProcVirtualization=true "
                      "(looks like the CPU virtualization switch (VT-x/AMD-V), not the iommu one)")
 
@@ -358,27 +358,27 @@ def test_when_nothing_looks_related_the_names_seen_are_listed_bounded():
     attributes = dict(("Setting%04d" % n, "Enabled") for n in range(312))
     error = not_found(attributes)
     assert error.related == [] and len(error.names) == 312
-    text = _redfish.related_text(error)
+    text = _decisions.related_text(error)
     assert text.startswith("No attribute looks related (no attribute's name holds a word such as Virtualization, VT, ")
     assert "the BIOS's 312 attribute names, the first 40: Setting0000, Setting0001, " in text
     assert text.endswith("Setting0039, and 272 more")
-    assert "display name or help text" in _redfish.related_text(not_found({"A": 1}, [registry_entry("B", "Boot")]))
-    assert _redfish.related_text(not_found({"b": 1, "A": 1, "C": 1})).endswith("names: A, b, C")
-    assert _redfish.related_text(not_found({})) == "No attribute looks related: the BIOS lists no attributes"
+    assert "display name or help text" in _decisions.related_text(not_found({"A": 1}, [registry_entry("B", "Boot")]))
+    assert _decisions.related_text(not_found({"b": 1, "A": 1, "C": 1})).endswith("names: A, b, C")
+    assert _decisions.related_text(not_found({})) == "No attribute looks related: the BIOS lists no attributes"
 
 
 def test_hostile_names_and_values_are_escaped_and_bounded():
     attributes = {"Virt\n\x1b[31mRED\u202e": "Dis\rabled", "CpuVmx" + "x" * 100000: "v" * 100000, "SvmMode": {"a": [1]},
                   "VtSupport": ["Enabled"]}
     attributes.update(("Virtualization%05d" % n, "Enabled") for n in range(5000))
-    text = _redfish.related_text(not_found(attributes))
+    text = _decisions.related_text(not_found(attributes))
     assert "\n" not in text and "\x1b" not in text and "\r" not in text and "\u202e" not in text
     assert "Virt\\n\\x1b[31mRED\\u202e=Dis\\rabled" in text
     assert "SvmMode={...}" in text and "(100006 characters)=" + "v" * 40 + "... (100000 characters)" in text
     assert text.endswith(", and 4984 more") and len(text) < 4000
-    assert _redfish.related_text(not_found({"VtSupport": ["Enabled"]})).endswith("VtSupport=[...]")
+    assert _decisions.related_text(not_found({"VtSupport": ["Enabled"]})).endswith("VtSupport=[...]")
     names = dict(("N\x00%s" % ("z" * 5000) + str(n), 1) for n in range(3000))
-    text = _redfish.related_text(not_found(names))
+    text = _decisions.related_text(not_found(names))
     assert "\x00" not in text and text.endswith("and 2960 more") and len(text) < 6000
 
 
@@ -388,27 +388,27 @@ def test_registry_location_reads_ilo4_extref_and_skips_what_is_not_a_string():
     files = {"/redfish/v1/Registries/HpBiosAttributeRegistryP89.1.1.00/": {
         "Id": "HpBiosAttributeRegistryP89.1.1.00",
         "Location": [{"Language": "en", "Uri": {"extref": "/redfish/v1/registrystore/registries/en/hpbios"}}]}}
-    assert _redfish.registry_location(files, "HpBiosAttributeRegistryP89.1.1.00") == \
+    assert _decisions.registry_location(files, "HpBiosAttributeRegistryP89.1.1.00") == \
         "/redfish/v1/registrystore/registries/en/hpbios"
     odd = {"/r/1": {"Id": "BiosAttributeRegistry", "Location": [
         {"Uri": {"href": "/x"}}, {"Uri": ["/y"]}, {"Uri": 7}, "text", {"Language": "en", "Uri": "/z"}]}}
-    assert _redfish.registry_location(odd, "BiosAttributeRegistry") == "/z"
-    assert _redfish.registry_location({"/r/2": {"Id": "Bios", "Location": "/a"}}, "Bios") is None
+    assert _decisions.registry_location(odd, "BiosAttributeRegistry") == "/z"
+    assert _decisions.registry_location({"/r/2": {"Id": "Bios", "Location": "/a"}}, "Bios") is None
 
 
 def test_registry_candidates_name_the_bios_registry_first_and_few():
     base = "/redfish/v1/Registries/"
     members = [base + name for name in ["Base.1.0", "iLO.2.14", "iLOEvents.2.1", "HpCommon.0.10", "Messages"]
                + ["Other%d.1.0" % n for n in range(35)] + ["BiosAttributeRegistryU32.v1_2_10/", "BiosMessages.1.0"]]
-    assert _redfish.registry_candidates(members, "BiosAttributeRegistryU32.v1_2_10") == [
+    assert _decisions.registry_candidates(members, "BiosAttributeRegistryU32.v1_2_10") == [
         base + "BiosAttributeRegistryU32.v1_2_10/", base + "BiosMessages.1.0"]
     # sushy-tools and Dell name the file without the Bios' suffix or version.
-    assert _redfish.registry_candidates([base + "Messages", base + "BiosAttributeRegistry.v1_0_0"],
-                                        "BiosAttributeRegistryP89.v1_0_0") == [base + "BiosAttributeRegistry.v1_0_0"]
-    assert _redfish.registry_candidates([base + "BiosAttributeRegistry"], "BiosAttributeRegistry.v1_0_3") == \
+    assert _decisions.registry_candidates([base + "Messages", base + "BiosAttributeRegistry.v1_0_0"],
+                                          "BiosAttributeRegistryP89.v1_0_0") == [base + "BiosAttributeRegistry.v1_0_0"]
+    assert _decisions.registry_candidates([base + "BiosAttributeRegistry"], "BiosAttributeRegistry.v1_0_3") == \
         [base + "BiosAttributeRegistry"]
-    assert _redfish.registry_candidates([base + "1.0", base + "Base"], "Bios") == []
-    assert len(_redfish.registry_candidates([base + "Bios%d" % n for n in range(40)], "X")) == 5
+    assert _decisions.registry_candidates([base + "1.0", base + "Base"], "Bios") == []
+    assert len(_decisions.registry_candidates([base + "Bios%d" % n for n in range(40)], "X")) == 5
 
 
 def test_registry_values_and_names_of_the_wrong_type_are_skipped():
@@ -419,9 +419,9 @@ def test_registry_values_and_names_of_the_wrong_type_are_skipped():
         {"AttributeName": "Other", "DisplayName": "VT-d", "Value": "Enabled"},
     ]
     attributes = {"VMX": "Off", "Other": "Disabled"}
-    found = _redfish.choose_attribute("virtualization", attributes, entries, None)
+    found = _decisions.choose_attribute("virtualization", attributes, entries, None)
     assert (found["attribute"], found["enabled"]) == ("VMX", "On")
-    assert _redfish.enabled_value("Other", entries, "Enabled") == "Enabled"
+    assert _decisions.enabled_value("Other", entries, "Enabled") == "Enabled"
     assert related_names({"VMX": 1, "Other": 1}, entries) == ["VMX", "Other"]
 
 
@@ -429,21 +429,21 @@ def test_registry_values_and_names_of_the_wrong_type_are_skipped():
     {"ProcessorSummary": "Intel Xeon"}, {"ProcessorSummary": ["AMD EPYC"]}, "x", None,
 ])
 def test_cpu_vendor_of_odd_documents(document):
-    assert _redfish.cpu_vendor_of(document) is None
+    assert _decisions.cpu_vendor_of(document) is None
 
 
 @pytest.mark.parametrize("manufacturer", [["Dell"], {"Name": "Dell"}, 42])
 def test_vendor_row_of_a_manufacturer_that_is_not_a_string(manufacturer):
-    assert _redfish.vendor_row(manufacturer) is None
+    assert _decisions.vendor_row(manufacturer) is None
 
 
 @pytest.mark.parametrize("collection", [{"Members": "abc"}, {"Members": 3}, {"Members": {"@odata.id": "/x"}}, []])
 def test_member_ids_of_odd_collections(collection):
-    assert _redfish.member_ids(collection) == []
+    assert _decisions.member_ids(collection) == []
 
 
 def test_reset_steps_of_a_power_state_that_is_not_a_string():
-    assert _redfish.reset_steps(["Off"], "ForceRestart") == ["ForceRestart"]
+    assert _decisions.reset_steps(["Off"], "ForceRestart") == ["ForceRestart"]
 
 
 # -- the BMC's address --------------------------------------------------------------------------
@@ -457,7 +457,7 @@ def test_reset_steps_of_a_power_state_that_is_not_a_string():
     ("http://127.0.0.1:8000", False, "http://127.0.0.1:8000"),
 ])
 def test_base_url(address, validate, base):
-    assert _redfish.base_url(address, validate) == base
+    assert _decisions.base_url(address, validate) == base
 
 
 @pytest.mark.parametrize("address, validate, says", [
@@ -476,38 +476,38 @@ def test_base_url(address, validate, base):
     ("", True, "empty"),
 ])
 def test_base_url_refuses_with_a_reason(address, validate, says):
-    with pytest.raises(_redfish.RedfishError, match=re.escape(says)):
-        _redfish.base_url(address, validate)
+    with pytest.raises(_decisions.RedfishError, match=re.escape(says)):
+        _decisions.base_url(address, validate)
 
 
 # -- what is shown of a BMC's values --------------------------------------------------------------
 
 def test_clip_cuts_strings_lists_and_dicts():
-    assert _redfish.clip("x" * 80) == "x" * 80
-    assert _redfish.clip("x" * 5000) == "x" * 80 + "... (5000 characters)"
-    assert _redfish.clip("Dell\nInc.\x1b[31m") == "Dell\\nInc.\\x1b[31m"
+    assert _decisions.clip("x" * 80) == "x" * 80
+    assert _decisions.clip("x" * 5000) == "x" * 80 + "... (5000 characters)"
+    assert _decisions.clip("Dell\nInc.\x1b[31m") == "Dell\\nInc.\\x1b[31m"
     # A right-to-left override or a zero-width space would make a name read as another one.
-    assert _redfish.clip(u"Proc\u202eVirt\u200b") == "Proc\\u202eVirt\\u200b"
-    shown = _redfish.clip(["n%d" % i for i in range(45)])
+    assert _decisions.clip(u"Proc\u202eVirt\u200b") == "Proc\\u202eVirt\\u200b"
+    shown = _decisions.clip(["n%d" % i for i in range(45)])
     assert shown[:20] == ["n%d" % i for i in range(20)] and shown[20:] == ["and 25 more"]
-    assert _redfish.clip([[1, [2]], {"a": 1}]) == ["[...]", "{...}"]
-    assert _redfish.clip({"k" * 100: ["v"]}) == {"k" * 80 + "... (100 characters)": "[...]"}
-    assert _redfish.clip(True) is True and _redfish.clip(None) is None and _redfish.clip(7) == 7
-    assert _redfish.listing([]) == "none"
-    assert _redfish.listing(["a" * 200] * 30).count("... (200 characters)") == 20
+    assert _decisions.clip([[1, [2]], {"a": 1}]) == ["[...]", "{...}"]
+    assert _decisions.clip({"k" * 100: ["v"]}) == {"k" * 80 + "... (100 characters)": "[...]"}
+    assert _decisions.clip(True) is True and _decisions.clip(None) is None and _decisions.clip(7) == 7
+    assert _decisions.listing([]) == "none"
+    assert _decisions.listing(["a" * 200] * 30).count("... (200 characters)") == 20
 
 
 def test_messages_of_many_long_systems_and_names_are_capped():
     members = ["/redfish/v1/Systems/" + "s" * 500 + str(n) for n in range(300)]
-    with pytest.raises(_redfish.NoSystemError) as error:
-        _redfish.choose_system(members, {})
+    with pytest.raises(_decisions.NoSystemError) as error:
+        _decisions.choose_system(members, {})
     assert len(str(error.value)) < 3000 and "and 280 more" in str(error.value)
-    with pytest.raises(_redfish.NoBiosError) as error:
-        _redfish.bios_uri({"Id": "1", "Manufacturer": "M" * 100000})
+    with pytest.raises(_decisions.NoBiosError) as error:
+        _decisions.bios_uri({"Id": "1", "Manufacturer": "M" * 100000})
     assert len(str(error.value)) < 500
     entries = [registry_entry("Virt%d" % n + "x" * 300, "SVM Mode") for n in range(50)]
-    with pytest.raises(_redfish.AttributeNotFoundError) as error:
-        _redfish.choose_attribute("virtualization", dict((e["AttributeName"], "Disabled") for e in entries), entries, None)
+    with pytest.raises(_decisions.AttributeNotFoundError) as error:
+        _decisions.choose_attribute("virtualization", dict((e["AttributeName"], "Disabled") for e in entries), entries, None)
     assert len(str(error.value)) < 3000 and "and 30 more" in str(error.value)
 
 
@@ -533,7 +533,7 @@ def test_messages_of_many_long_systems_and_names_are_capped():
     ({"@Message.ExtendedInfo": [{"Severity": "Critical"}] * 9}, ["no message"] * 5 + ["and 4 more"]),
 ])
 def test_patch_refusals(answer, refused):
-    assert _redfish.patch_refusals(answer) == refused
+    assert _decisions.patch_refusals(answer) == refused
 
 
 # -- issue 17: values read with certainty, bounds, addresses, what is kept --------------------------
@@ -547,15 +547,15 @@ def test_patch_refusals(answer, refused):
 ])
 def test_a_registry_entry_without_a_usable_enabled_value_is_uncertain(values, says):
     entries = [registry_entry("VMX", "VT-x", Value=values)]
-    with pytest.raises(_redfish.UncertainValueError, match=re.escape(says)):
-        _redfish.choose_attribute("virtualization", {"VMX": "Disabled"}, entries, None)
+    with pytest.raises(_decisions.UncertainValueError, match=re.escape(says)):
+        _decisions.choose_attribute("virtualization", {"VMX": "Disabled"}, entries, None)
 
 
 def test_registry_entries_that_disagree_are_uncertain_and_one_without_values_is_the_default():
-    with pytest.raises(_redfish.UncertainValueError, match="different enabled values"):
-        _redfish.enabled_value("VMX", [registry_entry("VMX", "x"), registry_entry("VMX", "x", values=("On",))], "Enabled")
-    assert _redfish.enabled_value("VMX", [registry_entry("VMX", "x", Value=[])], "Enabled") == "Enabled"
-    assert _redfish.enabled_value("VMX", [registry_entry("VMX", "x"), registry_entry("VMX", "y")], "On") == "Enabled"
+    with pytest.raises(_decisions.UncertainValueError, match="different enabled values"):
+        _decisions.enabled_value("VMX", [registry_entry("VMX", "x"), registry_entry("VMX", "x", values=("On",))], "Enabled")
+    assert _decisions.enabled_value("VMX", [registry_entry("VMX", "x", Value=[])], "Enabled") == "Enabled"
+    assert _decisions.enabled_value("VMX", [registry_entry("VMX", "x"), registry_entry("VMX", "y")], "On") == "Enabled"
 
 
 @pytest.mark.parametrize("enabled, current, pending, says", [
@@ -569,12 +569,12 @@ def test_registry_entries_that_disagree_are_uncertain_and_one_without_values_is_
 ])
 def test_plan_refuses_values_it_cannot_compare(enabled, current, pending, says):
     target = dict(TARGET, enabled=enabled)
-    with pytest.raises(_redfish.UncertainValueError, match=re.escape(says)):
-        _redfish.plan({"ProcVirtualization": current}, pending, [target])
+    with pytest.raises(_decisions.UncertainValueError, match=re.escape(says)):
+        _decisions.plan({"ProcVirtualization": current}, pending, [target])
 
 
 def test_a_null_pending_value_is_none_pending():
-    decided = _redfish.plan({"ProcVirtualization": "Disabled"}, {"ProcVirtualization": None}, [TARGET])
+    decided = _decisions.plan({"ProcVirtualization": "Disabled"}, {"ProcVirtualization": None}, [TARGET])
     assert decided["state"] == "to_set" and decided["patch"] == {"ProcVirtualization": "Enabled"}
 
 
@@ -583,7 +583,7 @@ def test_a_null_pending_value_is_none_pending():
     ({}, False), (1.0, False),
 ])
 def test_certain(value, certain):
-    assert _redfish.certain(value) is certain
+    assert _decisions.certain(value) is certain
 
 
 @pytest.mark.parametrize("name, value", [
@@ -593,10 +593,10 @@ def test_certain(value, certain):
 ])
 def test_check_options_names_the_option_and_its_range(name, value):
     params = {"timeout": 30, "poll_interval": 5.0, "reset_timeout": 900}
-    _redfish.check_options(params)
+    _decisions.check_options(params)
     params[name] = value
-    with pytest.raises(_redfish.RedfishError, match=r"^%s is .*: it must be from \d+ to \d+ \(" % name):
-        _redfish.check_options(params)
+    with pytest.raises(_decisions.RedfishError, match=r"^%s is .*: it must be from \d+ to \d+ \(" % name):
+        _decisions.check_options(params)
 
 
 @pytest.mark.parametrize("address, secrets", [
@@ -608,34 +608,34 @@ def test_check_options_names_the_option_and_its_range(name, value):
     (None, []),
 ])
 def test_address_secrets(address, secrets):
-    assert sorted(_redfish.address_secrets(address)) == sorted(secrets)
+    assert sorted(_decisions.address_secrets(address)) == sorted(secrets)
 
 
 @pytest.mark.parametrize("address", ["https://root:calvin@bmc", "http://root:calvin@bmc", "root:calvin@bmc x",
                                      "https://root:calvin@bmc/path", "root:calvin@"])
 def test_base_url_refuses_a_user_without_showing_the_address(address):
-    with pytest.raises(_redfish.RedfishError) as error:
-        _redfish.base_url(address, True)
+    with pytest.raises(_decisions.RedfishError) as error:
+        _decisions.base_url(address, True)
     assert "holds '@'" in str(error.value) and "calvin" not in str(error.value) and "root" not in str(error.value)
 
 
 def test_choose_system_by_uri_reads_nothing_and_lists_ids_only_when_read():
     members = ["/redfish/v1/Systems/a", "/redfish/v1/Systems/b"]
-    assert _redfish.system_by_uri(members, "b") == members[1]
-    assert _redfish.system_by_uri(members, "c") is None
-    with pytest.raises(_redfish.NoSystemError, match=r"lists: /redfish/v1/Systems/a \(Id A\), /redfish/v1/Systems/b$"):
-        _redfish.choose_system(members, {members[0]: {"Id": "A"}}, "c")
+    assert _decisions.system_by_uri(members, "b") == members[1]
+    assert _decisions.system_by_uri(members, "c") is None
+    with pytest.raises(_decisions.NoSystemError, match=r"lists: /redfish/v1/Systems/a \(Id A\), /redfish/v1/Systems/b$"):
+        _decisions.choose_system(members, {members[0]: {"Id": "A"}}, "c")
 
 
 def test_only_the_fields_used_are_kept():
     system = {"Id": "1", "Manufacturer": "HPE", "Oem": {"x": "y" * 1000}, "ProcessorSummary": {"Model": "Xeon", "Count": 2},
               "Bios": {"@odata.id": "/b", "Oem": 1}, "Actions": {"#ComputerSystem.Reset": {"target": "/r", "x": 1}, "Oem": 1}}
-    assert _redfish.system_summary(system) == {
+    assert _decisions.system_summary(system) == {
         "Id": "1", "Manufacturer": "HPE", "ProcessorSummary": {"Model": "Xeon"}, "Bios": {"@odata.id": "/b"},
         "Actions": {"#ComputerSystem.Reset": {"target": "/r"}}}
-    assert _redfish.system_summary(["x"]) == {} and _redfish.system_summary({"Actions": ["x"]}) == {"Actions": ["x"]}
-    assert _redfish.bios_summary({"Attributes": {}, "Description": "d"}) == {"Attributes": {}}
-    assert _redfish.settings_summary({"Attributes": {}, "@odata.etag": "1", "Id": "x"}) == {"Attributes": {}, "@odata.etag": "1"}
+    assert _decisions.system_summary(["x"]) == {} and _decisions.system_summary({"Actions": ["x"]}) == {"Actions": ["x"]}
+    assert _decisions.bios_summary({"Attributes": {}, "Description": "d"}) == {"Attributes": {}}
+    assert _decisions.settings_summary({"Attributes": {}, "@odata.etag": "1", "Id": "x"}) == {"Attributes": {}, "@odata.etag": "1"}
     registry = {"RegistryEntries": {"Attributes": [dict(registry_entry("VMX", "VT-x"), HelpText="h" * 5000, MenuPath="./A"), "x"]}}
     # The help text is read for words only: cut.
-    assert _redfish.registry_entries(registry) == [dict(registry_entry("VMX", "VT-x"), HelpText="h" * 1000)]
+    assert _decisions.registry_entries(registry) == [dict(registry_entry("VMX", "VT-x"), HelpText="h" * 1000)]

@@ -4,7 +4,7 @@
 """Deciding from Redfish documents: which system, which BIOS attribute, what to change.
 
 Pure functions over the JSON a BMC returned (already parsed into dicts); the code that talks
-HTTP is in ``_redfish_client``. Errors are typed; the module turns them into messages.
+HTTP is in ``_client``. Errors are typed; the module turns them into messages.
 """
 
 import ipaddress
@@ -12,14 +12,12 @@ import re
 
 from urllib.parse import unquote, urlsplit
 
-from ansible_collections.hypervisor.kvm.plugins.module_utils._redfish_vendors import (
+from ansible_collections.hypervisor.kvm.plugins.module_utils.redfish._vendors import (
     ATTRIBUTES,
     DISPLAY_NAMES,
     RELATED_WORDS,
     VENDORS,
 )
-
-SETTINGS = ("virtualization", "iommu")
 
 # The words of an attribute that look like a virtualization or IOMMU switch (the table's rows).
 _RELATED = tuple((row["switch"], re.compile(row["pattern"])) for row in RELATED_WORDS)

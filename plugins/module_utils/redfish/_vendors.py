@@ -155,7 +155,7 @@ DISPLAY_NAMES = {
 
 # The words that make a BIOS attribute look like a switch, for the failure message when no row
 # and no display name names one. Each pattern is searched (Python ``re``) in the attribute's name,
-# its registry DisplayName and HelpText after ``_redfish.words`` has cut them into lower-case words
+# its registry DisplayName and HelpText after ``_decisions.words`` has cut them into lower-case words
 # ("IntelVTForDirectedIO#0012" reads "intel vt for directed io 0012"), and in those words run
 # together (so that "NESTEDVIRT" or "SVMMODE", which cannot be cut, are read); an attribute whose text
 # holds an IOMMU word is an IOMMU switch even when it holds a CPU one too ("Intel VT for Directed
