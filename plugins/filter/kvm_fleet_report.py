@@ -26,8 +26,10 @@ description:
     M(hypervisor.kvm.kvm_facts) returns; a host that does not match is a V(malformed) row whose
     C(message) says what is wrong, and never fails the report. Text is cut at 200 characters
     (remediations and messages at 4000) with a mark saying so. Nothing read from a host is templated.
-  - Each host's variables are read once (C(hostvars.raw_get)), so the cost grows with the number of hosts
-    and not with the number of their variables that are templates.
+  - Nothing of a host is templated, and its variables are read at most once. From Ansible's own C(hostvars),
+    the facts and the registered result are read from Ansible's fact caches, where C(hostvars.raw_get) takes
+    them from; a host's whole variables (C(hostvars.raw_get)) are read only for a V(firmware_disabled) host,
+    for its BMC. So the cost grows with the number of hosts, not with their variables.
   - Hosts whose facts were not gathered in this play (the gathering task was skipped or absent) are
     reported from the facts already in C(hostvars), which is where a fact cache puts them.
   - A V(firmware_disabled) host with VT-x or AMD-V (extension V(vmx) or V(svm)) whose variables give a BMC
@@ -222,6 +224,7 @@ import re
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
+from ansible.vars.clean import namespace_facts
 
 from ansible_collections.hypervisor.kvm.plugins.module_utils._reasons import LABELS, MEANINGS, REASONS
 
@@ -513,6 +516,45 @@ def _variables(hostvars, host):
     return variables if isinstance(variables, Mapping) else {}
 
 
+def _fact_caches(hostvars):
+    """The two caches behind Ansible's ``hostvars`` that hold what a report reads, or None.
+
+    ``(facts, set_facts)``: the fact cache (gathered facts, a fact cache plugin's hosts) and the
+    cache of ``register`` and ``set_fact`` results, where ansible-core 2.16 to 2.21 keep them. Reading
+    a host's whole variables (``raw_get``) costs about 2 ms a host (inventory, vars plugins, a cleaned
+    copy of every fact); these two are what ``raw_get`` takes ``ansible_facts`` and a registered
+    result from. None for any other mapping, or when Ansible keeps them elsewhere: then ``raw_get``.
+    """
+    if type(hostvars).__name__ != "HostVars":
+        return None
+    manager = getattr(hostvars, "_variable_manager", None)
+    facts, set_facts = getattr(manager, "_fact_cache", None), getattr(manager, "_nonpersistent_fact_cache", None)
+    if not callable(getattr(facts, "get", None)) or not isinstance(set_facts, Mapping):
+        return None
+    return facts, set_facts
+
+
+def _report_variables(hostvars, host, result, caches):
+    """What the report reads of one host: ``ansible_facts`` and ``result`` as ``raw_get`` gives them.
+
+    From the caches (see _fact_caches) when there are any, else the host's whole variables.
+    """
+    if caches is None:
+        return _variables(hostvars, host)
+    if host not in hostvars:
+        return {}
+    facts, set_facts = caches
+    try:
+        gathered = facts.get(host)
+    except KeyError:  # a cache plugin's get raises it for a host it does not hold
+        gathered = None
+    variables = namespace_facts(gathered) if isinstance(gathered, Mapping) else {"ansible_facts": {}}
+    registered = set_facts.get(host)
+    if isinstance(registered, Mapping) and result in registered:
+        variables[result] = registered[result]
+    return variables
+
+
 def kvm_fleet_report(hosts, hostvars, result="kvm_report_gathered", generated=""):
     """The report dict (see RETURN) for ``hosts``, reading each host's vars in ``hostvars`` once."""
     if isinstance(hosts, (str, bytes)) or not hasattr(hosts, "__iter__"):
@@ -520,12 +562,16 @@ def kvm_fleet_report(hosts, hostvars, result="kvm_report_gathered", generated=""
     if not isinstance(hostvars, Mapping):
         raise AnsibleFilterError("kvm_fleet_report: hostvars must be a mapping of host name to variables, got %s"
                                  % type(hostvars).__name__)
+    caches = _fact_caches(hostvars)
     rows = []
     tally = dict.fromkeys(VERDICTS, 0)
     groups = {}
     for host in sorted({str(h) for h in hosts}, key=_natural_key):
-        variables = _variables(hostvars, host)
-        row = with_bmc(classify(host, variables, variables.get(result)), variables)
+        variables = _report_variables(hostvars, host, result, caches)
+        row = classify(host, variables, variables.get(result))
+        if caches is not None and row["verdict"] == "firmware_disabled":
+            variables = _variables(hostvars, host)  # the BMC's address may come from any inventory source
+        row = with_bmc(row, variables)
         rows.append(row)
         tally[row["verdict"]] += 1
         if not row["usable"]:

@@ -401,3 +401,42 @@ def test_what_waits_for_a_boot_reaches_the_row_and_the_csv(facts):
     malformed = dict(kvm, reboot_pending="iommu=pt")
     row = kvm_fleet_report(["bad"], {"bad": {"kvm_report_gathered": live(malformed)}})["hosts"][0]
     assert row["verdict"] == "malformed" and "reboot_pending is text, not a list" in row["message"]
+
+
+def test_ansibles_own_hostvars_give_the_report_raw_get_gives(facts, tmp_path):
+    """Ansible's hostvars: the facts and the registered result read from its caches make the same report
+    as each host's whole variables (raw_get) make, and the caches are found on this ansible-core."""
+    from ansible.inventory.manager import InventoryManager
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.vars.hostvars import HostVars
+    from ansible.vars.manager import VariableManager
+    from ansible_collections.hypervisor.kvm.plugins.filter.kvm_fleet_report import _fact_caches
+
+    disabled = next(kvm for kvm in facts.values() if kvm["reason"] == "firmware_disabled" and kvm["cpu"]["extension"] in ("vmx", "svm"))
+    ok = next(kvm for kvm in facts.values() if kvm["usable"])
+    inventory = tmp_path / "inventory.yml"
+    inventory.write_text("all:\n  vars:\n    kvm_firmware_bmc_address: https://root:secret@bmc-all\n  hosts:\n"
+                         "    cached-ok:\n    cached-bmc:\n    own-bmc:\n      kvm_firmware_bmc_address: bmc-own\n"
+                         "    live-ok:\n    unreachable:\n    failed:\n    skipped-cached:\n    nothing:\n"
+                         "    malformed:\n", encoding="ascii")
+    loader = DataLoader()
+    manager = VariableManager(loader=loader, inventory=InventoryManager(loader=loader, sources=[str(inventory)]))
+    hostvars = HostVars(manager._inventory, manager, loader)
+    for host, kvm in (("cached-ok", ok), ("cached-bmc", disabled), ("own-bmc", disabled), ("skipped-cached", ok),
+                      ("malformed", ["not", "a", "mapping"])):
+        manager.set_host_facts(host, {"kvm": kvm})
+    for host, result in (("live-ok", live(ok)), ("unreachable", UNREACHABLE), ("skipped-cached", SKIPPED),
+                         ("failed", {"failed": True, "msg": "kvm_facts failed"})):
+        manager.set_nonpersistent_facts(host, {"kvm_report_gathered": result})
+    hosts = list(hostvars) + ["not-in-inventory"]
+
+    assert _fact_caches(hostvars) is not None, "Ansible's fact caches are no longer where the report reads them"
+    fast = kvm_fleet_report(hosts, hostvars, generated="now")
+    whole = kvm_fleet_report(hosts, {h: hostvars.raw_get(h) for h in hostvars}, generated="now")
+    assert fast == whole
+    rows = {row["host"]: (row["verdict"], row["source"], row["bmc_address"]) for row in fast["hosts"]}
+    assert rows["own-bmc"] == ("firmware_disabled", "cache", "bmc-own")
+    assert rows["cached-bmc"] == ("firmware_disabled", "cache", "https://bmc-all")
+    assert rows["live-ok"][:2] == ("ok", "live") and rows["skipped-cached"][:2] == ("ok", "cache")
+    assert rows["unreachable"][0] == "unreachable" and rows["failed"][0] == "failed"
+    assert rows["nothing"][0] == rows["not-in-inventory"][0] == "no_data" and rows["malformed"][0] == "malformed"
