@@ -38,7 +38,7 @@ attributes:
     support: full
 notes:
   - "The kernel's words, reason by reason, and the kernels that print them (the collection's
-    C(plugins/module_utils/_kernel_messages.py) holds each message with its versions, file and
+    C(plugins/module_utils/facts/_kernel_messages.py) holds each message with its versions, file and
     source):"
   - "V(firmware_disabled): C(kvm: disabled by bios) (3.10-5.15), C(kvm: support for 'kvm_amd' disabled
     by bios) (5.16-6.2), 'x86/cpu: VMX (outside TXT) disabled by BIOS' at boot (5.6 on, C(inside TXT)
@@ -565,8 +565,8 @@ ansible_facts:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.hypervisor.kvm.plugins.module_utils._facts import gather
-from ansible_collections.hypervisor.kvm.plugins.module_utils._sources import SnapshotError
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._facts import gather
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._sources import SnapshotError
 
 
 def main():

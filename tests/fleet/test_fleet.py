@@ -13,7 +13,7 @@ import sshfleet
 
 factcache.import_collection()
 
-from ansible_collections.hypervisor.kvm.plugins.module_utils._reasons import REASONS as _REASONS  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._reasons import REASONS as _REASONS  # noqa: E402  pylint: disable=wrong-import-position
 
 REASONS = set(_REASONS)
 

@@ -21,9 +21,9 @@ import pytest
 
 import corpus
 
-from ansible_collections.hypervisor.kvm.plugins.module_utils import _parsers, _sources
-from ansible_collections.hypervisor.kvm.plugins.module_utils._facts import gather
-from ansible_collections.hypervisor.kvm.plugins.module_utils._sources import HostFiles, SnapshotError
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts import _parsers, _sources
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._facts import gather
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._sources import HostFiles, SnapshotError
 
 FIXTURES = sorted(glob.glob(os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "unit",
                                          "fixtures", "*", "root")))

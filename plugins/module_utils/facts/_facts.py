@@ -11,11 +11,11 @@ where a value could not be read and an ``evidence`` entry saying why. Reading is
 
 import os
 
-from ansible_collections.hypervisor.kvm.plugins.module_utils import _parsers as parsers
-from ansible_collections.hypervisor.kvm.plugins.module_utils import _permissions as permissions
-from ansible_collections.hypervisor.kvm.plugins.module_utils import _sources as sources
-from ansible_collections.hypervisor.kvm.plugins.module_utils import _verdict as verdict
-from ansible_collections.hypervisor.kvm.plugins.module_utils._observations import (
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts import _parsers as parsers
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts import _permissions as permissions
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts import _sources as sources
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts import _verdict as verdict
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._observations import (
     Device, Guest, KernelLog, Observations, Raw)
 
 # Where a kernel log may be, in the order they are tried after /dev/kmsg.

@@ -8,9 +8,9 @@ Pure functions of an ``Observations``; ``decide`` is the whole verdict. The reas
 in ``_kernel_messages``, read through ``_parsers``.
 """
 
-from ansible_collections.hypervisor.kvm.plugins.module_utils import _kernel_messages as kernel_messages
-from ansible_collections.hypervisor.kvm.plugins.module_utils import _parsers as parsers
-from ansible_collections.hypervisor.kvm.plugins.module_utils._observations import Verdict
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts import _kernel_messages as kernel_messages
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts import _parsers as parsers
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._observations import Verdict
 
 _X86 = ("x86_64", "i686", "i386")
 # From these kernels the flag is removed from /proc/cpuinfo when the firmware left the

@@ -16,8 +16,8 @@ import os
 import posixpath
 import re
 
-from ansible_collections.hypervisor.kvm.plugins.module_utils import _parsers as parsers
-from ansible_collections.hypervisor.kvm.plugins.module_utils import _sources as sources
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts import _parsers as parsers
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts import _sources as sources
 
 FIELD_MAX = parsers.FIELD_MAX
 DEVICES_MAX = 1024  # PCI devices read, and vfio_devices entries taken

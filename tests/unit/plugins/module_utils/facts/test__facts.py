@@ -13,12 +13,12 @@ import pathlib
 import pytest
 import yaml
 
-from ansible_collections.hypervisor.kvm.plugins.module_utils._facts import gather
-from ansible_collections.hypervisor.kvm.plugins.module_utils._sources import SnapshotError
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._facts import gather
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._sources import SnapshotError
 
-from . import hosts
+from .. import hosts
 
-FIXTURES = pathlib.Path(__file__).resolve().parents[2] / "fixtures"
+FIXTURES = pathlib.Path(__file__).resolve().parents[3] / "fixtures"
 CASES = sorted(p.name for p in FIXTURES.iterdir() if (p / "expected.yml").is_file())
 TOP_KEYS = {"usable", "reason", "remediation", "arch", "kernel", "cpu", "vendor_module", "modules",
             "device", "nested", "guest", "iommu", "hugepages", "devices", "confidential", "gpus", "reboot_pending",

@@ -10,8 +10,8 @@ and malformed text, and answers with what it could tell rather than raising.
 import json
 import re
 
-from ansible_collections.hypervisor.kvm.plugins.module_utils import _kernel_messages as kernel_messages
-from ansible_collections.hypervisor.kvm.plugins.module_utils._observations import Block, Cpu, KernelLog, LogLine, Option
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts import _kernel_messages as kernel_messages
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._observations import Block, Cpu, KernelLog, LogLine, Option
 
 __all__ = [
     "parse_cpuinfo",

@@ -10,12 +10,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.hypervisor.kvm.plugins.module_utils import _kernel_messages as table
-from ansible_collections.hypervisor.kvm.plugins.module_utils import _parsers as parsers
-from ansible_collections.hypervisor.kvm.plugins.module_utils._facts import gather
-from ansible_collections.hypervisor.kvm.plugins.module_utils._reasons import REASONS
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts import _kernel_messages as table
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts import _parsers as parsers
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._facts import gather
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._reasons import REASONS
 
-from .hosts import BASE_FLAGS, cpuinfo_x86, write_host
+from ..hosts import BASE_FLAGS, cpuinfo_x86, write_host
 
 
 @pytest.mark.parametrize("vendor_id,vendor,extension", [
