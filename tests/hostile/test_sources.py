@@ -44,12 +44,6 @@ def _answers(root):
                               files.link_name("/" + path), file_values.first_line(files.read("/" + path)[0]))) for path in PATHS)
 
 
-@pytest.fixture
-def walk_only(monkeypatch):
-    """Resolve as on a kernel without openat2."""
-    monkeypatch.setattr(_sources, "_openat2", False)
-
-
 def _has_openat2(root):
     _sources._openat2 = None  # pylint: disable=protected-access
     HostFiles(root).read("/proc/cpuinfo")

@@ -6,9 +6,8 @@
 Nothing here opens a file (``_sources`` reads /dev/cpu/N/cpuid and /dev/cpu/N/msr).
 """
 
+# Raw CPUID: (leaf, register index in eax..edx, bit) of each x86 extension.
 CPUID_BITS = {"vmx": (0x1, 2, 5), "svm": (0x80000001, 2, 2)}
-# The CPUID leaf 1 ECX bit 31 a hypervisor sets for its guests.
-_CPUID_HYPERVISOR_BIT = 31
 
 
 def cpuid_has(words, extension):

@@ -34,8 +34,6 @@ _PCI_VENDORS = {
 }
 _MSR_FEATURE_CONTROL = 0x3A
 _MSR_VM_CR = 0xC0010114
-# Modules whose presence matters to the verdict besides KVM's own.
-_OTHER_MODULES = ("vboxdrv", "vboxsup", "vmmon", "vmx86", "jailhouse")
 
 
 class Evidence(object):
@@ -49,16 +47,16 @@ class Evidence(object):
         self.items.append({"source": source, "observation": observation})
 
 
-def gather(root="/", probe=None):
+def gather(root="/"):
     """All KVM facts of the host under ``root``: a dict for ``ansible_facts['kvm']``.
 
     The live host (``root='/'``) is probed (``/dev/kvm`` ioctls, ``/dev/kmsg``, raw CPUID and
     MSRs where readable); a snapshot is only read, and its probes are reported as not
-    probed. ``probe=False`` turns the live probes off; a snapshot is never probed.
+    probed.
     """
     files = sources.HostFiles(root)
-    # A snapshot's /dev and kernel log are files someone sent: never probed, whatever is asked.
-    live = files.live and probe is not False
+    # A snapshot's /dev and kernel log are files someone sent: never probed.
+    live = files.live
     ev = Evidence()
     obs, extra = _read(files, live, ev)
     result = verdict.decide(obs)

@@ -8,6 +8,7 @@ Nothing here opens a file; every function accepts ``None`` and malformed text.
 
 import re
 
+# DMI strings -> systemd-detect-virt identifiers; first match wins, like systemd.
 _DMI_TABLE = (
     ("KVM", "kvm"), ("OpenStack", "kvm"), ("KubeVirt", "kvm"), ("Amazon EC2", "amazon"),
     ("QEMU", "qemu"), ("VMware", "vmware"), ("VMW", "vmware"), ("innotek GmbH", "oracle"),
@@ -49,6 +50,7 @@ def hypervisor_from_sysinfo(text):
     return None
 
 
+# Other hypervisors' kernel modules, which hold VT-x/AMD-V while their guests run.
 _OTHER_HYPERVISOR_MODULES = (
     ("vboxdrv", "virtualbox"), ("vboxsup", "virtualbox"), ("vmmon", "vmware"), ("vmx86", "vmware"),
     # Jailhouse turns VMX/SVM on for itself and keeps Linux as its root cell once enabled.
@@ -70,6 +72,7 @@ def other_hypervisors(module_names, xen_capabilities):
     return sorted(found)
 
 
+# What a confidential guest's kernel calls its kind, as systemd-detect-virt --cvm names it.
 _CVM_WORDS = (("SEV-SNP", "sev-snp"), ("SEV-ES", "sev-es"), ("TDX", "tdx"), ("SEV", "sev"))
 
 

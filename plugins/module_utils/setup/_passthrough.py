@@ -360,17 +360,6 @@ def _read_default_route_devices(files):
 # ---------------------------------------------------------------------------------------------
 # Parsing: text in, values out; nothing raises on malformed text.
 
-def parse_mountinfo_root(text):
-    """The mount of ``/`` in mountinfo text: ``{major, minor, fstype, source}``, or None.
-
-    The last line for ``/`` wins (a mount over the root hides the earlier ones).
-    """
-    for mount in parse_mountinfo_mounts(text):
-        if mount["mount_point"] == "/":
-            return dict((k, mount[k]) for k in ("major", "minor", "fstype", "source"))
-    return None
-
-
 def parse_mountinfo_mounts(text):
     """Every mount of mountinfo text: ``[{mount_point, major, minor, fstype, source}]``, ``/`` first.
 

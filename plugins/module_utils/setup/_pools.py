@@ -16,7 +16,6 @@ import xml.etree.ElementTree as ET
 
 from ansible_collections.hypervisor.kvm.plugins.module_utils.setup._libvirt import NAME_PATTERN, differences
 
-TYPES = ("dir", "logical", "netfs", "rbd")
 # The options each type takes beyond name, type, autostart and redefine; any other one set is refused.
 TYPE_OPTIONS = {
     "dir": ("path",),
