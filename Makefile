@@ -21,7 +21,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: all venv install packages run test test-unit test-sanity test-integration test-lint \
 	test-hostile test-redfish test-fleet test-package test-vm test-matrix bench bench-fleet clean FORCE \
-	role-docs docs test-docs
+	role-docs kernel-messages-doc docs test-docs
 
 all: test
 
@@ -153,6 +153,11 @@ test-docs: packages docs
 # fails when a committed README differs).
 role-docs: venv
 	$(BIN)/python tools/role_readme_variables.py
+
+# docs/kernel-messages.md, from the kernel message table the verdict reads
+# (tests/unit/tools/test_kernel_messages_doc.py fails when the committed page differs).
+kernel-messages-doc: venv
+	$(BIN)/python tools/kernel_messages_doc.py
 
 # Every supported ansible-core (tests/matrix/releases.txt) in its own venv under .cache/matrix/:
 # units, integration, the report playbook, the modules ad hoc on every target Python present,
