@@ -253,6 +253,15 @@ ansible_facts:
               type: str
               returned: always
               sample: kvm_amd
+            set_by:
+              description: >-
+                Where the vendor module's next load takes its C(nested) option from, as C(FILE: LINE): the kernel
+                command line (C(/proc/cmdline)) first, then the C(options) lines of every modprobe.d directory kmod
+                reads, by file name as kmod applies them, so the last one wins. Empty when nothing sets it.
+              type: list
+              elements: str
+              returned: always
+              sample: ["/etc/modprobe.d/kvm_host.conf: options kvm_amd nested=1"]
         guest:
           description: Whether this host itself is a virtual machine or a container.
           returned: always

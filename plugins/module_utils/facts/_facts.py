@@ -89,7 +89,7 @@ def _read(files, live, ev):
     needed = verdict.vendor_module(arch, cpu.vendor)
     extra = {
         "vendor_module": needed,
-        "nested": _nested(files, arch, needed, modules, cmdline, ev),
+        "nested": dict(_nested(files, arch, needed, modules, cmdline, ev), set_by=_nested_set_by(options, needed)),
         "iommu": _iommu(files, cmdline),
         "hugepages": _hugepages(files),
         "devices": dict((name, files.exists(path)) for name, path in (
@@ -441,6 +441,15 @@ def _nested(files, arch, needed, modules, cmdline, ev):
     elif enabled is None:
         ev.add(source, "not a yes/no value: %r" % text.strip()[:40])
     return {"enabled": enabled, "module": module}
+
+
+def _nested_set_by(options, needed):
+    """Where the vendor module's next load takes ``nested=`` from: ``FILE: LINE`` strings, the kernel
+    command line first, then the modprobe.d lines by file name as kmod applies them (the last wins)."""
+    found = [o for o in options if o.module == needed and o.param == "nested"]
+    cmdline = [o for o in found if o.file == "/proc/cmdline"]
+    files = sorted((o for o in found if o.file != "/proc/cmdline"), key=lambda o: o.file.rsplit("/", 1)[-1])
+    return ["%s: %s" % (o.file, o.text) for o in cmdline + files][:16]
 
 
 def _iommu(files, cmdline):
