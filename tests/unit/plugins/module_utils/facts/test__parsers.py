@@ -208,9 +208,9 @@ def test_cmdline_blocks(cmdline, effects):
 
 
 def test_modprobe_blocks():
-    lines = cmdline_modprobe.parse_modprobe_blocks("/etc/modprobe.d/x.conf", "blacklist kvm-intel # no\ninstall kvm /bin/true\n"
-                                          "install kvm_amd /sbin/modprobe --ignore-install kvm_amd\n"
-                                          "blacklist nouveau\noptions kvm_amd nested=1\n")
+    text = ("blacklist kvm-intel # no\ninstall kvm /bin/true\ninstall kvm_amd /sbin/modprobe --ignore-install kvm_amd\n"
+            "blacklist nouveau\noptions kvm_amd nested=1\n")
+    lines = cmdline_modprobe.parse_modprobe_blocks("/etc/modprobe.d/x.conf", text)
     assert [(b.effect, b.module) for b in lines] == [("blacklist", "kvm_intel"), ("install", "kvm")]
 
 
@@ -244,7 +244,7 @@ def test_other_modules_invalid_value_is_not_kvms():
 def test_other_hypervisors():
     # VMware's guest tools and host networking are not hypervisors holding VT-x.
     assert hypervisors.other_hypervisors({"vmw_vmci", "vmw_balloon", "vmwgfx", "vmxnet3", "vmw_pvscsi", "vsock", "vmnet",
-                                      "vboxguest", "vboxsf"}, None) == []
+                                          "vboxguest", "vboxsf"}, None) == []
     assert hypervisors.other_hypervisors({"jailhouse"}, None) == ["jailhouse"]
     assert hypervisors.other_hypervisors({"vboxdrv", "kvm"}, None) == ["virtualbox"]
     assert hypervisors.other_hypervisors({"vmmon"}, "control_d\n") == ["vmware", "xen-dom0"]
