@@ -5,7 +5,8 @@
 
 ``gather(root)`` is the one entry point; it always returns the same keys, with ``None``
 where a value could not be read and an ``evidence`` entry saying why. Reading is done by
-``_read`` (through ``_sources``, text turned into values by ``_parsers``), deciding by
+``_read`` (through ``_sources``, text turned into values by the parsers
+of each subject: ``_cpuinfo``, ``_kernel_log``, ``_cmdline_modprobe``, ...), deciding by
 ``_verdict.decide`` on the ``Observations`` read, and ``_assemble`` only shapes.
 """
 

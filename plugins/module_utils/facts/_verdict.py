@@ -5,7 +5,7 @@
 
 Pure functions of an ``Observations``; ``decide`` is the whole verdict. The reasons are
 ``_reasons.REASONS``; the kernel's messages and the versions that print them are the table
-in ``_kernel_messages``, read through ``_parsers``.
+in ``_kernel_messages``, read through its look-ups and ``_kernel_log``.
 """
 
 from ansible_collections.hypervisor.kvm.plugins.module_utils.facts import _kernel_messages as kernel_messages
