@@ -586,7 +586,7 @@ def test_guest_and_container_identifiers(tmp_path):
     # QEMU in DMI with the KVM CPUID signature is KVM, as systemd-detect-virt says.
     assert facts["guest"] == {"virtualized": True, "hypervisor": "kvm", "container": "lxc", "wsl": None,
                               "confidential": None}
-    assert facts["nested"] == {"enabled": True, "module": "kvm_intel"}
+    assert facts["nested"] == {"enabled": True, "module": "kvm_intel", "set_by": []}
     assert facts["usable"] is True
 
 
