@@ -21,7 +21,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: all venv install packages run test test-unit test-sanity test-integration test-lint \
 	test-hostile test-redfish test-fleet test-package test-vm test-matrix soak bench bench-fleet clean FORCE \
-	role-docs docs test-docs
+	role-docs kernel-messages-doc docs test-docs
 
 all: test
 
@@ -127,6 +127,11 @@ test-lint: packages install
 	shellcheck extensions/molecule/shared/{build-image,vm-up,vm-down,vm-ssh,capture-fixture} \
 		tests/tools/{debian-packages,run-ansible-test,run-scenarios} tools/capture-host
 	$(BIN)/antsibull-changelog lint
+# Dead code: every function, class and constant no one uses (60% is vulture's confidence for an
+# unused function). tests/tools/vulture-whitelist names what Python or Ansible calls by name, each
+# with why. The Redfish files are left out until their own clean-up.
+	$(BIN)/vulture plugins tools tests tests/tools/vulture-whitelist --min-confidence 60 \
+		--exclude '*/fixtures/*,*redfish*'
 # The plugins' and roles' docs as a docs site renders them (markup, references). Only references to
 # this collection are checked: the linter would otherwise need every dependency installed.
 	cd $(COLLECTION) && $(CURDIR)/$(BIN)/antsibull-docs lint-collection-docs --plugin-docs --validate-collection-refs self .
@@ -151,6 +156,11 @@ test-docs: packages docs
 # fails when a committed README differs).
 role-docs: venv
 	$(BIN)/python tools/role_readme_variables.py
+
+# docs/kernel-messages.md, from the kernel message table the verdict reads
+# (tests/unit/tools/test_kernel_messages_doc.py fails when the committed page differs).
+kernel-messages-doc: venv
+	$(BIN)/python tools/kernel_messages_doc.py
 
 # Every supported ansible-core (tests/matrix/releases.txt) in its own venv under .cache/matrix/:
 # units, integration, the report playbook, the modules ad hoc on every target Python present,

@@ -226,7 +226,7 @@ from collections.abc import Mapping
 from ansible.errors import AnsibleFilterError
 from ansible.vars.clean import namespace_facts
 
-from ansible_collections.hypervisor.kvm.plugins.module_utils._reasons import LABELS, MEANINGS, REASONS
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._reasons import LABELS, MEANINGS, REASONS
 
 # The report's own verdicts, for hosts without facts it can use; kvm_facts' reasons come first.
 MISSING = (

@@ -61,7 +61,7 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.hypervisor.kvm.plugins.module_utils._pools import path_problem
+from ansible_collections.hypervisor.kvm.plugins.module_utils.setup._pools import path_problem
 
 
 def kvm_pool_path_problem(path, system_dirs, allowed=()):

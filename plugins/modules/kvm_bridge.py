@@ -198,7 +198,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.hypervisor.kvm.plugins.module_utils import _bridge as bridge_plan
+from ansible_collections.hypervisor.kvm.plugins.module_utils.setup import _bridge as bridge_plan
 
 SYS_CLASS_NET = "/sys/class/net"
 C_LOCALE = {"LC_ALL": "C"}

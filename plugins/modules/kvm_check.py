@@ -81,9 +81,9 @@ evidence:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.hypervisor.kvm.plugins.module_utils._facts import gather
-from ansible_collections.hypervisor.kvm.plugins.module_utils._kvm_ok import kvm_ok_lines
-from ansible_collections.hypervisor.kvm.plugins.module_utils._sources import SnapshotError
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._facts import gather
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._kvm_ok import kvm_ok_lines
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._sources import SnapshotError
 
 
 def main():

@@ -37,49 +37,9 @@ attributes:
   facts:
     support: full
 notes:
-  - "The kernel's words, reason by reason, and the kernels that print them (the collection's
-    C(plugins/module_utils/_kernel_messages.py) holds each message with its versions, file and
-    source):"
-  - "V(firmware_disabled): C(kvm: disabled by bios) (3.10-5.15), C(kvm: support for 'kvm_amd' disabled
-    by bios) (5.16-6.2), 'x86/cpu: VMX (outside TXT) disabled by BIOS' at boot (5.6 on, C(inside TXT)
-    when the kernel runs under tboot), C(kvm: disable TXT in the BIOS or activate TXT before enabling
-    KVM) (3.10-5.5: VT-x on only inside TXT, the remediation says disable TXT or enable VT-x outside
-    SMX; from 5.6 the lines cannot tell that from VT-x off, and the remediation names both), 'kvm_intel: VMX not enabled (by BIOS) in MSR_IA32_FEAT_CTL'
-    (6.3 on), 'kvm_amd: SVM disabled (by BIOS) in MSR_VM_CR' (6.3-6.6) and the boot line 'SVM
-    disabled (by BIOS) in MSR_VM_CR' (6.7 on); on arm64 'CPU: All CPU(s) started at EL1' and
-    C(HYP mode not available)."
-  - "V(cpu_unsupported): kernels before 5.6 (C(vmx)) and 6.7 (C(svm)) show the flag whenever the
-    CPU has it, so its absence on bare metal is the CPU; later kernels also hide it when the
-    firmware turned it off, and then the boot log (which names the firmware when it is the
-    cause), C(kvm_intel: VMX not supported by CPU N) (6.3 on) or raw CPUID decides."
-  - "V(nested_not_exposed): C(Hypervisor detected: ...) (every kernel) and DMI name the parent;
-    C(kvm-s390: SIE is not available) (4.19 on) under z/VM; C(kvm_amd: KVM is unsupported when
-    running as an SEV guest) (5.11 on); a confidential guest's boot lines 'AMD Secure Encrypted
-    Virtualization (SEV) active' (4.16-5.9), C(Memory Encryption Features active: AMD SEV SEV-ES
-    SEV-SNP) (5.10 on, C(AMD) after the colon from 5.19), C(Memory Encryption Features active: Intel
-    TDX) and C(tdx: Guest detected) (5.19 on), C(SEV: Status: SEV ...) (6.9 on), and on Azure or Hyper-V
-    C(Hyper-V: Isolation Config: Group A 0x1, Group B 0x...2) (SEV-SNP; C(...3) TDX). WSL 2 (a kernel
-    release with C(microsoft-standard), or C(/proc/sys/fs/binfmt_misc/WSLInterop), C(/run/WSL)) and
-    WSL 1 (a release such as C(4.4.0-19041-Microsoft)) are named by the kernel release."
-  - "V(other_hypervisor): C(kvm: enabling virtualization on CPUN failed) (every kernel) appears when a
-    VM starts up to 6.11 and at module load from 6.12, with VirtualBox's C(vboxdrv) or VMware's
-    C(vmmon) loaded; a Xen dom0 kernel runs under Xen. In a snapshot that line outweighs an existing
-    C(/dev/kvm) up to 6.11 (with no other hypervisor's module loaded it is V(unknown): the holder may
-    have stopped since); from 6.12 an existing C(/dev/kvm) means KVM holds the extension."
-  - "V(kernel_disabled): C(KVM disabled from command line) (arm64, 5.16 on) for C(kvm-arm.mode=none);
-    C(clearcpuid=), C(module_blacklist=) and C(initcall_blacklist=) print nothing and are read from
-    C(/proc/cmdline); on ppc64le C(KVM-HV: Host does not support TLBIE) (5.4 on) follows C(disable_tlbie)."
-  - "V(module_blocked): C(kvm_intel: `X' invalid for parameter `Y') (every kernel, kernel/params.c)
-    means the module was refused; the remediation names the modprobe.d C(options) line or the
-    C(kvm_intel.Y=X) on C(/proc/cmdline) that sets it. C(kvm_intel: unknown parameter 'Y' ignored)
-    does not refuse the load. The newest refusal counts, and only while the configuration still gives
-    that value; otherwise the module is V(module_not_loaded)."
-  - "V(module_not_loaded), V(device_missing) and V(device_inaccessible) have no kernel message of
-    their own, nor has a modprobe.d blacklist: modprobe.d, C(/sys/module) and C(/dev/kvm) tell them. udev loads
-    C(kvm_intel)/C(kvm_amd) at boot only when C(/proc/cpuinfo) shows C(vmx)/C(svm)."
-  - "Lines of the other vendor's module say only that it was tried: C(has_svm: not amd) (3.10-4.19),
-    C(has_svm: not amd or hygon) (4.20-6.2), C(kvm_amd: CPU N isn't AMD or Hygon) (6.6 on), and
-    C(kvm_intel: VMX not supported by CPU N) on an AMD host (6.3 on)."
+  - "The kernel's messages the verdict reads, each with what it tells, the kernels that print it and its source, are in
+    L(docs/kernel-messages.md,https://github.com/hypervisor-kvm/hypervisor.kvm/blob/main/docs/kernel-messages.md),
+    generated from the table the verdict reads."
   - "V(unknown) is said only when the evidence cannot settle it; the remediation names the two
     causes that remain and the one command that tells them apart."
 seealso:
@@ -293,6 +253,15 @@ ansible_facts:
               type: str
               returned: always
               sample: kvm_amd
+            set_by:
+              description: >-
+                Where the vendor module's next load takes its C(nested) option from, as C(FILE: LINE): the kernel
+                command line (C(/proc/cmdline)) first, then the C(options) lines of every modprobe.d directory kmod
+                reads, by file name as kmod applies them, so the last one wins. Empty when nothing sets it.
+              type: list
+              elements: str
+              returned: always
+              sample: ["/etc/modprobe.d/kvm_host.conf: options kvm_amd nested=1"]
         guest:
           description: Whether this host itself is a virtual machine or a container.
           returned: always
@@ -565,8 +534,8 @@ ansible_facts:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.hypervisor.kvm.plugins.module_utils._facts import gather
-from ansible_collections.hypervisor.kvm.plugins.module_utils._sources import SnapshotError
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._facts import gather
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._sources import SnapshotError
 
 
 def main():

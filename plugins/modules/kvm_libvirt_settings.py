@@ -169,7 +169,7 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_native
 
-from ansible_collections.hypervisor.kvm.plugins.module_utils._libvirt_conf import (
+from ansible_collections.hypervisor.kvm.plugins.module_utils.setup._libvirt_conf import (
     ConfSyntaxError, LensError, SettingsError, apply_settings, parse_lens, validate_settings)
 
 # libvirt reads at most 10 MiB of a configuration file (MAX_CONFIG_FILE_SIZE, src/util/virconf.c).

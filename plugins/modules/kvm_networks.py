@@ -185,8 +185,8 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.hypervisor.kvm.plugins.module_utils import _networks as networks_plan
-from ansible_collections.hypervisor.kvm.plugins.module_utils._libvirt import LibvirtError, Virsh, to_text
+from ansible_collections.hypervisor.kvm.plugins.module_utils.setup import _networks as networks_plan
+from ansible_collections.hypervisor.kvm.plugins.module_utils.setup._libvirt import LibvirtError, Virsh, to_text
 
 SYS_CLASS_NET = "/sys/class/net"
 STEP_ARGS = {

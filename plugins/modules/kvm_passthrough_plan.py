@@ -487,8 +487,8 @@ changes_need_reboot:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.hypervisor.kvm.plugins.module_utils._passthrough import BOOT_METHODS, plan_host
-from ansible_collections.hypervisor.kvm.plugins.module_utils._sources import SnapshotError
+from ansible_collections.hypervisor.kvm.plugins.module_utils.setup._passthrough import BOOT_METHODS, plan_host
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._sources import SnapshotError
 
 
 def main():

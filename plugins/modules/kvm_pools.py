@@ -239,9 +239,9 @@ pools:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.hypervisor.kvm.plugins.module_utils._libvirt import LibvirtError, Virsh
-from ansible_collections.hypervisor.kvm.plugins.module_utils._pools import PoolsError
-from ansible_collections.hypervisor.kvm.plugins.module_utils._pools_apply import Host, ensure
+from ansible_collections.hypervisor.kvm.plugins.module_utils.setup._libvirt import LibvirtError, Virsh
+from ansible_collections.hypervisor.kvm.plugins.module_utils.setup._pools import PoolsError
+from ansible_collections.hypervisor.kvm.plugins.module_utils.setup._pools_apply import Host, ensure
 
 POOL_OPTIONS = {
     "name": {"type": "str", "required": True},

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 
-from ansible_collections.hypervisor.kvm.plugins.module_utils._facts import gather
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._facts import gather
 
 GATHERINGS = int(os.environ.get("BENCH_GATHERINGS", "500"))
 RUNS = int(os.environ.get("BENCH_RUNS", "9"))

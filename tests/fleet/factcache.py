@@ -71,7 +71,7 @@ RUN_ONCE_PLAYBOOK = """---
 def captured_facts():
     """The kvm facts of every captured host (tests/unit/fixtures), by case name."""
     import_collection()
-    from ansible_collections.hypervisor.kvm.plugins.module_utils._facts import gather  # pylint: disable=import-outside-toplevel
+    from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._facts import gather  # pylint: disable=import-outside-toplevel
     return {p.name: gather(str(p / "root")) for p in sorted(FIXTURES.iterdir()) if (p / "root").is_dir()}
 
 

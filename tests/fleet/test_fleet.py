@@ -22,7 +22,7 @@ from sshfleet import OUTPUT
 
 factcache.import_collection()
 
-from ansible_collections.hypervisor.kvm.plugins.module_utils._reasons import REASONS as _REASONS  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._reasons import REASONS as _REASONS  # noqa: E402  pylint: disable=wrong-import-position
 
 REASONS = set(_REASONS)
 

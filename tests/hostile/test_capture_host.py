@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from ansible_collections.hypervisor.kvm.plugins.module_utils._facts import gather
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._facts import gather
 
 TOOL = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir, "tools", "capture-host")
 
@@ -71,7 +71,7 @@ def test_shellcheck_has_nothing_to_say():
 
 
 def _records(root):
-    from ansible_collections.hypervisor.kvm.plugins.module_utils._permissions import parse_devices, parse_identity
+    from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._permissions import parse_devices, parse_identity
     nodes, bad = parse_devices((root / ".capture" / "devices").read_text())
     identity, why = parse_identity((root / ".capture" / "identity").read_text())
     return nodes, bad, identity, why

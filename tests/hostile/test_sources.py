@@ -21,9 +21,10 @@ import pytest
 
 import corpus
 
-from ansible_collections.hypervisor.kvm.plugins.module_utils import _parsers, _sources
-from ansible_collections.hypervisor.kvm.plugins.module_utils._facts import gather
-from ansible_collections.hypervisor.kvm.plugins.module_utils._sources import HostFiles, SnapshotError
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts import _file_values as file_values
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts import _sources
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._facts import gather
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._sources import HostFiles, SnapshotError
 
 FIXTURES = sorted(glob.glob(os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "unit",
                                          "fixtures", "*", "root")))
@@ -40,13 +41,7 @@ def _answers(root):
     """Everything HostFiles says about the PATHS of one root."""
     files = HostFiles(root)
     return dict(("/" + path, (files.read("/" + path), files.readdir("/" + path), files.exists("/" + path),
-                              files.link_name("/" + path), _parsers.first_line(files.read("/" + path)[0]))) for path in PATHS)
-
-
-@pytest.fixture
-def walk_only(monkeypatch):
-    """Resolve as on a kernel without openat2."""
-    monkeypatch.setattr(_sources, "_openat2", False)
+                              files.link_name("/" + path), file_values.first_line(files.read("/" + path)[0]))) for path in PATHS)
 
 
 def _has_openat2(root):
@@ -145,7 +140,7 @@ def test_names_that_are_not_utf8_become_replacement_characters(hostile):
     assert "\ufffd\ufffd.conf" in names and "kvm_\ufffd" in names
     for name in names:
         name.encode("utf-8")  # a surrogate would raise here
-    assert _parsers.first_line(files.read("/proc/sys/kernel/osrelease")[0]) == "6.1.0-\ufffd\ufffd-hostile"
+    assert file_values.first_line(files.read("/proc/sys/kernel/osrelease")[0]) == "6.1.0-\ufffd\ufffd-hostile"
     json.dumps(gather(roots["non-UTF-8 names and content"]), ensure_ascii=False).encode("utf-8")
 
 
@@ -162,7 +157,7 @@ def test_reads_are_capped_and_tails_are_the_end(tmp_path):
     files = HostFiles(str(tmp_path))
     assert files.read("/log", limit=10) == ("a" * 10, None)
     assert files.read("/log", limit=8, tail=True) == ("THE END\n", None)
-    assert _parsers.first_line(files.read("/one")[0]) == "x" * _parsers.FIELD_MAX
+    assert file_values.first_line(files.read("/one")[0]) == "x" * file_values.FIELD_MAX
 
 
 def test_a_root_that_is_a_link_is_refused(tmp_path):

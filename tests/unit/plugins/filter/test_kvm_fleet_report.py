@@ -16,8 +16,8 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.hypervisor.kvm.plugins.filter.kvm_fleet_csv import kvm_fleet_csv
 from ansible_collections.hypervisor.kvm.plugins.filter.kvm_fleet_report import BMC_FIX, COLUMNS, CUT, REMEDIATION, VERDICTS, kvm_fleet_report
-from ansible_collections.hypervisor.kvm.plugins.module_utils._facts import gather
-from ansible_collections.hypervisor.kvm.plugins.module_utils._reasons import LABELS, MEANINGS, REASONS
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._facts import gather
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._reasons import LABELS, MEANINGS, REASONS
 
 try:
     from ansible._internal._datatag._tags import TrustedAsTemplate

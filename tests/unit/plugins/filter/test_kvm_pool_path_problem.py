@@ -10,7 +10,7 @@ import yaml
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.hypervisor.kvm.plugins.filter.kvm_pool_path_problem import kvm_pool_path_problem
-from ansible_collections.hypervisor.kvm.plugins.module_utils import _pools
+from ansible_collections.hypervisor.kvm.plugins.module_utils.setup import _pools
 
 REPO = pathlib.Path(__file__).resolve().parents[4]
 ROLE_VARS = yaml.safe_load((REPO / "roles" / "kvm_host" / "vars" / "main.yml").read_text())

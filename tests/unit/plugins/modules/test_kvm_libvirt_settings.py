@@ -17,7 +17,7 @@ import subprocess
 
 import pytest
 
-from ansible_collections.hypervisor.kvm.plugins.module_utils import _libvirt_conf
+from ansible_collections.hypervisor.kvm.plugins.module_utils.setup import _libvirt_conf
 from ansible_collections.hypervisor.kvm.plugins.modules import kvm_libvirt_settings
 
 from .test_kvm_firmware_bios import MODULE_PYTHON, find_python, module_path

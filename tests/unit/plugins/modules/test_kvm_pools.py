@@ -20,8 +20,8 @@ import sys
 
 import pytest
 
-from ansible_collections.hypervisor.kvm.plugins.module_utils import _pools, _pools_apply
-from ansible_collections.hypervisor.kvm.plugins.module_utils._libvirt import Virsh
+from ansible_collections.hypervisor.kvm.plugins.module_utils.setup import _pools, _pools_apply
+from ansible_collections.hypervisor.kvm.plugins.module_utils.setup._libvirt import Virsh
 from ansible_collections.hypervisor.kvm.plugins.modules import kvm_pools
 
 pytestmark = pytest.mark.skipif(not shutil.which("virsh"), reason="virsh (libvirt-clients) is not installed")

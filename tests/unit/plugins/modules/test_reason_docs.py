@@ -7,7 +7,7 @@ import pathlib
 
 import yaml
 
-from ansible_collections.hypervisor.kvm.plugins.module_utils._reasons import MEANINGS, REASONS
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._reasons import MEANINGS, REASONS
 from ansible_collections.hypervisor.kvm.plugins.modules import kvm_facts
 
 README = pathlib.Path(__file__).resolve().parents[4] / "README.md"

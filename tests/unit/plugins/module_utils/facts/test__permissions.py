@@ -6,12 +6,12 @@
 import pytest
 import yaml
 
-from ansible_collections.hypervisor.kvm.plugins.module_utils._facts import gather
-from ansible_collections.hypervisor.kvm.plugins.module_utils._permissions import (
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._facts import gather
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._permissions import (
     FULL_MAP, Identity, judge, parse_devices, parse_id_map, parse_identity)
 from ansible_collections.hypervisor.kvm.plugins.modules import kvm_facts
 
-from .hosts import BASE_FLAGS, cpuinfo_x86, module, write_host
+from ..hosts import BASE_FLAGS, cpuinfo_x86, module, write_host
 
 HEAD = "# capture-host devices v1: path type uid owner gid group mode major:minor acl(+ or -)\n"
 ROOTLESS = ((0, 1000, 1), (1, 100000, 65536))

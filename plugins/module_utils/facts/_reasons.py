@@ -51,8 +51,3 @@ REASONS = tuple(row[0] for row in TABLE)
 LABELS = dict((row[0], row[1]) for row in TABLE)
 MEANINGS = dict((row[0], row[2]) for row in TABLE)
 KVM_OK_LINES = dict((row[0], row[3]) for row in TABLE)
-
-
-def label(reason):
-    """The people's label of a reason; the reason itself when it is not one of ours."""
-    return LABELS.get(reason, reason)

@@ -26,7 +26,12 @@ Conventions the parser and the verdict can rely on:
 * Several messages live in modules (kvm, kvm_intel, kvm_amd, kvm-hv): they are printed
   on each load attempt (modprobe, udev, systemd-modules-load), so they repeat.  Boot-time
   lines (feat_ctl, amd.c, hypervisor.c, arm64 smp.c, built-in arm64 KVM) print once.
+
+The look-ups at the end (``message_row``, ``message_fields``, ``printed_by``,
+``behaviour_since``) are the only code: they answer questions about the table.
 """
+
+import re
 
 # Findings a row can support (the parser reports these; the verdict weighs them with context):
 FINDINGS = {
@@ -1073,3 +1078,66 @@ BEHAVIOUR = (
         "meaning": "a 32-bit ARM kernel >= 5.7 has no KVM: no 'kvm [1]:' lines are expected and /dev/kvm cannot exist.",
     },
 )
+
+
+# Look-ups: the table compiled once per run, and what the parser and the verdict ask of it.
+
+def _version_tuple(text):
+    """'5.16' -> (5, 16); None stays None."""
+    if text is None:
+        return None
+    parts = str(text).split(".")
+    return (int(parts[0]), int(parts[1]) if len(parts) > 1 else 0)
+
+
+def _compile_messages(rows):
+    """The table with its patterns compiled once per run, and its versions as tuples."""
+    compiled = []
+    for row in rows:
+        compiled.append((row, re.compile(row["pattern"]), _version_tuple(row["first"]), _version_tuple(row["last"])))
+    return tuple(compiled)
+
+
+COMPILED = _compile_messages(MESSAGES)
+
+
+def message_row(row_id):
+    """The table row of a message id (its versions, file, source and context)."""
+    for row, _pattern, _first, _last in COMPILED:
+        if row["id"] == row_id:
+            return row
+    return None
+
+
+def message_fields(line):
+    """The named parts of a matched log line (``LogLine``) by its row's pattern: a dict of text.
+
+    E.g. ``{'module': 'kvm_intel', 'value': 'maybe', 'param': 'nested'}`` for an invalid module
+    parameter, ``{'msr': '0x3'}`` for a VMXON fault; empty when the row names no parts.
+    """
+    for row, pattern, _first, _last in COMPILED:
+        if row["id"] == line.id:
+            match = pattern.search(line.line)
+            return dict((k, v) for k, v in match.groupdict().items() if v is not None) if match else {}
+    return {}
+
+
+def printed_by(row_id, version):
+    """Whether a kernel of ``version`` (major, minor) prints the message ``row_id``.
+
+    None when the version is not known.
+    """
+    for row, _pattern, first, last in COMPILED:
+        if row["id"] == row_id:
+            if version is None:
+                return None
+            return (first is None or version >= first) and (last is None or version <= last)
+    return None
+
+
+def behaviour_since(behaviour_id):
+    """The (major, minor) from which the kernel behaves as ``_BEHAVIOUR`` says."""
+    for entry in BEHAVIOUR:
+        if entry["id"] == behaviour_id:
+            return _version_tuple(entry["first"])
+    return None

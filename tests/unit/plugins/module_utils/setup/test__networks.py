@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from ansible_collections.hypervisor.kvm.plugins.module_utils import _libvirt, _networks
+from ansible_collections.hypervisor.kvm.plugins.module_utils.setup import _libvirt, _networks
 
 HOST = {
     "interfaces": {"lo": False, "eno1": False, "eno2": False, "br0": True, "virbr0": True, "virbr9": True},

@@ -9,14 +9,14 @@ captured host would be, so the parsers, the reading and the decision are all exe
 
 import pytest
 
-from ansible_collections.hypervisor.kvm.plugins.module_utils._facts import gather
-from ansible_collections.hypervisor.kvm.plugins.module_utils._observations import (
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._facts import gather
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._observations import (
     Cpu, Device, Guest, KernelLog, LogLine, Observations, Raw)
-from ansible_collections.hypervisor.kvm.plugins.module_utils._permissions import Access
-from ansible_collections.hypervisor.kvm.plugins.module_utils._reasons import REASONS
-from ansible_collections.hypervisor.kvm.plugins.module_utils._verdict import decide
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._permissions import Access
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._reasons import REASONS
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._verdict import decide
 
-from .hosts import BASE_FLAGS, BOOT_LOG, DELL_DMI, QEMU_DMI, cpuinfo_x86, module, write_host
+from ..hosts import BASE_FLAGS, BOOT_LOG, DELL_DMI, QEMU_DMI, cpuinfo_x86, module, write_host
 
 INTEL = ("GenuineIntel", "Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz")
 AMD = ("AuthenticAMD", "AMD EPYC 7763 64-Core Processor")
@@ -586,7 +586,7 @@ def test_guest_and_container_identifiers(tmp_path):
     # QEMU in DMI with the KVM CPUID signature is KVM, as systemd-detect-virt says.
     assert facts["guest"] == {"virtualized": True, "hypervisor": "kvm", "container": "lxc", "wsl": None,
                               "confidential": None}
-    assert facts["nested"] == {"enabled": True, "module": "kvm_intel"}
+    assert facts["nested"] == {"enabled": True, "module": "kvm_intel", "set_by": []}
     assert facts["usable"] is True
 
 

@@ -10,12 +10,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.hypervisor.kvm.plugins.module_utils import _kernel_messages as table
-from ansible_collections.hypervisor.kvm.plugins.module_utils import _parsers as parsers
-from ansible_collections.hypervisor.kvm.plugins.module_utils._facts import gather
-from ansible_collections.hypervisor.kvm.plugins.module_utils._reasons import REASONS
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts import _kernel_messages as table
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts import _cmdline_modprobe as cmdline_modprobe
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts import _containers as containers
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts import _cpuid_msr as cpuid_msr
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts import _cpuinfo as cpuinfo
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts import _hypervisors as hypervisors
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts import _kernel_log as kernel_log
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts import _file_values as file_values
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._facts import gather
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._reasons import REASONS
 
-from .hosts import BASE_FLAGS, cpuinfo_x86, write_host
+from ..hosts import BASE_FLAGS, cpuinfo_x86, write_host
 
 
 @pytest.mark.parametrize("vendor_id,vendor,extension", [
@@ -23,9 +29,9 @@ from .hosts import BASE_FLAGS, cpuinfo_x86, write_host
     ("CentaurHauls", "zhaoxin", "vmx"), ("  Shanghai  ", "zhaoxin", "vmx"),
 ])
 def test_x86_vendors(vendor_id, vendor, extension):
-    info = parsers.parse_cpuinfo(cpuinfo_x86(vendor_id, "Some CPU", BASE_FLAGS + " " + extension), "x86_64")
+    info = cpuinfo.parse_cpuinfo(cpuinfo_x86(vendor_id, "Some CPU", BASE_FLAGS + " " + extension), "x86_64")
     assert (info.vendor, info.extension, info.extension_shown, info.count) == (vendor, extension, True, 2)
-    hidden = parsers.parse_cpuinfo(cpuinfo_x86(vendor_id, "Some CPU", BASE_FLAGS), "x86_64")
+    hidden = cpuinfo.parse_cpuinfo(cpuinfo_x86(vendor_id, "Some CPU", BASE_FLAGS), "x86_64")
     assert hidden.extension_shown is False
 
 
@@ -41,10 +47,10 @@ def test_table_rows_are_whole():
         assert row["finding"] in table.FINDINGS, row["id"]
         assert row["text"] and row["file"] and row["source"] and row["first"], row["id"]
         assert row["arch"] in ("x86", "arm64", "riscv", "s390", "powerpc", "any"), row["id"]
-        first = parsers.parse_kernel_version(row["first"])
+        first = kernel_log.parse_kernel_version(row["first"])
         assert first is not None and (3, 0) <= first, row["id"]
         if row["last"] is not None:
-            assert parsers.parse_kernel_version(row["last"]) >= first, row["id"]
+            assert kernel_log.parse_kernel_version(row["last"]) >= first, row["id"]
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[row["id"] for row in ROWS])
@@ -52,7 +58,7 @@ def test_each_message_alone(row):
     """The message as the kernel prints it, with a dmesg timestamp or a /dev/kmsg header."""
     assert row["text"] in row["sample"] and re.search(row["pattern"], row["sample"]), row["id"]
     for line in ("[   12.345678] " + row["sample"], "3,512,12000000,-;" + row["sample"]):
-        log = parsers.parse_kernel_log(BOOT + line + "\n")
+        log = kernel_log.parse_kernel_log(BOOT + line + "\n")
         found = [m for m in log.lines if m.id == row["id"]]
         assert found and found[0].finding == row["finding"]
         assert found[0].line == row["sample"].strip()[:300]
@@ -62,33 +68,33 @@ def test_each_message_alone(row):
 @pytest.mark.parametrize("row", ROWS, ids=[row["id"] for row in ROWS])
 def test_each_message_only_in_the_current_boot(row):
     """A line of an earlier boot in kern.log says nothing about this one."""
-    log = parsers.parse_kernel_log(BOOT + "[ 5.0] " + row["sample"] + "\n" + BOOT + "[ 1.0] nothing here\n")
+    log = kernel_log.parse_kernel_log(BOOT + "[ 5.0] " + row["sample"] + "\n" + BOOT + "[ 1.0] nothing here\n")
     assert row["id"] not in [m.id for m in log.lines]
 
 
 def test_versions_of_a_message():
-    assert parsers.printed_by("x86_kvm_support_disabled_by_bios", (6, 1)) is True
-    assert parsers.printed_by("x86_kvm_support_disabled_by_bios", (5, 15)) is False
-    assert parsers.printed_by("x86_kvm_support_disabled_by_bios", None) is None
-    assert parsers.behaviour_since("vmx_flag_cleared_when_firmware_off") == (5, 6)
+    assert table.printed_by("x86_kvm_support_disabled_by_bios", (6, 1)) is True
+    assert table.printed_by("x86_kvm_support_disabled_by_bios", (5, 15)) is False
+    assert table.printed_by("x86_kvm_support_disabled_by_bios", None) is None
+    assert table.behaviour_since("vmx_flag_cleared_when_firmware_off") == (5, 6)
 
 
 @pytest.mark.parametrize("osrelease,version", [
     ("6.1.0-28-amd64", (6, 1)), ("3.10.0-1160.el7.x86_64", (3, 10)), ("5.15.0-91-generic\n", (5, 15)),
     ("6.18-rc1", (6, 18)), ("", None), (None, None), ("linux", None)])
 def test_kernel_version(osrelease, version):
-    assert parsers.parse_kernel_version(osrelease) == version
+    assert kernel_log.parse_kernel_version(osrelease) == version
 
 
 @pytest.mark.parametrize("value,firmware", [
     (0x0, "enabled"), (0x5, "enabled"), (0x1, "disabled"), (0x3, "txt_only"), (0x7, "enabled"), (None, None)])
 def test_feature_control_msr(value, firmware):
-    assert parsers.firmware_from_msr("vmx", value) == firmware
+    assert cpuid_msr.firmware_from_msr("vmx", value) == firmware
 
 
 def test_vm_cr_msr():
-    assert parsers.firmware_from_msr("svm", 0x10) == "disabled"
-    assert parsers.firmware_from_msr("svm", 0x8) == "enabled"
+    assert cpuid_msr.firmware_from_msr("svm", 0x10) == "disabled"
+    assert cpuid_msr.firmware_from_msr("svm", 0x8) == "enabled"
 
 
 def test_kernel_log_is_linear_on_hostile_lines():
@@ -97,7 +103,7 @@ def test_kernel_log_is_linear_on_hostile_lines():
     repeated = "disabled by bios " * 200000
     for text in (long_line, BOOT + long_line, BOOT + repeated, ("kvm: " * 50 + "\n") * 20000):
         start = time.perf_counter()
-        parsers.parse_kernel_log(text)
+        kernel_log.parse_kernel_log(text)
         assert time.perf_counter() - start < 0.5
 
 
@@ -112,7 +118,7 @@ def test_kernel_log_is_linear_on_hostile_lines():
     ({}, None),
 ])
 def test_hypervisor_from_dmi(dmi, hypervisor):
-    assert parsers.hypervisor_from_dmi(dmi) == hypervisor
+    assert hypervisors.hypervisor_from_dmi(dmi) == hypervisor
 
 
 @pytest.mark.parametrize("markers,container", [
@@ -127,7 +133,7 @@ def test_hypervisor_from_dmi(dmi, hypervisor):
     ((None, False, False, "0::/init.scope\n"), None),
 ])
 def test_container_markers(markers, container):
-    assert parsers.container_from_markers(*markers) == container
+    assert containers.container_from_markers(*markers) == container
 
 
 @pytest.mark.parametrize("markers,version", [
@@ -145,11 +151,11 @@ def test_container_markers(markers, container):
     ((None, None, False, False), None),
 ])
 def test_wsl_version(markers, version):
-    assert parsers.wsl_version(*markers) == version
+    assert containers.wsl_version(*markers) == version
 
 
 def _log(*lines):
-    return parsers.parse_kernel_log(BOOT + "".join("[    1.0] %s\n" % line for line in lines)).lines
+    return kernel_log.parse_kernel_log(BOOT + "".join("[    1.0] %s\n" % line for line in lines)).lines
 
 
 @pytest.mark.parametrize("lines,flags,kind", [
@@ -174,15 +180,15 @@ def _log(*lines):
     ([], "sev sev_es sev_snp hypervisor", None),
 ])
 def test_confidential_guest(lines, flags, kind):
-    assert parsers.confidential_guest(_log(*lines), frozenset(flags.split())) == kind
+    assert hypervisors.confidential_guest(_log(*lines), frozenset(flags.split())) == kind
 
 
 def test_tdx_line_before_the_banner_belongs_to_this_boot():
     """tdx_early_init prints before start_kernel's banner, at time zero."""
     old = "[  900.1] tdx: Guest detected\n[  901.0] reboot: Restarting system\n"
-    log = parsers.parse_kernel_log(old + "[    0.000000] tdx: Guest detected\n" + BOOT)
+    log = kernel_log.parse_kernel_log(old + "[    0.000000] tdx: Guest detected\n" + BOOT)
     assert [m.id for m in log.lines] == ["x86_tdx_guest_detected"] and log.complete
-    assert parsers.parse_kernel_log(old + BOOT).lines == ()
+    assert kernel_log.parse_kernel_log(old + BOOT).lines == ()
 
 
 @pytest.mark.parametrize("cmdline,effects", [
@@ -198,23 +204,23 @@ def test_tdx_line_before_the_banner_belongs_to_this_boot():
     ("initcall_blacklist=acpi_init", []),
 ])
 def test_cmdline_blocks(cmdline, effects):
-    assert [(b.effect, b.module) for b in parsers.parse_cmdline_blocks(cmdline)] == effects
+    assert [(b.effect, b.module) for b in cmdline_modprobe.parse_cmdline_blocks(cmdline)] == effects
 
 
 def test_modprobe_blocks():
-    lines = parsers.parse_modprobe_blocks("/etc/modprobe.d/x.conf", "blacklist kvm-intel # no\ninstall kvm /bin/true\n"
-                                          "install kvm_amd /sbin/modprobe --ignore-install kvm_amd\n"
-                                          "blacklist nouveau\noptions kvm_amd nested=1\n")
+    text = ("blacklist kvm-intel # no\ninstall kvm /bin/true\ninstall kvm_amd /sbin/modprobe --ignore-install kvm_amd\n"
+            "blacklist nouveau\noptions kvm_amd nested=1\n")
+    lines = cmdline_modprobe.parse_modprobe_blocks("/etc/modprobe.d/x.conf", text)
     assert [(b.effect, b.module) for b in lines] == [("blacklist", "kvm_intel"), ("install", "kvm")]
 
 
 def test_module_options():
     text = ("# site\noptions kvm-intel nested=maybe ept=0 # old\noptions nouveau modeset=0\n"
             "options kvm_amd\nblacklist kvm_amd\n")
-    found = parsers.parse_module_options("/etc/modprobe.d/kvm.conf", text)
+    found = cmdline_modprobe.parse_module_options("/etc/modprobe.d/kvm.conf", text)
     assert [(o.module, o.param, o.value) for o in found] == [("kvm_intel", "nested", "maybe"), ("kvm_intel", "ept", "0")]
     assert found[0].text == "options kvm-intel nested=maybe ept=0" and found[0].file == "/etc/modprobe.d/kvm.conf"
-    words = parsers.parse_module_options("/proc/cmdline", "ro kvm-amd.npt=bogus kvm.enable_virt_at_load=0 i915.x=1 kvm")
+    words = cmdline_modprobe.parse_module_options("/proc/cmdline", "ro kvm-amd.npt=bogus kvm.enable_virt_at_load=0 i915.x=1 kvm")
     assert [(o.module, o.param, o.value, o.text) for o in words] == [
         ("kvm_amd", "npt", "bogus", "kvm-amd.npt=bogus"), ("kvm", "enable_virt_at_load", "0", "kvm.enable_virt_at_load=0")]
 
@@ -225,30 +231,30 @@ def test_module_options():
     ("VMXON faulted, MSR_IA32_FEAT_CTL (0x3a) = 0x3", {"msr": "0x3"}),
 ])
 def test_message_fields(line, fields):
-    found = parsers.parse_kernel_log(BOOT + "[ 9.0] " + line + "\n").lines
-    assert found and parsers.message_fields(found[0]) == fields
+    found = kernel_log.parse_kernel_log(BOOT + "[ 9.0] " + line + "\n").lines
+    assert found and table.message_fields(found[0]) == fields
 
 
 def test_other_modules_invalid_value_is_not_kvms():
     """Another driver's refused option, or a KVM line's wording inside it, matches no KVM row."""
-    log = parsers.parse_kernel_log(BOOT + "[ 9.0] rtl8723de: `X' invalid for parameter `ant_sel'\n")
+    log = kernel_log.parse_kernel_log(BOOT + "[ 9.0] rtl8723de: `X' invalid for parameter `ant_sel'\n")
     assert [m.id for m in log.lines] == []
 
 
 def test_other_hypervisors():
     # VMware's guest tools and host networking are not hypervisors holding VT-x.
-    assert parsers.other_hypervisors({"vmw_vmci", "vmw_balloon", "vmwgfx", "vmxnet3", "vmw_pvscsi", "vsock", "vmnet",
-                                      "vboxguest", "vboxsf"}, None) == []
-    assert parsers.other_hypervisors({"jailhouse"}, None) == ["jailhouse"]
-    assert parsers.other_hypervisors({"vboxdrv", "kvm"}, None) == ["virtualbox"]
-    assert parsers.other_hypervisors({"vmmon"}, "control_d\n") == ["vmware", "xen-dom0"]
-    assert parsers.other_hypervisors(set(), "") == []
+    assert hypervisors.other_hypervisors({"vmw_vmci", "vmw_balloon", "vmwgfx", "vmxnet3", "vmw_pvscsi", "vsock", "vmnet",
+                                          "vboxguest", "vboxsf"}, None) == []
+    assert hypervisors.other_hypervisors({"jailhouse"}, None) == ["jailhouse"]
+    assert hypervisors.other_hypervisors({"vboxdrv", "kvm"}, None) == ["virtualbox"]
+    assert hypervisors.other_hypervisors({"vmmon"}, "control_d\n") == ["vmware", "xen-dom0"]
+    assert hypervisors.other_hypervisors(set(), "") == []
 
 
 @pytest.mark.parametrize("text,value", [("Y\n", True), ("1", True), ("N", False), ("0\n", False), ("", None),
                                         (None, None), ("maybe", None)])
 def test_parse_bool(text, value):
-    assert parsers.parse_bool(text) is value
+    assert file_values.parse_bool(text) is value
 
 
 # Property-based: whatever the files say, the parsers and gathering answer.
@@ -264,18 +270,18 @@ ARCHES = st.sampled_from(["x86_64", "aarch64", "s390x", "ppc64le", "riscv64", "i
 @settings(max_examples=300, deadline=None)
 @given(text=LINES, arch=ARCHES)
 def test_cpuinfo_never_raises(text, arch):
-    info = parsers.parse_cpuinfo(text, arch)
+    info = cpuinfo.parse_cpuinfo(text, arch)
     assert info.extension_shown in (True, False, None)
-    assert info.model is None or len(info.model) <= parsers.FIELD_MAX
+    assert info.model is None or len(info.model) <= file_values.FIELD_MAX
 
 
 @settings(max_examples=300, deadline=None)
 @given(text=LINES)
 def test_kernel_log_never_raises(text):
-    parsed = parsers.parse_kernel_log(text)
+    parsed = kernel_log.parse_kernel_log(text)
     assert all(line.finding in table.FINDINGS for line in parsed.lines)
     # Whatever else surrounds them, the table's messages of the current boot are found.
-    current = parsers.current_boot(text)[0]
+    current = kernel_log.current_boot(text)[0]
     for row in table.MESSAGES:
         if any(row["sample"] == line.strip() for line in current.splitlines()):
             assert row["id"] in [m.id for m in parsed.lines]
@@ -284,13 +290,13 @@ def test_kernel_log_never_raises(text):
 @settings(max_examples=200, deadline=None)
 @given(text=TEXT)
 def test_small_parsers_never_raise(text):
-    parsers.parse_bool(text)
-    parsers.parse_int(text)
-    parsers.parse_cmdline_blocks(text)
-    parsers.parse_modprobe_blocks("/etc/modprobe.d/x.conf", text)
-    parsers.container_from_markers(text, False, False, text)
-    parsers.wsl_version(text, text, False, False)
-    parsers.hypervisor_from_dmi({"sys_vendor": text, "product_name": text})
+    file_values.parse_bool(text)
+    file_values.parse_int(text)
+    cmdline_modprobe.parse_cmdline_blocks(text)
+    cmdline_modprobe.parse_modprobe_blocks("/etc/modprobe.d/x.conf", text)
+    containers.container_from_markers(text, False, False, text)
+    containers.wsl_version(text, text, False, False)
+    hypervisors.hypervisor_from_dmi({"sys_vendor": text, "product_name": text})
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -11,10 +11,10 @@ import sys
 
 import pytest
 
-from ansible_collections.hypervisor.kvm.plugins.module_utils import _passthrough as passthrough
+from ansible_collections.hypervisor.kvm.plugins.module_utils.setup import _passthrough as passthrough
 from ansible_collections.hypervisor.kvm.plugins.modules import kvm_passthrough_plan
 
-from .hosts import BASE_FLAGS, cpuinfo_x86, write_host
+from ..hosts import BASE_FLAGS, cpuinfo_x86, write_host
 
 INTEL = cpuinfo_x86("GenuineIntel", "Intel(R) Xeon(R) Gold 6338", BASE_FLAGS + " vmx pdpe1gb")
 INTEL_NO_1G = cpuinfo_x86("GenuineIntel", "Intel(R) Core(TM) i5", BASE_FLAGS + " vmx")

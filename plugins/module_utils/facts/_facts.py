@@ -5,26 +5,29 @@
 
 ``gather(root)`` is the one entry point; it always returns the same keys, with ``None``
 where a value could not be read and an ``evidence`` entry saying why. Reading is done by
-``_read`` (through ``_sources``, text turned into values by ``_parsers``), deciding by
+``_read`` (through ``_sources``, text turned into values by the parsers
+of each subject: ``_cpuinfo``, ``_kernel_log``, ``_cmdline_modprobe``, ...), deciding by
 ``_verdict.decide`` on the ``Observations`` read, and ``_assemble`` only shapes.
 """
 
 import os
 
-from ansible_collections.hypervisor.kvm.plugins.module_utils import _parsers as parsers
-from ansible_collections.hypervisor.kvm.plugins.module_utils import _permissions as permissions
-from ansible_collections.hypervisor.kvm.plugins.module_utils import _sources as sources
-from ansible_collections.hypervisor.kvm.plugins.module_utils import _verdict as verdict
-from ansible_collections.hypervisor.kvm.plugins.module_utils._observations import (
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts import _cmdline_modprobe as cmdline_modprobe
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts import _containers as containers
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts import _cpuid_msr as cpuid_msr
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts import _cpuinfo as cpuinfo
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts import _hypervisors as hypervisors
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts import _kernel_log as kernel_log
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts import _file_values as file_values
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts import _permissions as permissions
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts import _sources as sources
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts import _verdict as verdict
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._observations import (
     Device, Guest, KernelLog, Observations, Raw)
 
 # Where a kernel log may be, in the order they are tried after /dev/kmsg.
 _LOG_FILES = ("/var/log/dmesg", "/var/log/kern.log")
 _LOG_LIMIT = 4 * 1024 * 1024
-# kmod's order: a file name in an earlier directory hides the same name in the later ones.
-_MODPROBE_DIRS = ("/etc/modprobe.d", "/run/modprobe.d", "/usr/local/lib/modprobe.d", "/usr/lib/modprobe.d",
-                  "/lib/modprobe.d")
-_DMI_FIELDS = ("sys_vendor", "product_name", "product_version", "board_vendor", "bios_vendor")
 _PCI_VENDORS = {
     "0x10de": "nvidia", "0x1002": "amd", "0x8086": "intel", "0x1af4": "virtio", "0x1234": "qemu",
     "0x1b36": "qemu", "0x15ad": "vmware", "0x1414": "microsoft", "0x1013": "cirrus",
@@ -32,9 +35,6 @@ _PCI_VENDORS = {
 }
 _MSR_FEATURE_CONTROL = 0x3A
 _MSR_VM_CR = 0xC0010114
-_X86 = ("x86_64", "i686", "i386")
-# Modules whose presence matters to the verdict besides KVM's own.
-_OTHER_MODULES = ("vboxdrv", "vboxsup", "vmmon", "vmx86", "jailhouse")
 
 
 class Evidence(object):
@@ -48,16 +48,16 @@ class Evidence(object):
         self.items.append({"source": source, "observation": observation})
 
 
-def gather(root="/", probe=None):
+def gather(root="/"):
     """All KVM facts of the host under ``root``: a dict for ``ansible_facts['kvm']``.
 
     The live host (``root='/'``) is probed (``/dev/kvm`` ioctls, ``/dev/kmsg``, raw CPUID and
     MSRs where readable); a snapshot is only read, and its probes are reported as not
-    probed. ``probe=False`` turns the live probes off; a snapshot is never probed.
+    probed.
     """
     files = sources.HostFiles(root)
-    # A snapshot's /dev and kernel log are files someone sent: never probed, whatever is asked.
-    live = files.live and probe is not False
+    # A snapshot's /dev and kernel log are files someone sent: never probed.
+    live = files.live
     ev = Evidence()
     obs, extra = _read(files, live, ev)
     result = verdict.decide(obs)
@@ -70,27 +70,27 @@ def _read(files, live, ev):
     if not live:
         ev.add(files.root, "a captured snapshot: read only, live probes (/dev/kvm ioctls, CPUID, MSR) not probed")
     arch = _arch(files, ev)
-    kernel = parsers.first_line(_text(files, "/proc/sys/kernel/osrelease", ev, 4096))
+    kernel = file_values.first_line(_text(files, "/proc/sys/kernel/osrelease", ev, 4096))
     cpu = _cpu(files, arch, ev)
     names, modules = _modules(files, ev)
     log = _kernel_log(files, live, ev)
-    dmi = dict((field, _text(files, "/sys/class/dmi/id/" + field, ev, 4096)) for field in _DMI_FIELDS)
+    dmi = dict((field, _text(files, "/sys/class/dmi/id/" + field, ev, 4096)) for field in hypervisors.DMI_FIELDS)
     guest = _guest(files, cpu, log, dmi, kernel, ev)
     device, probed, probe_error, user, identity, access = _device(files, live, ev)
     cmdline = files.text("/proc/cmdline") or ""
     blocks, options = _blocks(files, cmdline, ev)
-    others = parsers.other_hypervisors(names, files.text("/proc/xen/capabilities"))
+    others = hypervisors.other_hypervisors(names, files.text("/proc/xen/capabilities"))
     if others:
         ev.add("/sys/module, /proc/xen/capabilities", "another hypervisor on this machine: %s" % ", ".join(others))
     raw = _raw(cpu, arch, live, ev)
-    obs = Observations(arch, kernel, parsers.parse_kernel_version(kernel), cpu, tuple(modules), device, probed,
+    obs = Observations(arch, kernel, kernel_log.parse_kernel_version(kernel), cpu, tuple(modules), device, probed,
                        probe_error, guest, log, tuple(blocks), raw, tuple(others), user, tuple(options),
-                       parsers.parse_bool(files.text("/sys/module/kvm/parameters/enable_virt_at_load", 64)),
+                       file_values.parse_bool(files.text("/sys/module/kvm/parameters/enable_virt_at_load", 64)),
                        identity, access, live)
     needed = verdict.vendor_module(arch, cpu.vendor)
     extra = {
         "vendor_module": needed,
-        "nested": _nested(files, arch, needed, modules, cmdline, ev),
+        "nested": dict(_nested(files, arch, needed, modules, cmdline, ev), set_by=_nested_set_by(options, needed)),
         "iommu": _iommu(files, cmdline),
         "hugepages": _hugepages(files),
         "devices": dict((name, files.exists(path)) for name, path in (
@@ -156,7 +156,7 @@ def _arch(files, ev):
     if files.live:
         return os.uname()[4]
     text, why = files.read("/proc/sys/kernel/arch")
-    arch = parsers.first_line(text)
+    arch = file_values.first_line(text)
     if arch:
         return arch
     ev.add("/proc/sys/kernel/arch", "not readable (%s): architecture unknown" % (why or "empty"))
@@ -165,7 +165,7 @@ def _arch(files, ev):
 
 def _cpu(files, arch, ev):
     text, why = files.read("/proc/cpuinfo", limit=1024 * 1024)
-    cpu = parsers.parse_cpuinfo(text, arch)
+    cpu = cpuinfo.parse_cpuinfo(text, arch)
     if text is None:
         ev.add("/proc/cpuinfo", "not readable (%s)" % why)
     elif cpu.extension:
@@ -209,7 +209,7 @@ def _kernel_log(files, live, ev):
             tried.append("/dev/kmsg %s" % why)
     # A ring buffer that no longer holds the boot messages needs the saved logs too.
     for path in _LOG_FILES:
-        if texts and parsers.current_boot(texts[0])[1]:
+        if texts and kernel_log.current_boot(texts[0])[1]:
             break
         text, why = files.read(path, limit=_LOG_LIMIT, tail=True)
         if text is not None:
@@ -221,8 +221,8 @@ def _kernel_log(files, live, ev):
         ev.add("kernel log", "not readable: %s" % "; ".join(tried))
         return KernelLog((), None, False, False)
     # The freshest source that holds the boot's start wins; else they are read together.
-    whole = next((t for t in texts if parsers.current_boot(t)[1]), "\n".join(texts))
-    log = parsers.parse_kernel_log(whole)
+    whole = next((t for t in texts if kernel_log.current_boot(t)[1]), "\n".join(texts))
+    log = kernel_log.parse_kernel_log(whole)
     said = "; ".join("'%s'" % line.line for line in log.lines if line.finding != "hypervisor")
     ev.add("kernel log", "%s; %s%s" % (
         ", ".join(tried), said or "nothing said about KVM or firmware",
@@ -232,7 +232,7 @@ def _kernel_log(files, live, ev):
 
 def _guest(files, cpu, log, dmi, kernel, ev):
     """Whether this host is a VM (of which hypervisor) or a container (which)."""
-    from_dmi = parsers.hypervisor_from_dmi(dmi)
+    from_dmi = hypervisors.hypervisor_from_dmi(dmi)
     from_log = log.hypervisor
     hypervisor = from_dmi
     # QEMU with KVM: DMI says QEMU, the CPUID signature (logged by the kernel) says KVM.
@@ -242,10 +242,10 @@ def _guest(files, cpu, log, dmi, kernel, ev):
     if not hypervisor and xen == "xen" and "control_d" not in (files.text("/proc/xen/capabilities") or ""):
         hypervisor = "xen"
     if not hypervisor:
-        hypervisor = parsers.hypervisor_from_sysinfo(files.text("/proc/sysinfo", limit=65536))
+        hypervisor = hypervisors.hypervisor_from_sysinfo(files.text("/proc/sysinfo", limit=65536))
     if not hypervisor and cpu.platform == "pSeries":
         hypervisor = "kvm" if "emulated by qemu" in (cpu.machine or "") else "powervm"
-    wsl = parsers.wsl_version(
+    wsl = containers.wsl_version(
         kernel, _text(files, "/proc/version", ev, 4096),
         files.exists("/proc/sys/fs/binfmt_misc/WSLInterop") or files.exists("/proc/sys/fs/binfmt_misc/WSLInterop-late"),
         files.exists("/run/WSL"))
@@ -253,11 +253,11 @@ def _guest(files, cpu, log, dmi, kernel, ev):
     # the CPU's virtualization: either way Microsoft's layer is above this Linux.
     if wsl:
         hypervisor = "microsoft"
-    confidential = parsers.confidential_guest(log.lines, cpu.features)
+    confidential = hypervisors.confidential_guest(log.lines, cpu.features)
     virtualized = bool(hypervisor) or "hypervisor" in cpu.features or bool(confidential)
     if virtualized and not hypervisor:
         hypervisor = "vm-other"
-    container = parsers.container_from_markers(
+    container = containers.container_from_markers(
         _text(files, "/run/systemd/container", ev, 4096), files.exists("/.dockerenv"),
         files.exists("/run/.containerenv"), _text(files, "/proc/1/cgroup", ev, 65536))
     seen = []
@@ -327,7 +327,7 @@ def _who_may_open(files, live, exists, ev):
     """``(/dev/kvm's NodeMode or None, the Identity or None, (uid_map, gid_map, overflow ids))``."""
     uid_map = permissions.parse_id_map(_text(files, "/proc/self/uid_map", ev, 65536))
     gid_map = permissions.parse_id_map(_text(files, "/proc/self/gid_map", ev, 65536))
-    overflow = tuple(parsers.parse_int(files.text(path, limit=64)) or permissions.OVERFLOW_ID
+    overflow = tuple(file_values.parse_int(files.text(path, limit=64)) or permissions.OVERFLOW_ID
                      for path in ("/proc/sys/kernel/overflowuid", "/proc/sys/kernel/overflowgid"))
     if live:
         node = sources.node_mode(files.path("/dev/kvm")) if exists else None
@@ -386,17 +386,17 @@ def _identity_facts(obs):
 def _blocks(files, cmdline, ev):
     """Command-line parameters and modprobe.d lines that keep KVM off, and the KVM modules'
     options they set: ``(blocks, options)``."""
-    blocks = list(parsers.parse_cmdline_blocks(cmdline))
-    options = list(parsers.parse_module_options("/proc/cmdline", cmdline))
+    blocks = list(cmdline_modprobe.parse_cmdline_blocks(cmdline))
+    options = list(cmdline_modprobe.parse_module_options("/proc/cmdline", cmdline))
     seen = set()
-    for directory in _MODPROBE_DIRS:
+    for directory in cmdline_modprobe.MODPROBE_DIRS:
         for name in _listdir(files, directory, ev)[:256]:
             if name.endswith(".conf") and name not in seen:
                 seen.add(name)
                 path = "%s/%s" % (directory, name)
                 text = _text(files, path, ev, 65536)
-                blocks.extend(parsers.parse_modprobe_blocks(path, text))
-                options.extend(parsers.parse_module_options(path, text)[:64])
+                blocks.extend(cmdline_modprobe.parse_modprobe_blocks(path, text))
+                options.extend(cmdline_modprobe.parse_module_options(path, text)[:64])
     for block in blocks:
         ev.add(block.file, "keeps %s %s: '%s'" % (block.module, {
             "blacklist": "from loading by name at boot", "install": "from loading (install command)",
@@ -407,17 +407,17 @@ def _blocks(files, cmdline, ev):
 
 def _raw(cpu, arch, live, ev):
     """Raw CPUID and the firmware's MSR on a live x86 host, where the drivers are readable."""
-    if arch not in _X86 or not live or cpu.extension not in parsers.CPUID_BITS:
+    if arch not in cpuinfo.X86_ARCHES or not live or cpu.extension not in cpuid_msr.CPUID_BITS:
         return Raw(None, None, False, False)
-    leaf = parsers.CPUID_BITS[cpu.extension][0]
+    leaf = cpuid_msr.CPUID_BITS[cpu.extension][0]
     words = sources.read_cpuid(leaf)
-    extension = parsers.cpuid_has(words, cpu.extension)
+    extension = cpuid_msr.cpuid_has(words, cpu.extension)
     if words is None:
         ev.add("/dev/cpu/0/cpuid", "not readable (the cpuid driver is not loaded, or not root): raw CPUID not read")
     else:
         ev.add("/dev/cpu/0/cpuid", "raw CPUID %s '%s'" % ("has" if extension else "does not have", cpu.extension))
     value = sources.read_msr(_MSR_FEATURE_CONTROL if cpu.extension == "vmx" else _MSR_VM_CR)
-    firmware = parsers.firmware_from_msr(cpu.extension, value)
+    firmware = cpuid_msr.firmware_from_msr(cpu.extension, value)
     if value is None:
         ev.add("/dev/cpu/0/msr", "not readable (the msr driver is not loaded, or not root): firmware MSR not read")
     else:
@@ -436,12 +436,21 @@ def _nested(files, arch, needed, modules, cmdline, ev):
         return {"enabled": None, "module": None}
     source = "/sys/module/%s/parameters/nested" % module
     text, why = files.read(source)
-    enabled = parsers.parse_bool(text)
+    enabled = file_values.parse_bool(text)
     if text is None:
         ev.add(source, "%s has no nested parameter" % module if why == "missing" else "not readable (%s)" % why)
     elif enabled is None:
         ev.add(source, "not a yes/no value: %r" % text.strip()[:40])
     return {"enabled": enabled, "module": module}
+
+
+def _nested_set_by(options, needed):
+    """Where the vendor module's next load takes ``nested=`` from: ``FILE: LINE`` strings, the kernel
+    command line first, then the modprobe.d lines by file name as kmod applies them (the last wins)."""
+    found = [o for o in options if o.module == needed and o.param == "nested"]
+    cmdline = [o for o in found if o.file == "/proc/cmdline"]
+    files = sorted((o for o in found if o.file != "/proc/cmdline"), key=lambda o: o.file.rsplit("/", 1)[-1])
+    return ["%s: %s" % (o.file, o.text) for o in cmdline + files][:16]
 
 
 def _iommu(files, cmdline):
@@ -452,19 +461,19 @@ def _iommu(files, cmdline):
             table = name
             break
     return {"enabled": bool(groups), "groups": len(groups), "firmware_table": table,
-            "kernel_parameters": parsers.iommu_parameters(cmdline)}
+            "kernel_parameters": cmdline_modprobe.iommu_parameters(cmdline)}
 
 
 def _hugepages(files):
     pools = {}
     for name in files.listdir("/sys/kernel/mm/hugepages")[:16]:
         base = "/sys/kernel/mm/hugepages/" + name
-        pools[name.replace("hugepages-", "")[:parsers.FIELD_MAX]] = {
-            "total": parsers.parse_int(files.text(base + "/nr_hugepages")),
-            "free": parsers.parse_int(files.text(base + "/free_hugepages")),
+        pools[name.replace("hugepages-", "")[:file_values.FIELD_MAX]] = {
+            "total": file_values.parse_int(files.text(base + "/nr_hugepages")),
+            "free": file_values.parse_int(files.text(base + "/free_hugepages")),
         }
-    return {"pools": pools, "transparent": parsers.parse_thp_mode(files.text("/sys/kernel/mm/transparent_hugepage/enabled")),
-            "ksm": parsers.parse_bool(files.text("/sys/kernel/mm/ksm/run"))}
+    return {"pools": pools, "transparent": file_values.parse_thp_mode(files.text("/sys/kernel/mm/transparent_hugepage/enabled")),
+            "ksm": file_values.parse_bool(files.text("/sys/kernel/mm/ksm/run"))}
 
 
 # Where the role kvm_host leaves what its last run wrote for the next boot; on /run, so a boot
@@ -474,7 +483,7 @@ REBOOT_PENDING_FILE = "/run/hypervisor-kvm/reboot-pending.json"
 
 def _reboot_pending(files, ev):
     """What waits for the next boot, as the role kvm_host left it; None when the file is not its."""
-    pending = parsers.parse_reboot_pending(_text(files, REBOOT_PENDING_FILE, ev, 65536))
+    pending = file_values.parse_reboot_pending(_text(files, REBOOT_PENDING_FILE, ev, 65536))
     if pending is None:
         ev.add(REBOOT_PENDING_FILE, "not a JSON list of sentences: ignored")
     elif pending:
@@ -484,7 +493,7 @@ def _reboot_pending(files, ev):
 
 def _confidential(files):
     def param(module, name):
-        return parsers.parse_bool(files.text("/sys/module/%s/parameters/%s" % (module, name)))
+        return file_values.parse_bool(files.text("/sys/module/%s/parameters/%s" % (module, name)))
     return {"sev": param("kvm_amd", "sev"), "sev_es": param("kvm_amd", "sev_es"),
             "sev_snp": param("kvm_amd", "sev_snp"), "tdx": param("kvm_intel", "tdx"),
             "sev_device": files.exists("/dev/sev")}
@@ -492,7 +501,7 @@ def _confidential(files):
 
 def _short(files, path):
     """A short sysfs value (an id, a class), or None."""
-    return parsers.first_line(files.text(path, limit=4096))
+    return file_values.first_line(files.text(path, limit=4096))
 
 
 def _gpus(files, ev):
@@ -500,24 +509,24 @@ def _gpus(files, ev):
     gpus = []
     for address in files.listdir("/sys/bus/pci/devices")[:1024]:
         base = "/sys/bus/pci/devices/" + address
-        pci_class = parsers.first_line(_text(files, base + "/class", ev, 4096)) or ""
+        pci_class = file_values.first_line(_text(files, base + "/class", ev, 4096)) or ""
         if not pci_class.startswith("0x03"):
             continue
         vendor_id = _short(files, base + "/vendor")
         driver = files.link_name(base + "/driver")
         group = files.link_name(base + "/iommu_group")
-        total_vfs = parsers.parse_int(files.text(base + "/sriov_totalvfs", limit=64))
+        total_vfs = file_values.parse_int(files.text(base + "/sriov_totalvfs", limit=64))
         mdev = []
         for type_name in files.listdir(base + "/mdev_supported_types")[:64]:
             tbase = "%s/mdev_supported_types/%s" % (base, type_name)
-            mdev.append({"type": type_name[:parsers.FIELD_MAX], "name": _short(files, tbase + "/name"),
-                         "available_instances": parsers.parse_int(files.text(tbase + "/available_instances", limit=64))})
+            mdev.append({"type": type_name[:file_values.FIELD_MAX], "name": _short(files, tbase + "/name"),
+                         "available_instances": file_values.parse_int(files.text(tbase + "/available_instances", limit=64))})
         gpus.append({
-            "address": address[:parsers.FIELD_MAX], "vendor": _PCI_VENDORS.get(vendor_id or "", vendor_id),
+            "address": address[:file_values.FIELD_MAX], "vendor": _PCI_VENDORS.get(vendor_id or "", vendor_id),
             "vendor_id": vendor_id, "device_id": _short(files, base + "/device"),
-            "class": pci_class, "driver": driver[:parsers.FIELD_MAX] if driver else None,
-            "iommu_group": parsers.parse_int(group), "passthrough_ready": driver == "vfio-pci" and group is not None,
-            "sriov": {"total_vfs": total_vfs, "num_vfs": parsers.parse_int(files.text(base + "/sriov_numvfs", limit=64))}
+            "class": pci_class, "driver": driver[:file_values.FIELD_MAX] if driver else None,
+            "iommu_group": file_values.parse_int(group), "passthrough_ready": driver == "vfio-pci" and group is not None,
+            "sriov": {"total_vfs": total_vfs, "num_vfs": file_values.parse_int(files.text(base + "/sriov_numvfs", limit=64))}
             if total_vfs else None,
             "mdev_types": mdev,
         })

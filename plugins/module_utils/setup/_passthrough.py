@@ -16,10 +16,12 @@ import os
 import posixpath
 import re
 
-from ansible_collections.hypervisor.kvm.plugins.module_utils import _parsers as parsers
-from ansible_collections.hypervisor.kvm.plugins.module_utils import _sources as sources
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts import _cpuinfo as cpuinfo
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts import _kernel_log as kernel_log
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts import _file_values as file_values
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts import _sources as sources
 
-FIELD_MAX = parsers.FIELD_MAX
+FIELD_MAX = file_values.FIELD_MAX
 DEVICES_MAX = 1024  # PCI devices read, and vfio_devices entries taken
 ALIASES_MAX = 65536  # PCI lines of modules.alias (Debian 12's kernel has about 9000)
 POOLS_MAX = 64  # hugepages entries taken
@@ -41,7 +43,6 @@ BOOT_METHODS = ("grub_dropin", "grub_block", "grubby")
 # The ACPI table that announces each IOMMU, and the vendor it names.
 FIRMWARE_TABLES = (("DMAR", "intel"), ("IVRS", "amd"), ("IORT", None))
 _CPU_IOMMU_VENDOR = {"intel": "intel", "zhaoxin": "intel", "amd": "amd", "hygon": "amd"}
-X86 = ("x86_64", "i686", "i386")
 # What the firmware setup calls the IOMMU, by the CPU's vendor when no ACPI table tells.
 _FIRMWARE_SETTING = {"intel": "VT-d (Intel Virtualization Technology for Directed I/O)",
                      "amd": "the AMD IOMMU (AMD-Vi)"}
@@ -92,7 +93,7 @@ def read_host(files, boot_method="grub_dropin", dropin_name="60-hypervisor-kvm")
     host = {
         "live": files.live,
         "arch": _arch(files),
-        "osrelease": parsers.first_line(files.text("/proc/sys/kernel/osrelease", 4096)),
+        "osrelease": file_values.first_line(files.text("/proc/sys/kernel/osrelease", 4096)),
         "cpuinfo": files.text("/proc/cpuinfo", 1024 * 1024),
         "cmdline": files.text(PROC_CMDLINE, 65536),
         "tables": [name for name, dummy in FIRMWARE_TABLES if files.exists("/sys/firmware/acpi/tables/" + name)],
@@ -148,7 +149,7 @@ def usual_modules(device, aliases):
 
 def read_pool_counts(files, paths):
     """The ``nr_hugepages`` of each sysfs path in ``paths``: ``{path: int or None}``."""
-    return dict((path, parsers.parse_int(files.text(path, 64))) for path in paths[:4096])
+    return dict((path, file_values.parse_int(files.text(path, 64))) for path in paths[:4096])
 
 
 def plan_host(root, params):
@@ -164,11 +165,11 @@ def plan_host(root, params):
 def _arch(files):
     if files.live:
         return os.uname()[4]
-    return parsers.first_line(files.text("/proc/sys/kernel/arch", 4096))
+    return file_values.first_line(files.text("/proc/sys/kernel/arch", 4096))
 
 
 def _short(files, path):
-    return parsers.first_line(files.text(path, 4096))
+    return file_values.first_line(files.text(path, 4096))
 
 
 def _read_pci(files):
@@ -358,17 +359,6 @@ def _read_default_route_devices(files):
 
 # ---------------------------------------------------------------------------------------------
 # Parsing: text in, values out; nothing raises on malformed text.
-
-def parse_mountinfo_root(text):
-    """The mount of ``/`` in mountinfo text: ``{major, minor, fstype, source}``, or None.
-
-    The last line for ``/`` wins (a mount over the root hides the earlier ones).
-    """
-    for mount in parse_mountinfo_mounts(text):
-        if mount["mount_point"] == "/":
-            return dict((k, mount[k]) for k in ("major", "minor", "fstype", "source"))
-    return None
-
 
 def parse_mountinfo_mounts(text):
     """Every mount of mountinfo text: ``[{mount_point, major, minor, fstype, source}]``, ``/`` first.
@@ -568,7 +558,7 @@ def hugepage_pools_of(words, default_kb=SIZE_2M):
 
 def _hugepages_value(value):
     if ":" not in value:
-        return parsers.parse_int(value), None
+        return file_values.parse_int(value), None
     nodes = {}
     for part in value.split(",")[:1024]:
         node, dummy, count = part.partition(":")
@@ -609,7 +599,7 @@ def plan(host, params):
     if not _DROPIN_NAME.match(params.get("dropin_name") or ""):
         out.problem("dropin_name '%s' is not a file name for /etc/default/grub.d: use letters, digits, '.', '_' "
                     "and '-' (such as 60-hypervisor-kvm)" % shown(params.get("dropin_name")))
-    cpu = parsers.parse_cpuinfo(host.get("cpuinfo"), host.get("arch"))
+    cpu = cpuinfo.parse_cpuinfo(host.get("cpuinfo"), host.get("arch"))
     iommu = _iommu(host, cpu, params, out)
     devices = dict((d["address"], d) for d in host.get("pci") or [])
     host_devices, reasons = _host_devices(host, devices)
@@ -657,7 +647,7 @@ def _iommu(host, cpu, params, out):
                         _FIRMWARE_SETTING.get(vendor, "VT-d / AMD IOMMU (AMD-Vi)")))
     if params.get("vfio_devices") and not params.get("iommu") and not groups:
         out.problem("vfio_devices need the IOMMU, which is not on: set iommu: true as well")
-    if params.get("iommu_passthrough") and host.get("arch") not in X86:
+    if params.get("iommu_passthrough") and host.get("arch") not in cpuinfo.X86_ARCHES:
         out.problem("iommu=pt (iommu_passthrough) is an x86 kernel parameter and this host is %s: "
                     "set iommu_passthrough: false" % shown(host.get("arch") or "of an unknown architecture"))
     return result
@@ -668,7 +658,7 @@ def wanted_parameters(params, iommu, arch, boot_pools):
     wanted = []
     if params.get("iommu") and iommu["firmware_table"] == "DMAR":
         wanted.append("intel_iommu=on")
-    if params.get("iommu_passthrough") and arch in X86:
+    if params.get("iommu_passthrough") and arch in cpuinfo.X86_ARCHES:
         wanted.append("iommu=pt")
     for pool in boot_pools:
         wanted.append(pool["parameter"])
@@ -1010,7 +1000,7 @@ def _vfio(params, devices, iommu, reasons, out, aliases):
         members = groups.get(group, []) if group is not None else []
         result.append({"address": address, "id": device_id(device),
                        "driver": shown(device["driver"]) if device["driver"] else None,
-                       "iommu_group": parsers.parse_int(group), "group_members": members,
+                       "iommu_group": file_values.parse_int(group), "group_members": members,
                        "bound": device["driver"] == "vfio-pci"})
         if not iommu["on"]:
             continue
@@ -1079,7 +1069,7 @@ def _hugepages(host, cpu, params, out):
                         "give one of those, or no node for the whole host" % (
                             where, shown(node), ", ".join("node%d" % n for n in sorted(nodes)) or "none"))
             continue
-        if size == SIZE_1G and host.get("arch") in X86 and cpu.features and "pdpe1gb" not in cpu.features:
+        if size == SIZE_1G and host.get("arch") in cpuinfo.X86_ARCHES and cpu.features and "pdpe1gb" not in cpu.features:
             out.problem("%s: 1 GiB pages need the CPU flag pdpe1gb, which /proc/cpuinfo does not show: use 2M pages "
                         "(in a VM, have the parent pass the flag, e.g. -cpu host or the pdpe1gb feature)" % where)
             continue
@@ -1101,7 +1091,7 @@ def _hugepages(host, cpu, params, out):
             out.problem("hugepages asks 1 GiB pages both for the whole host and per node: the kernel's "
                         "hugepages= takes one form; give every 1 GiB entry a node, or none")
         if any(a["node"] is not None for a in pools):
-            version = parsers.parse_kernel_version(host.get("osrelease"))
+            version = kernel_log.parse_kernel_version(host.get("osrelease"))
             if version is None or version < HUGEPAGES_NODE_FORMAT_SINCE:
                 out.problem("per-node 1 GiB pages need the node form of hugepages= (hugepages=0:2,1:2), which "
                             "Linux 5.16 added; this kernel is %s: ask 1 GiB pages for the whole host (no node), "

@@ -19,7 +19,7 @@ import os
 import stat
 import struct
 
-from ansible_collections.hypervisor.kvm.plugins.module_utils._permissions import Identity, NodeMode
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._permissions import Identity, NodeMode
 
 # ioctl numbers of <linux/kvm.h>: _IO(KVMIO=0xAE, 0x00) and _IO(KVMIO, 0x01).
 KVM_GET_API_VERSION = 0xAE00

@@ -19,17 +19,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.hypervisor.kvm.plugins.module_utils._facts import gather
-from ansible_collections.hypervisor.kvm.plugins.module_utils._observations import (
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._facts import gather
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._observations import (
     Block, Cpu, Device, Guest, KernelLog, LogLine, Observations, Raw)
-from ansible_collections.hypervisor.kvm.plugins.module_utils._reasons import REASONS
-from ansible_collections.hypervisor.kvm.plugins.module_utils._sources import SnapshotError
-from ansible_collections.hypervisor.kvm.plugins.module_utils._verdict import decide
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._reasons import REASONS
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._sources import SnapshotError
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._verdict import decide
 
 from . import test__verdict as composed
-from .hosts import BASE_FLAGS, BOOT_LOG, cpuinfo_x86, module, write_host
+from ..hosts import BASE_FLAGS, BOOT_LOG, cpuinfo_x86, module, write_host
 
-TESTS = pathlib.Path(__file__).resolve().parents[3]
+TESTS = pathlib.Path(__file__).resolve().parents[4]
 FIXTURES = TESTS / "unit" / "fixtures"
 SNAPSHOTS = sorted(p.name for p in FIXTURES.iterdir() if (p / "root").is_dir())
 

@@ -13,8 +13,8 @@ import stat
 import tempfile
 import xml.etree.ElementTree as ET
 
-from ansible_collections.hypervisor.kvm.plugins.module_utils import _pools
-from ansible_collections.hypervisor.kvm.plugins.module_utils._libvirt import must, parse, to_text
+from ansible_collections.hypervisor.kvm.plugins.module_utils.setup import _pools
+from ansible_collections.hypervisor.kvm.plugins.module_utils.setup._libvirt import must, parse, to_text
 
 # The backends behind a server: a start that fails there is a warning (the pool autostarts
 # when the server answers), not a failure.

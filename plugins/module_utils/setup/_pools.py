@@ -14,9 +14,8 @@ import json
 import re
 import xml.etree.ElementTree as ET
 
-from ansible_collections.hypervisor.kvm.plugins.module_utils._libvirt import NAME_PATTERN, differences
+from ansible_collections.hypervisor.kvm.plugins.module_utils.setup._libvirt import NAME_PATTERN, differences
 
-TYPES = ("dir", "logical", "netfs", "rbd")
 # The options each type takes beyond name, type, autostart and redefine; any other one set is refused.
 TYPE_OPTIONS = {
     "dir": ("path",),

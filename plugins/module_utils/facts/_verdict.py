@@ -5,20 +5,22 @@
 
 Pure functions of an ``Observations``; ``decide`` is the whole verdict. The reasons are
 ``_reasons.REASONS``; the kernel's messages and the versions that print them are the table
-in ``_kernel_messages``, read through ``_parsers``.
+in ``_kernel_messages``, read through its look-ups and ``_kernel_log``.
 """
 
-from ansible_collections.hypervisor.kvm.plugins.module_utils import _kernel_messages as kernel_messages
-from ansible_collections.hypervisor.kvm.plugins.module_utils import _parsers as parsers
-from ansible_collections.hypervisor.kvm.plugins.module_utils._observations import Verdict
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts import _kernel_messages as kernel_messages
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts import _cmdline_modprobe as cmdline_modprobe
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts import _cpuid_msr as cpuid_msr
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts import _file_values as file_values
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._cpuinfo import X86_ARCHES
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._observations import Verdict
 
-_X86 = ("x86_64", "i686", "i386")
 # From these kernels the flag is removed from /proc/cpuinfo when the firmware left the
 # extension off (``_kernel_messages.BEHAVIOUR``); before them, the flag shows whenever the
 # CPU has the extension.
 _FLAG_CLEARED_SINCE = {
-    "vmx": parsers.behaviour_since("vmx_flag_cleared_when_firmware_off"),
-    "svm": parsers.behaviour_since("svm_flag_cleared_when_firmware_off"),
+    "vmx": kernel_messages.behaviour_since("vmx_flag_cleared_when_firmware_off"),
+    "svm": kernel_messages.behaviour_since("svm_flag_cleared_when_firmware_off"),
 }
 
 # The module that drives the extension, by vendor on x86 and by architecture elsewhere.
@@ -74,7 +76,7 @@ _NESTED_DEFAULT = ("enable nested virtualization on the hypervisor that runs thi
 
 def vendor_module(arch, vendor):
     """The kernel module KVM needs for this architecture and CPU vendor, or None."""
-    if arch in ("x86_64", "i686", "i386"):
+    if arch in X86_ARCHES:
         return _VENDOR_MODULE.get(vendor or "")
     return _ARCH_MODULE.get(arch or "")
 
@@ -173,7 +175,7 @@ def decide(obs):
         return Verdict(False, "other_hypervisor", _other_hypervisor(others, ext),
                        "/proc/xen/capabilities: this kernel is the Xen dom0")
 
-    present = needed in modules or (obs.arch not in _X86 and "kvm" in modules and needed == "kvm")
+    present = needed in modules or (obs.arch not in X86_ARCHES and "kvm" in modules and needed == "kvm")
     if obs.guest.wsl == 2:
         # Microsoft's kernel and its command line are set on Windows (.wslconfig), not here.
         return _decide_wsl2(obs, modules, needed, ext, present)
@@ -189,7 +191,7 @@ def decide(obs):
     if refused:
         return refused
 
-    if obs.arch in _X86:
+    if obs.arch in X86_ARCHES:
         return _decide_x86(obs, modules, needed, ext, present)
     if obs.arch == "aarch64":
         return _decide_arm(obs, modules)
@@ -218,7 +220,7 @@ def _line(obs, *findings):
 
 
 # The table's architectures, as ``uname -m`` names them.
-_TABLE_ARCH = {"x86": _X86, "arm64": ("aarch64", "armv7l", "armv8l"), "riscv": ("riscv64",),
+_TABLE_ARCH = {"x86": X86_ARCHES, "arm64": ("aarch64", "armv7l", "armv8l"), "riscv": ("riscv64",),
                "s390": ("s390x",), "powerpc": ("ppc64le", "ppc64")}
 _VENDOR_FAMILY = {"intel": "intel", "zhaoxin": "intel", "amd": "amd", "hygon": "amd"}
 
@@ -227,12 +229,12 @@ def _applies(line, obs):
     """Whether a matched message speaks of this host: a message of another architecture does
     not, and one of the other vendor's module (kvm_intel on an AMD host) only says the wrong
     module was tried."""
-    row = parsers.message_row(line.id) or {}
+    row = kernel_messages.message_row(line.id) or {}
     arches = _TABLE_ARCH.get(row.get("arch"))
     if arches and obs.arch and obs.arch not in arches:
         return False
     vendor = row.get("vendor")
-    if vendor and obs.cpu.vendor and obs.arch in _X86:
+    if vendor and obs.cpu.vendor and obs.arch in X86_ARCHES:
         if _VENDOR_FAMILY.get(vendor, vendor) != _VENDOR_FAMILY.get(obs.cpu.vendor, obs.cpu.vendor):
             return False
     return True
@@ -246,7 +248,7 @@ def _tells_cpu_from_firmware(line, obs):
     message of its own when the firmware is the cause (kvm_intel from 6.3: 'VMX not enabled
     (by BIOS)'), so that the line cannot be the firmware's.
     """
-    row = parsers.message_row(line.id) or {}
+    row = kernel_messages.message_row(line.id) or {}
     since = _FLAG_CLEARED_SINCE.get(obs.cpu.extension or "")
     version = obs.kernel_version
     if version is None or since is None or version < since:
@@ -256,7 +258,7 @@ def _tells_cpu_from_firmware(line, obs):
     for other in kernel_messages.MESSAGES:
         if (other["finding"] == "firmware_disabled" and other["vendor"] == row["vendor"]
                 and other["id"] != row["id"] and other["file"] == row["file"]
-                and parsers.printed_by(other["id"], version)):
+                and kernel_messages.printed_by(other["id"], version)):
             return True
     return False
 
@@ -284,7 +286,7 @@ def _decide_x86(obs, modules, needed, ext, present):
         if in_txt:
             return Verdict(False, "firmware_disabled", tboot_steps(), said)
         # Without /proc/cpuinfo, a VMX line of the kernel still says whose CPU it is.
-        vendor = cpu.vendor or (parsers.message_row(firmware.id) or {}).get("vendor") if firmware else cpu.vendor
+        vendor = cpu.vendor or (kernel_messages.message_row(firmware.id) or {}).get("vendor") if firmware else cpu.vendor
         return Verdict(False, "firmware_disabled", firmware_steps(vendor, "x86_64", _txt_possible(obs, msr, vendor)),
                        said)
     enable = _line(obs, "enable_failed")
@@ -525,7 +527,7 @@ def _txt_possible(obs, msr, vendor=None):
     """
     if (vendor or obs.cpu.vendor) != "intel" or msr == "disabled":
         return False
-    since = parsers.behaviour_since("kvm_vmx_uses_feature_flag")
+    since = kernel_messages.behaviour_since("kvm_vmx_uses_feature_flag")
     return not (obs.kernel_version and since and obs.kernel_version < since)
 
 
@@ -534,8 +536,8 @@ def _vmxon_msr(obs):
     line = _line(obs, "enable_failed")
     if obs.cpu.extension != "vmx" or not line or line.id != "x86_vmxon_faulted":
         return None, None
-    value = parsers.parse_int(parsers.message_fields(line).get("msr"))
-    firmware = parsers.firmware_from_msr("vmx", value)
+    value = file_values.parse_int(kernel_messages.message_fields(line).get("msr"))
+    firmware = cpuid_msr.firmware_from_msr("vmx", value)
     return (firmware, line) if firmware in ("disabled", "txt_only") else (None, None)
 
 
@@ -572,11 +574,11 @@ def _vmxon_lost(obs):
     line = next((line for line in obs.log.lines if line.id == "x86_vmxon_faulted"), None)
     if not line or obs.cpu.extension != "vmx" or _vmxon_msr(obs)[0]:
         return None
-    msr = parsers.message_fields(line).get("msr", "?")
+    msr = kernel_messages.message_fields(line).get("msr", "?")
     if obs.guest.virtualized:
         return Verdict(False, "nested_not_exposed", _nested(obs.guest.hypervisor, extension_name("vmx")),
                        "kernel log: '%s', in a VM" % line.line)
-    value = parsers.parse_int(msr)
+    value = file_values.parse_int(msr)
     if value is None or value & 1:
         return None
     return Verdict(False, "unknown", (
@@ -604,7 +606,7 @@ def _snapshot_device(obs, others, ext):
         return held
     # Only KVM's own line says the extension was held; a VMXON fault is not another hypervisor's.
     enable = next((line for line in obs.log.lines if line.id == "kvm_enabling_virtualization_failed"), None)
-    at_load = parsers.behaviour_since("virtualization_enabled_at_module_load")
+    at_load = kernel_messages.behaviour_since("virtualization_enabled_at_module_load")
     version = obs.kernel_version
     if enable and version and at_load and version >= at_load and obs.virt_at_load is not False:
         return Verdict(True, "ok", "", "a snapshot: /dev/kvm existed when captured; kernel %d.%d turns %s on when "
@@ -799,7 +801,7 @@ def _option_refused(obs, modules, needed):
     for line in reversed(obs.log.lines):
         if line.finding != "option_rejected" or not _applies(line, obs):
             continue
-        fields = parsers.message_fields(line)
+        fields = kernel_messages.message_fields(line)
         module = (fields.get("module") or "").replace("-", "_")
         if module not in (needed, "kvm") or module in modules:
             continue
@@ -831,9 +833,8 @@ def _option_steps(module, param, value, setters, line):
                    "then update-grub or grub2-mkconfig -o /boot/grub2/grub.cfg) and reboot, since modprobe "
                    "passes the command line's value at every load" % (module, param, value))
     if not setters:
-        fix.append("find where it is set with 'grep -rn \"%s\" /etc/modprobe.d /run/modprobe.d "
-                   "/usr/local/lib/modprobe.d /usr/lib/modprobe.d /lib/modprobe.d' and "
-                   "'cat /proc/cmdline', and correct or remove it" % param)
+        fix.append("find where it is set with 'grep -rn \"%s\" %s' and 'cat /proc/cmdline', and correct or "
+                   "remove it" % (param, " ".join(cmdline_modprobe.MODPROBE_DIRS)))
     return ("The kernel refused to load %s: the value '%s' given to its parameter '%s' is invalid (the "
             "kernel said: '%s'), so the module is not loaded; the firmware and the CPU are not the cause. "
             "It is set by %s. To fix it, %s ('modinfo -p %s' lists the values %s takes), then load "

@@ -11,10 +11,10 @@ import subprocess
 import pytest
 import yaml
 
-from ansible_collections.hypervisor.kvm.plugins.module_utils import _pools
-from ansible_collections.hypervisor.kvm.plugins.module_utils._libvirt import parse, to_text
+from ansible_collections.hypervisor.kvm.plugins.module_utils.setup import _pools
+from ansible_collections.hypervisor.kvm.plugins.module_utils.setup._libvirt import parse, to_text
 
-REPO = pathlib.Path(__file__).resolve().parents[4]
+REPO = pathlib.Path(__file__).resolve().parents[5]
 SYSTEM_DIRS = yaml.safe_load((REPO / "roles" / "kvm_host" / "vars" / "main.yml").read_text())["__kvm_host_system_dirs"]
 KEY = "AQBzZ2VkAAAAABAAx7YwV0dOMjBvX1VmE1Zq6Q=="
 

@@ -13,12 +13,12 @@ import pathlib
 import pytest
 import yaml
 
-from ansible_collections.hypervisor.kvm.plugins.module_utils._facts import gather
-from ansible_collections.hypervisor.kvm.plugins.module_utils._sources import SnapshotError
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._facts import gather
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._sources import SnapshotError
 
-from . import hosts
+from .. import hosts
 
-FIXTURES = pathlib.Path(__file__).resolve().parents[2] / "fixtures"
+FIXTURES = pathlib.Path(__file__).resolve().parents[3] / "fixtures"
 CASES = sorted(p.name for p in FIXTURES.iterdir() if (p / "expected.yml").is_file())
 TOP_KEYS = {"usable", "reason", "remediation", "arch", "kernel", "cpu", "vendor_module", "modules",
             "device", "nested", "guest", "iommu", "hugepages", "devices", "confidential", "gpus", "reboot_pending",
@@ -95,3 +95,20 @@ def test_reboot_pending_is_the_roles_note_read_as_data(tmp_path, text, pending, 
     assert facts["reboot_pending"] == pending
     notes = [e["observation"] for e in facts["evidence"] if e["source"] == "/run/hypervisor-kvm/reboot-pending.json"]
     assert notes == ([said] if said else [])
+
+
+def test_nested_set_by_lists_every_setting_as_kmod_applies_them(tmp_path):
+    files = {
+        "/proc/sys/kernel/arch": "x86_64\n",
+        "/proc/cpuinfo": hosts.cpuinfo_x86("AuthenticAMD", "EPYC", hosts.BASE_FLAGS + " svm"),
+        "/proc/cmdline": "BOOT_IMAGE=/vmlinuz kvm-amd.nested=0 quiet\n",
+        "/etc/modprobe.d/zz-admin.conf": "options kvm_amd nested=0\n",
+        "/usr/lib/modprobe.d/kvm_host.conf": "# the role's\noptions kvm-amd nested=1\n",
+        "/etc/modprobe.d/other.conf": "options kvm_amd avic=1\noptions kvm_intel nested=1\n",
+    }
+    facts = gather(hosts.write_host(tmp_path, files))
+    assert facts["nested"]["set_by"] == [
+        "/proc/cmdline: kvm-amd.nested=0",
+        "/usr/lib/modprobe.d/kvm_host.conf: options kvm-amd nested=1",
+        "/etc/modprobe.d/zz-admin.conf: options kvm_amd nested=0",
+    ]

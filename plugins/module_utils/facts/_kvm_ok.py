@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Presenting a verdict in kvm-ok's words."""
 
-from ansible_collections.hypervisor.kvm.plugins.module_utils._reasons import KVM_OK_LINES
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._reasons import KVM_OK_LINES
 
 
 def kvm_ok_lines(facts):

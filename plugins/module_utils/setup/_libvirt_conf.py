@@ -41,8 +41,6 @@ _LENS_COMMENT = re.compile(r"\(\*.*?\*\)", re.DOTALL)
 _ENTRY_FUNCTION = re.compile(r"\blet\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(\s*[A-Za-z_][A-Za-z0-9_]*\s*:\s*string\s*\)")
 _VALUE_DEFINITION = re.compile(r"\blet\s+(%s)\s*=\s*(.*?)(?=\blet\s|\Z)" % "|".join(DEFAULT_PATTERNS), re.DOTALL)
 _STORE = re.compile(r"\bstore\s+/((?:[^/\\]|\\.)*)/")
-# What a key may look like (virconf's names are a letter, then letters, digits and '_').
-KEY_PATTERN = re.compile(r"^[a-z_][a-z0-9_]*\Z")
 # virconf reads numbers into a long long (or unsigned for non-negative ones).
 _INT_MIN, _INT_MAX = -(2 ** 63), 2 ** 63 - 1
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The shapes that flow from reading to deciding: what was observed on a host.
 
-``_parsers`` turns text into these, ``_facts`` reads a host into one ``Observations``, and
+The parsers (``_cpuinfo``, ``_kernel_log``, ...) turn text into these, ``_facts`` reads a host into one ``Observations``, and
 ``_verdict.decide`` takes that and nothing else.
 """
 

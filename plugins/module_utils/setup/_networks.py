@@ -11,7 +11,7 @@ holds and returns the steps, ``apply`` runs them through ``_libvirt.Virsh``.
 import ipaddress
 import xml.etree.ElementTree as ET
 
-from ansible_collections.hypervisor.kvm.plugins.module_utils._libvirt import NAME_PATTERN, differences
+from ansible_collections.hypervisor.kvm.plugins.module_utils.setup._libvirt import NAME_PATTERN, differences
 
 MODES = ("nat", "route", "isolated", "bridge", "macvtap")
 MACVTAP_MODES = ("bridge", "vepa", "private", "passthrough")

@@ -16,7 +16,7 @@ import subprocess
 
 import pytest
 
-from ansible_collections.hypervisor.kvm.plugins.module_utils import _bridge
+from ansible_collections.hypervisor.kvm.plugins.module_utils.setup import _bridge
 from ansible_collections.hypervisor.kvm.plugins.modules import kvm_bridge
 
 UPLINK = {"exists": True, "is_bridge": False, "master": "", "bridge_exists": False, "bridge_is_bridge": False,
