@@ -244,7 +244,7 @@ def test_screenshots_phone_and_print(page, fleet_run):
 
 
 def test_labels_are_the_collections(page, fleet_run):
-    from ansible_collections.hypervisor.kvm.plugins.module_utils._reasons import LABELS  # pylint: disable=import-outside-toplevel
+    from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._reasons import LABELS  # pylint: disable=import-outside-toplevel
     badges = page.eval_on_selector_all("#hosts-table tbody tr", "rows => rows.map(r => [r.dataset.verdict, "
                                        "r.querySelector('.badge').textContent])")
     for verdict, text in badges:

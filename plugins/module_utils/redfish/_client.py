@@ -119,7 +119,7 @@ class _Deadline(object):
         self._armed = False
 
     @staticmethod
-    def _expired(signum, frame):
+    def _expired(_signum, _frame):
         raise socket.timeout("timed out")
 
     def __enter__(self):
@@ -129,7 +129,7 @@ class _Deadline(object):
             signal.setitimer(signal.ITIMER_REAL, max(self.end - time.monotonic(), 0.001))
         return self
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, *_exc_info):
         if self._armed:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, self._previous if self._previous is not None else signal.SIG_DFL)
