@@ -17,8 +17,8 @@ too, and every run's rows are kept in .cache/bench-role/tasks-*.jsonl.
 
 Environment: BENCH_ROLE_RUNS (3), BENCH_ROLE_VM (VM name, kvm-bench), BENCH_ROLE_PORT (ssh port on
 127.0.0.1, 22221), BENCH_ROLE_KEEP=1 (leave the VM running at the end, for another run),
-BENCH_ROLE_REUSE=1 (use that running VM as it is: no boot, no first converge). The VM is stopped
-at the end, also on failure, unless BENCH_ROLE_KEEP=1.
+BENCH_ROLE_REUSE=1 (use that running VM: no boot, and no first converge if a bench converged it
+already). The VM this run booted is stopped at the end, also on failure, unless BENCH_ROLE_KEEP=1.
 """
 
 from __future__ import annotations
@@ -60,10 +60,13 @@ def vm_up():
     return json.loads(out.strip().splitlines()[-1])
 
 
+def vm_dir():
+    return os.path.join(os.environ.get("HYPERVISOR_KVM_VM_RUN", "/var/tmp/hypervisor-kvm-vm"), VM)
+
+
 def instance():
     """The instance config of the VM vm-up left running."""
-    run = os.environ.get("HYPERVISOR_KVM_VM_RUN", "/var/tmp/hypervisor-kvm-vm")
-    with open(os.path.join(run, VM, "instance.json"), encoding="utf-8") as handle:
+    with open(os.path.join(vm_dir(), "instance.json"), encoding="utf-8") as handle:
         return json.load(handle)
 
 
@@ -144,14 +147,16 @@ def main():
     try:
         if REUSE:
             config = instance()
-            log("reusing the running VM %s (no boot, no first converge)" % VM)
+            log("reusing the running VM %s" % VM)
         else:
             log("booting %s (Debian 12, -cpu max: AMD SVM) on 127.0.0.1:%s" % (VM, PORT))
             config = vm_up()
             booted = True
         inventory = write_inventory(config)
         first = None
-        if not REUSE:
+        # Written in the VM's working dir (vm-down removes it) once a bench has converged it.
+        marker = os.path.join(vm_dir(), "bench-converged")
+        if not os.path.exists(marker):
             subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", inventory,
                             os.path.join(SHARED, "prepare_account.yml")], check=True, stdout=subprocess.DEVNULL,
                            env=dict(os.environ, ANSIBLE_HOST_KEY_CHECKING="false", ANSIBLE_PIPELINING="true",
@@ -159,6 +164,8 @@ def main():
             log("first converge")
             first = playbook(inventory, "converge.yml", "first-converge")
             log("first converge: %.1f s, changed=%d" % (first[0], first[1]["changed"]))
+            with open(marker, "w", encoding="utf-8") as handle:
+                handle.write("%.1f\n" % first[0])
         floors, reruns = [], []
         for run in range(1, RUNS + 1):
             floors.append(playbook(inventory, "floor.yml", "floor-%d" % run))
