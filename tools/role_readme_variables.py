@@ -4,8 +4,10 @@
 
 The argument spec is the one source for a role's variables (Ansible checks the play against it,
 ansible-doc and the docs site show it); the README's table is made from it between two marker
-lines, so the two cannot say different things. `make role-docs` writes the tables;
-`--check` (tests/unit/roles/test_role_readmes.py) fails when a committed README differs.
+lines, so the two cannot say different things. A role with a table of supported systems
+(vars/os_support.yml, the list its refusal quotes) gets that list the same way, between its own
+marker lines. `make role-docs` writes them; `--check` (tests/unit/roles/test_role_readmes.py)
+fails when a committed README differs.
 
 Usage: python tools/role_readme_variables.py [--check] [ROLE_DIR ...]   (default: every roles/*/)
 """
@@ -20,6 +22,9 @@ from antsibull_docs_parser.parser import Context, parse
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BEGIN = "<!-- BEGIN variables: generated from meta/argument_specs.yml by `make role-docs`; do not edit -->"
 END = "<!-- END variables -->"
+SUPPORTED_BEGIN = "<!-- BEGIN supported: generated from vars/os_support.yml by `make role-docs`; do not edit -->"
+SUPPORTED_END = "<!-- END supported -->"
+CHECKED = {"vm": "run on VMs (the molecule scenarios)", "packaging": "packaging (the distribution matrix test)"}
 
 
 def _code(text):
@@ -98,12 +103,31 @@ def table(role_dir):
     return "\n".join(rows)
 
 
+def supported(role_dir):
+    """The Markdown table of the systems vars/os_support.yml accepts, in its order; None without one."""
+    path = role_dir / "vars" / "os_support.yml"
+    if not path.exists():
+        return None
+    rows = ["| system | checked |", "|---|---|"]
+    for row in next(iter(yaml.safe_load(path.read_text()).values())):
+        rows.append("| %s | %s |" % (row["label"], CHECKED[row["checked"]]))
+    return "\n".join(rows)
+
+
+def _replace(role_dir, text, begin, end, body):
+    start, stop = text.find(begin), text.find(end)
+    if start < 0 or stop < start:
+        raise ValueError("%s/README.md: no %r ... %r section" % (role_dir, begin, end))
+    return text[:start + len(begin)] + "\n" + body + "\n" + text[stop:]
+
+
 def render(role_dir, readme_text):
-    """The README with its marked section replaced by the generated table."""
-    start, end = readme_text.find(BEGIN), readme_text.find(END)
-    if start < 0 or end < start:
-        raise ValueError("%s/README.md: no %r ... %r section" % (role_dir, BEGIN, END))
-    return readme_text[:start + len(BEGIN)] + "\n" + table(role_dir) + "\n" + readme_text[end:]
+    """The README with its marked sections replaced by the generated tables."""
+    text = _replace(role_dir, readme_text, BEGIN, END, table(role_dir))
+    systems = supported(role_dir)
+    if systems is not None:
+        text = _replace(role_dir, text, SUPPORTED_BEGIN, SUPPORTED_END, systems)
+    return text
 
 
 def main(argv):
@@ -120,7 +144,8 @@ def main(argv):
             else:
                 readme.write_text(new)
     if stale:
-        sys.stderr.write("not what meta/argument_specs.yml gives (run make role-docs): %s\n" % ", ".join(stale))
+        sys.stderr.write("not what meta/argument_specs.yml and vars/os_support.yml give (run make role-docs): %s\n"
+                         % ", ".join(stale))
         return 1
     return 0
 
