@@ -3,8 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The kvm_firmware role with ansible-playbook against sushy-tools' Redfish emulator over TLS.
 
-Each test starts its own emulator (127.0.0.1, a self-signed certificate made for the session,
-HTTP basic auth from an htpasswd file) and stops it. What the emulator does not model is said
+Each test gets an emulator (127.0.0.1, a self-signed certificate made for the session, HTTP
+basic auth from an htpasswd file) holding only its own systems: the worker's one, reset for it
+(conftest.py), whose log shows only the requests since. What the emulator does not model is said
 in emulator.py: above all, it applies a PATCH of Bios/Settings at once (no pending state), so
 "pending" is asserted from the module's report and the absence of a reset, and "applied" from
 the reset request in the emulator's log plus the attribute's value.
