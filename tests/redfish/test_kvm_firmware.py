@@ -276,8 +276,10 @@ def test_a_reset_that_never_comes_back(bmc, run_role):
 
     emu = bmc({"node1": {"bios": DISABLED}})
     with sshfleet.Fleet(hosts=1, closed=0, forks=1, become=False, fixtures_every=0, failing=0) as fleet:
+        # The deadline is what is proved: the smallest the role accepts (10 s) waits least. The delay
+        # lets the harness stop sshd (on the reset in the BMC's log) before the first try to connect.
         host = os_host(emu, "node1", "qemu-tcg-nosvm-libvirt", kvm_firmware_force=True, kvm_firmware_reboot=True,
-                       kvm_firmware_reboot_timeout=15, kvm_firmware_reboot_delay=3)
+                       kvm_firmware_reboot_timeout=10, kvm_firmware_reboot_delay=3)
         host.update({
             "ansible_connection": "ssh", "ansible_host": sshfleet.address(0), "ansible_port": fleet.port,
             "ansible_user": "root", "ansible_ssh_private_key_file": str(fleet.path("client_key")),
