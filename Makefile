@@ -105,7 +105,7 @@ test-hostile: install
 	PYTHONPATH=$(COLLECTIONS) $(BIN)/python -m pytest -q -p no:cacheprovider -n 2 tests/hostile
 
 # kvm_firmware through ansible-playbook against sushy-tools' Redfish emulator on 127.0.0.1 over
-# TLS, one emulator per test, two tests at a time.
+# TLS, two tests at a time, each worker's emulator started once and given each test's systems afresh.
 test-redfish: packages install $(REDFISH)/.installed
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 tests/redfish
 

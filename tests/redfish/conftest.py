@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: hypervisor.kvm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Fixtures: a TLS certificate and htpasswd per session, emulators per test, a role runner."""
+"""Fixtures: a TLS certificate and htpasswd per session, an emulator per worker reset for each test, a role runner."""
 
 from __future__ import annotations
 
@@ -37,13 +37,35 @@ def pki(tmp_path_factory):
     return workdir, cert, key, htpasswd
 
 
+@pytest.fixture(scope="session")
+def reusable_bmc(pki):
+    """One libvirt-driver emulator per worker (``[emulator or None]``), stopped at the end: starting
+    one costs seconds of imports and TLS set-up, a reset of its systems a fraction of one."""
+    held = [None]
+    yield held
+    if held[0] is not None:
+        held[0].stop()
+
+
 @pytest.fixture()
-def bmc(pki):
-    """Start emulators: ``bmc(systems)`` (libvirt test driver) or ``bmc(fake=True)``; all stopped after the test."""
+def bmc(pki, reusable_bmc):
+    """Emulators: ``bmc(systems)`` (libvirt test driver) or ``bmc(fake=True)``. The first libvirt one
+    of a test is the worker's emulator with only this test's systems and a log that starts now
+    (started afresh if it died); any other is a process of its own, stopped after the test."""
     started = []
     workdir, cert, key, htpasswd = pki
+    reused = []
 
     def start(systems=None, fake=False):
+        if not fake and not reused:
+            emu = reusable_bmc[0]
+            if emu is None or emu.proc.poll() is not None:
+                emu = reusable_bmc[0] = emulator.Emulator(workdir, cert, key, htpasswd, systems=systems,
+                                                          reusable=True).start()
+            else:
+                emu.reset(systems or {})
+            reused.append(emu)
+            return emu
         emu = emulator.Emulator(workdir, cert, key, htpasswd, systems=systems, fake=fake).start()
         started.append(emu)
         return emu

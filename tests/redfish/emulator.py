@@ -14,6 +14,10 @@ What the emulator models and what it does not (read in sushy-tools 2.2.0's sourc
   so "pending" is what our module reports after its PATCH, and "applied after a reset" is seen
   as the reset in the emulator's log plus the attribute's value.
 - ComputerSystem.Reset ForceRestart destroys and starts the domain (immediately).
+- With ``reusable=True`` the configuration also listens on a Unix socket next to the log: a
+  ``reset(systems)`` there undefines every domain, defines the new ones (new UUIDs) and drops the
+  driver's memoized lookups, so one process (its imports and TLS set-up paid once) serves test
+  after test, each seeing only its own systems and, through ``log()``, only its own requests.
 - Manufacturer is always "Sushy Emulator", and the BIOS attribute registry it serves is a fixed
   file without any virtualization attribute: vendor rows are reached with ``vendor``, and the
   registry's display-name fallback is tested with unit tests only.
@@ -95,13 +99,16 @@ class Emulator:
     """One sushy-emulator process. ``systems``: name -> {"bios": {...}, "on": bool}; or
     ``fake=True`` for the fake driver (systems without a Bios resource)."""
 
-    def __init__(self, workdir, cert, key, htpasswd, systems=None, fake=False):
+    def __init__(self, workdir, cert, key, htpasswd, systems=None, fake=False, reusable=False):
         self.workdir = pathlib.Path(workdir)
         self.cert, self.key, self.htpasswd = cert, key, htpasswd
         self.systems = systems or {}
         self.fake = fake
+        self.reusable = reusable and not fake
         self.port = free_port()
         self.log_path = self.workdir / ("emulator-%d.log" % self.port)
+        self.control_path = self.workdir / ("emulator-%d.sock" % self.port)
+        self.log_offset = 0
         self.proc = None
 
     @classmethod
@@ -128,16 +135,52 @@ class Emulator:
             "SUSHY_EMULATOR_IGNORE_BOOT_DEVICE = True",
             # The test hypervisor forgets everything when its last connection closes: keep one.
             "_CONN = libvirt.open('test:///default')",
-            "for _dom in _CONN.listAllDomains():",
-            "    if _dom.isActive():",
-            "        _dom.destroy()",
-            "    _dom.undefine()",
+            "def _define(systems):",
+            "    for _dom in _CONN.listAllDomains():",
+            "        if _dom.isActive():",
+            "            _dom.destroy()",
+            "        _dom.undefine()",
+            "    for _xml, _on in systems:",
+            "        _dom = _CONN.defineXML(_xml)",
+            "        if _on:",
+            "            _dom.create()",
+            "    return sorted(_dom.name() for _dom in _CONN.listAllDomains())",
+            "_define(%r)" % self._domains(self.systems),
         ]
-        for name, spec in sorted(self.systems.items()):
-            lines.append("_dom = _CONN.defineXML(%r)" % domain_xml(name, spec.get("bios", {})))
-            if spec.get("on", True):
-                lines.append("_dom.create()")
+        if self.reusable:
+            lines += [
+                "import json, socketserver, sys, threading",
+                "class _Control(socketserver.StreamRequestHandler):",
+                "    def handle(self):",
+                "        names = _define(json.loads(self.rfile.readline()))",
+                # The driver memoizes domain lookups (by UUID or name) on the app: start afresh.
+                "        vars(sys.modules['sushy_tools.emulator.main'].app).pop('_cache', None)",
+                "        self.wfile.write((json.dumps(names) + '\\n').encode())",
+                "_CONTROL = socketserver.UnixStreamServer(%r, _Control)" % str(self.control_path),
+                "threading.Thread(target=_CONTROL.serve_forever, daemon=True).start()",
+            ]
         return "\n".join(lines) + "\n"
+
+    @staticmethod
+    def _domains(systems):
+        return [(domain_xml(name, spec.get("bios", {})), spec.get("on", True)) for name, spec in sorted(systems.items())]
+
+    def reset(self, systems, timeout=30):
+        """Replace every system of a ``reusable`` emulator by ``systems``; from now on ``log()`` shows
+        only the requests that come after. Raises RuntimeError when the emulator does not confirm."""
+        if not self.reusable or self.proc is None or self.proc.poll() is not None:
+            raise RuntimeError("no reusable emulator running on %s" % self.address)
+        with socket.socket(socket.AF_UNIX) as sock:
+            sock.settimeout(timeout)
+            sock.connect(str(self.control_path))
+            sock.sendall((json.dumps(self._domains(systems)) + "\n").encode())
+            answer = sock.makefile("rb").readline()
+        if json.loads(answer or b"null") != sorted(systems):
+            raise RuntimeError("the emulator did not take the systems %s (answer %r):\n%s" % (
+                sorted(systems), answer, self.log()))
+        self.systems = systems
+        self.log_offset = self.log_path.stat().st_size
+        return self
 
     def start(self, timeout=30, session=False, lifetime=None):
         """Start and wait until it answers. ``session``: in its own process group, to outlive
@@ -174,8 +217,10 @@ class Emulator:
                 self.proc.wait(5)
 
     def log(self):
-        """The emulator's log without terminal colours (werkzeug colours non-GET requests)."""
-        text = self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path.exists() else ""
+        """The emulator's log since its start or last ``reset``, without terminal colours (werkzeug
+        colours non-GET requests)."""
+        data = self.log_path.read_bytes()[self.log_offset:] if self.log_path.exists() else b""
+        text = data.decode("utf-8", errors="replace")
         return re.sub(r"\x1b\[[0-9;]*m", "", text)
 
     def get(self, path, username, password):

@@ -3,8 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The kvm_firmware role with ansible-playbook against sushy-tools' Redfish emulator over TLS.
 
-Each test starts its own emulator (127.0.0.1, a self-signed certificate made for the session,
-HTTP basic auth from an htpasswd file) and stops it. What the emulator does not model is said
+Each test gets an emulator (127.0.0.1, a self-signed certificate made for the session, HTTP
+basic auth from an htpasswd file) holding only its own systems: the worker's one, reset for it
+(conftest.py), whose log shows only the requests since. What the emulator does not model is said
 in emulator.py: above all, it applies a PATCH of Bios/Settings at once (no pending state), so
 "pending" is asserted from the module's report and the absence of a reset, and "applied" from
 the reset request in the emulator's log plus the attribute's value.
@@ -275,8 +276,10 @@ def test_a_reset_that_never_comes_back(bmc, run_role):
 
     emu = bmc({"node1": {"bios": DISABLED}})
     with sshfleet.Fleet(hosts=1, closed=0, forks=1, become=False, fixtures_every=0, failing=0) as fleet:
+        # The deadline is what is proved: the smallest the role accepts (10 s) waits least. The delay
+        # lets the harness stop sshd (on the reset in the BMC's log) before the first try to connect.
         host = os_host(emu, "node1", "qemu-tcg-nosvm-libvirt", kvm_firmware_force=True, kvm_firmware_reboot=True,
-                       kvm_firmware_reboot_timeout=15, kvm_firmware_reboot_delay=3)
+                       kvm_firmware_reboot_timeout=10, kvm_firmware_reboot_delay=3)
         host.update({
             "ansible_connection": "ssh", "ansible_host": sshfleet.address(0), "ansible_port": fleet.port,
             "ansible_user": "root", "ansible_ssh_private_key_file": str(fleet.path("client_key")),
