@@ -7,11 +7,11 @@ import pathlib
 
 import yaml
 
-from ansible_collections.hypervisor.kvm.plugins.module_utils import _facts
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._cmdline_modprobe import MODPROBE_DIRS
 
 ROLE = pathlib.Path(__file__).resolve().parents[3] / "roles" / "kvm_host"
 
 
 def test_the_role_greps_the_directories_kvm_facts_reads():
     role = yaml.safe_load((ROLE / "vars" / "main.yml").read_text(encoding="utf-8"))["__kvm_host_modprobe_dirs"]
-    assert tuple(role) == tuple(_facts._MODPROBE_DIRS)
+    assert tuple(role) == tuple(MODPROBE_DIRS)
