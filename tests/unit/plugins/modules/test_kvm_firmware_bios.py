@@ -239,6 +239,23 @@ class Run(object):
         self.result, self.stdout, self.elapsed, self.peak_mib = result, stdout, elapsed, peak_mib
 
 
+# Runs the module file as its own __main__ and, when it exits, writes its peak resident memory (VmHWM, in
+# KiB) to a file. VmHWM is the module process's own since its exec; a child's ru_maxrss is not: Linux
+# keeps the high-water mark of the forked copy of the test's process (all the memory the pytest worker
+# held) across exec, so it would measure what ran before in the same worker.
+PEAK_WRAPPER = """import atexit, runpy, sys
+module, arguments, peak = sys.argv[1:4]
+def _peak():
+    with open('/proc/self/status') as status:
+        kib = [line.split()[1] for line in status if line.startswith('VmHWM:')]
+    with open(peak, 'w') as out:
+        out.write(kib[0])
+atexit.register(_peak)
+sys.argv = [module, arguments]
+runpy.run_path(module, run_name='__main__')
+"""
+
+
 def run_measured(tmp_path, bmc, check_mode=False, env=None, python=None, **args):
     """Run the module as Ansible does (a process, its arguments in a file) under ``python`` (by
     default MODULE_PYTHON); a traceback fails the test."""
@@ -246,19 +263,18 @@ def run_measured(tmp_path, bmc, check_mode=False, env=None, python=None, **args)
                  "validate_certs": False, "timeout": 5, "poll_interval": 1, "reset_timeout": 10}, **args)
     path = tmp_path / "args.json"
     path.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": dict(args, _ansible_check_mode=check_mode)}))
-    out, err = tmp_path / "stdout", tmp_path / "stderr"
+    out, err, peak = tmp_path / "stdout", tmp_path / "stderr", tmp_path / "peak"
     python = python or MODULE_PYTHON
     environment = dict(os.environ if env is None else env, PYTHONPATH=module_path(python))
     started = time.monotonic()
     with out.open("wb") as stdout, err.open("wb") as stderr:
-        proc = subprocess.Popen([python, str(MODULE), str(path)], stdout=stdout, stderr=stderr, env=environment)
+        proc = subprocess.Popen([python, "-c", PEAK_WRAPPER, str(MODULE), str(path), str(peak)], stdout=stdout,
+                                stderr=stderr, env=environment)
     # A module that never ends is killed, and the test fails on its missing answer.
     watchdog = threading.Timer(120, proc.kill)
     watchdog.start()
-    # wait4: this child's own peak resident memory, not that of every child of the test run.
-    usage = os.wait4(proc.pid, 0)[2]
+    proc.wait()
     watchdog.cancel()
-    proc.returncode = 0
     elapsed = time.monotonic() - started
     printed = out.read_text()
     try:
@@ -267,7 +283,7 @@ def run_measured(tmp_path, bmc, check_mode=False, env=None, python=None, **args)
         pytest.fail("the module did not answer in JSON:\n%s\n%s" % (printed, err.read_text()))
     for secret in SECRETS:
         assert secret not in printed
-    return Run(result, printed, elapsed, usage.ru_maxrss / 1024.0)
+    return Run(result, printed, elapsed, int(peak.read_text()) / 1024.0)
 
 
 def run_module(tmp_path, bmc, check_mode=False, **args):
