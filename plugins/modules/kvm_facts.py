@@ -255,9 +255,11 @@ ansible_facts:
               sample: kvm_amd
             set_by:
               description: >-
-                Where the vendor module's next load takes its C(nested) option from, as C(FILE: LINE): the kernel
-                command line (C(/proc/cmdline)) first, then the C(options) lines of every modprobe.d directory kmod
-                reads, by file name as kmod applies them, so the last one wins. Empty when nothing sets it.
+                Where the vendor module's next load takes its C(nested) option from, as C(FILE: LINE), in the
+                order kmod passes them to the module, so the last one wins: the C(options) lines of every
+                modprobe.d directory kmod reads, by file name (of two files of one name, the first directory's),
+                then the kernel command line (C(/proc/cmdline)), which kmod reads last. A line that sets it
+                twice is listed once; of more than 16, the last 16. Empty when nothing sets it.
               type: list
               elements: str
               returned: always

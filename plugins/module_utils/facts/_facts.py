@@ -445,12 +445,19 @@ def _nested(files, arch, needed, modules, cmdline, ev):
 
 
 def _nested_set_by(options, needed):
-    """Where the vendor module's next load takes ``nested=`` from: ``FILE: LINE`` strings, the kernel
-    command line first, then the modprobe.d lines by file name as kmod applies them (the last wins)."""
+    """Where the vendor module's next load takes ``nested=`` from: ``FILE: LINE`` strings in the order
+    kmod hands them to the module, so the last one wins: the modprobe.d lines by file name, then the
+    kernel command line (libkmod reads it after every file). A line that sets it twice is listed once;
+    of more than 16, the last 16."""
     found = [o for o in options if o.module == needed and o.param == "nested"]
-    cmdline = [o for o in found if o.file == "/proc/cmdline"]
     files = sorted((o for o in found if o.file != "/proc/cmdline"), key=lambda o: o.file.rsplit("/", 1)[-1])
-    return ["%s: %s" % (o.file, o.text) for o in cmdline + files][:16]
+    cmdline = [o for o in found if o.file == "/proc/cmdline"]
+    said = []
+    for option in files + cmdline:
+        entry = "%s: %s" % (option.file, option.text)
+        if not said or said[-1] != entry:
+            said.append(entry)
+    return said[-16:]
 
 
 def _iommu(files, cmdline):

@@ -286,9 +286,11 @@ PREFLIGHT_PLAYBOOK = """
   gather_facts: false
   strategy: ansible.builtin.free
   module_defaults:
-    # The stub's one option: the architecture it reports, the recorded system's.
+    # The stub's options: the architecture it reports, the recorded system's, and where a case
+    # sets the vendor module's nested option.
     hypervisor.kvm.kvm_facts:
       arch: "{{ recorded['architecture'] }}"
+      nested_set_by: "{{ nested_set_by | default([]) }}"
   tasks:
     - name: Take the recorded setup facts of this system
       ansible.builtin.set_fact:
@@ -366,12 +368,15 @@ STUB_KVM_FACTS = textwrap.dedent("""\
 
 
     def main():
-        module = AnsibleModule(argument_spec={"arch": {"type": "str", "default": "x86_64"}}, supports_check_mode=True)
+        module = AnsibleModule(argument_spec={"arch": {"type": "str", "default": "x86_64"},
+                                              "nested_set_by": {"type": "list", "elements": "str", "default": []}},
+                               supports_check_mode=True)
         arch = module.params["arch"]
         vendor = "kvm_intel" if arch in ("x86_64", "i386", "i686") else None
         module.exit_json(changed=False, ansible_facts={"kvm": {
             "usable": True, "reason": "ok", "arch": arch, "vendor_module": vendor,
             "modules": ["kvm"] + ([vendor] if vendor else []), "remediation": "", "evidence": [],
+            "nested": {"enabled": None, "module": vendor, "set_by": module.params["nested_set_by"]},
         }})
 
 

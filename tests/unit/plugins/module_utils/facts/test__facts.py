@@ -108,7 +108,26 @@ def test_nested_set_by_lists_every_setting_as_kmod_applies_them(tmp_path):
     }
     facts = gather(hosts.write_host(tmp_path, files))
     assert facts["nested"]["set_by"] == [
-        "/proc/cmdline: kvm-amd.nested=0",
         "/usr/lib/modprobe.d/kvm_host.conf: options kvm-amd nested=1",
         "/etc/modprobe.d/zz-admin.conf: options kvm_amd nested=0",
+        "/proc/cmdline: kvm-amd.nested=0",
     ]
+
+
+def test_nested_set_by_keeps_what_kmod_reads_and_the_last_sixteen(tmp_path):
+    files = {
+        "/proc/sys/kernel/arch": "x86_64\n",
+        "/proc/cpuinfo": hosts.cpuinfo_x86("AuthenticAMD", "EPYC", hosts.BASE_FLAGS + " svm"),
+        "/proc/cmdline": "BOOT_IMAGE=/vmlinuz quiet\n",
+        # kmod reads the first directory's file of a name: /usr/lib's is hidden.
+        "/etc/modprobe.d/kvm.conf": "options kvm_amd nested=1 nested=0\n",
+        "/usr/lib/modprobe.d/kvm.conf": "options kvm_amd nested=1\n",
+    }
+    for n in range(20):
+        files["/etc/modprobe.d/n%02d.conf" % n] = "options kvm_amd nested=%d\n" % (n % 2)
+    facts = gather(hosts.write_host(tmp_path, files))
+    set_by = facts["nested"]["set_by"]
+    assert len(set_by) == 16 and set_by[-1] == "/etc/modprobe.d/n19.conf: options kvm_amd nested=1", set_by
+    assert set_by[0] == "/etc/modprobe.d/n04.conf: options kvm_amd nested=0", set_by
+    facts = gather(hosts.write_host(tmp_path / "few", {k: v for k, v in files.items() if "/n" not in k}))
+    assert facts["nested"]["set_by"] == ["/etc/modprobe.d/kvm.conf: options kvm_amd nested=1 nested=0"]
