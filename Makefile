@@ -90,7 +90,7 @@ $(OLD_ANSIBLE)/.installed: tests/matrix/releases.txt
 
 test-unit: install $(OLD_ANSIBLE)/.installed
 	PYTHONPATH=$(COLLECTIONS) $(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile -m "not deadline" tests/unit
-	PYTHONPATH=$(COLLECTIONS) $(BIN)/python -m pytest -q -p no:cacheprovider -m deadline tests/unit
+	PYTHONPATH=$(COLLECTIONS) $(BIN)/python -m pytest -q -p no:cacheprovider -n 4 --dist load -m deadline tests/unit
 
 # The collection as a user gets it: the tarball built from the tracked files, installed offline
 # with ansible-core alone, kvm_facts and kvm_check run from it, ansible-builder's introspection.

@@ -28,7 +28,7 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "hostile: a hostile or faulty input the collection must hold against (counted at the end)")
     config.addinivalue_line(
-        "markers", "deadline: measures how long a run takes; make runs these alone, not beside other tests")
+        "markers", "deadline: measures how long a run takes; make runs these apart from the other tests, among themselves")
     config.addinivalue_line(
         "markers", "soak: holds only at scale (the 204-host fleet): make soak runs it, make test leaves it out")
 
