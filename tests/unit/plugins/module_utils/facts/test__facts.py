@@ -12,11 +12,15 @@ import pathlib
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
 
 from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._facts import gather
+from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._reasons import REASONS
 from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._sources import SnapshotError
 
 from .. import hosts
+from ..hosts import write_host
+from .strategies import ARCHES, LINES, TEXT
 
 FIXTURES = pathlib.Path(__file__).resolve().parents[3] / "fixtures"
 CASES = sorted(p.name for p in FIXTURES.iterdir() if (p / "expected.yml").is_file())
@@ -131,3 +135,19 @@ def test_nested_set_by_keeps_what_kmod_reads_and_the_last_sixteen(tmp_path):
     assert set_by[0] == "/etc/modprobe.d/n04.conf: options kvm_amd nested=0", set_by
     facts = gather(hosts.write_host(tmp_path / "few", {k: v for k, v in files.items() if "/n" not in k}))
     assert facts["nested"]["set_by"] == ["/etc/modprobe.d/kvm.conf: options kvm_amd nested=1 nested=0"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(arch=ARCHES, cpuinfo=LINES, log=LINES, value=TEXT, cmdline=TEXT)
+def test_gather_on_malformed_host_always_answers(tmp_path_factory, arch, cpuinfo, log, value, cmdline):
+    files = {"/proc/cpuinfo": cpuinfo, "/var/log/dmesg": log, "/proc/cmdline": cmdline,
+             "/sys/module/kvm_intel/parameters/nested": value, "/sys/module/kvm_amd/parameters/sev": value,
+             "/sys/kernel/mm/transparent_hugepage/enabled": value, "/sys/class/dmi/id/sys_vendor": value,
+             "/sys/bus/pci/devices/0000:00:02.0/class": "0x030000", "/sys/bus/pci/devices/0000:00:02.0/vendor": value,
+             "/sys/bus/pci/devices/0000:00:02.0/sriov_totalvfs": value,
+             "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages": value, "/run/systemd/container": value}
+    if arch is not None:
+        files["/proc/sys/kernel/arch"] = arch
+    facts = gather(write_host(tmp_path_factory.mktemp("host"), files))
+    assert facts["reason"] in REASONS
+    assert isinstance(facts["remediation"], str) and facts["usable"] is (facts["reason"] == "ok")
