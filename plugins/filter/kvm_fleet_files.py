@@ -147,13 +147,9 @@ _ENVIRONMENT = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefi
                                   keep_trailing_newline=True)
 
 
-def kvm_fleet_files(report, template, hostvars=None, result="kvm_report_gathered", generated=""):
-    """The report's files by name: ``index.html`` rendered from ``template``, ``hosts.csv``, ``hosts.json``.
-
-    With ``hostvars``, ``report`` is the list of host names and the report is made from them here.
-    """
-    if hostvars is not None:
-        report = kvm_fleet_report(report, hostvars, result=result, generated=generated)
+def report_files(report, template):
+    """The files of ``report`` (what kvm_fleet_report returns) by name: ``index.html`` rendered from
+    ``template``, the text of the page template, then ``hosts.csv`` and ``hosts.json``."""
     if not isinstance(report, Mapping) or not {"columns", "hosts", "counts", "remediations"} <= set(report):
         raise AnsibleFilterError("kvm_fleet_files: the input must be the report of hypervisor.kvm.kvm_fleet_report")
     if not isinstance(template, str) or not template.strip():
@@ -167,6 +163,16 @@ def kvm_fleet_files(report, template, hostvars=None, result="kvm_report_gathered
         "hosts.csv": kvm_fleet_csv(report),
         "hosts.json": json.dumps(report, indent=2) + "\n",
     }
+
+
+def kvm_fleet_files(report, template, hostvars=None, result="kvm_report_gathered", generated=""):
+    """The report's files by name: ``index.html`` rendered from ``template``, ``hosts.csv``, ``hosts.json``.
+
+    With ``hostvars``, ``report`` is the list of host names and the report is made from them here.
+    """
+    if hostvars is not None:
+        report = kvm_fleet_report(report, hostvars, result=result, generated=generated)
+    return report_files(report, template)
 
 
 class FilterModule:
