@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import errno
+import gc
 import json
 import os
 import stat
@@ -147,6 +148,20 @@ class ActionModule(ActionBase):
             path = report_dir(args["dest"])
         except ReportDirError as exc:
             return dict(result, failed=True, msg=str(exc))
+        # No cyclic garbage collection while the report is made: its rows hold no cycles, and each full collection
+        # would walk every object this worker inherited from the controller (the state of every host), copying
+        # its memory pages. The report is freed, by reference counting, before collection is on again.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            result.update(self._write(path, args, task_vars))
+        finally:
+            if collecting:
+                gc.enable()
+        return result
+
+    def _write(self, path, args, task_vars):
+        """Make the report and write its files into ``path`` (not in check mode); the task's result."""
         hosts = args["hosts"] if args["hosts"] is not None else task_vars.get("ansible_play_hosts_all", [])
         generated = args["generated"]
         if generated is None:
@@ -156,7 +171,7 @@ class ActionModule(ActionBase):
             report = kvm_fleet_report(hosts, task_vars.get("hostvars", {}), result=args["result"], generated=generated)
             files = {name: content.encode("utf-8") for name, content in report_files(report, text).items()}
         except (AnsibleError, OSError) as exc:
-            return dict(result, failed=True, msg="Cannot make the report: %s" % to_native(exc))
+            return {"failed": True, "msg": "Cannot make the report: %s" % to_native(exc)}
 
         check_mode = self._task.check_mode
         created = not os.path.isdir(path)
@@ -168,23 +183,21 @@ class ActionModule(ActionBase):
                 for name in changed_files:
                     write_atomically(path, name, files[name])
         except OSError as exc:
-            where = exc.filename or path
-            return dict(result, failed=True, msg="Cannot write the report into %s: %s (%s)." % (path, exc.strerror or exc, where))
+            return {"failed": True, "msg": "Cannot write the report into %s: %s (%s)." % (path, exc.strerror or exc, exc.filename or path)}
 
         msg = summary(report, path)
         if check_mode and (created or changed_files):
             msg += " Check mode, nothing written: would %s%s." % (
                 "create the directory and " if created else "", "write " + ", ".join(changed_files))
-        result.update(
-            changed=created or bool(changed_files),
-            msg=msg,
-            dest=path,
-            created=created,
-            files=[os.path.join(path, name) for name in files],
-            changed_files=changed_files,
-            total=report["total"],
-            usable=report["usable"],
-            bmc_fixable=report["bmc_fixable"],
-            counts={count["verdict"]: count["count"] for count in report["counts"]},
-        )
-        return result
+        return {
+            "changed": created or bool(changed_files),
+            "msg": msg,
+            "dest": path,
+            "created": created,
+            "files": [os.path.join(path, name) for name in files],
+            "changed_files": changed_files,
+            "total": report["total"],
+            "usable": report["usable"],
+            "bmc_fixable": report["bmc_fixable"],
+            "counts": {count["verdict"]: count["count"] for count in report["counts"]},
+        }

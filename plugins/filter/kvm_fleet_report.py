@@ -224,7 +224,6 @@ import re
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
-from ansible.vars.clean import namespace_facts
 
 from ansible_collections.hypervisor.kvm.plugins.module_utils.facts._reasons import LABELS, MEANINGS, REASONS
 
@@ -548,7 +547,9 @@ def _report_variables(hostvars, host, result, caches):
         gathered = facts.get(host)
     except KeyError:  # a cache plugin's get raises it for a host it does not hold
         gathered = None
-    variables = namespace_facts(gathered) if isinstance(gathered, Mapping) else {"ansible_facts": {}}
+    # The names namespace_facts gives (ansible_ taken off), without its deep copy of every fact: the report only reads.
+    variables = {"ansible_facts": {key[8:] if key.startswith("ansible_") and key != "ansible_local" else key: value
+                                   for key, value in gathered.items()} if isinstance(gathered, Mapping) else {}}
     registered = set_facts.get(host)
     if isinstance(registered, Mapping) and result in registered:
         variables[result] = registered[result]
