@@ -15,7 +15,8 @@ description:
   - Takes the report that P(hypervisor.kvm.kvm_fleet_report#filter) returns and a page template, and
     returns the three files of the report by name, C(index.html), C(hosts.csv) (as
     P(hypervisor.kvm.kvm_fleet_csv#filter) writes it) and C(hosts.json), for one
-    M(ansible.builtin.copy) loop to write.
+    M(ansible.builtin.copy) loop to write. M(hypervisor.kvm.kvm_fleet_report_write) makes the same files
+    with the same code and writes them, in one task.
   - The page is rendered by Jinja with autoescape on, whatever Ansible's own templating does, so every
     value from a host is HTML-escaped. The rows go into the page once, as JSON inside a
     C(<script type="application/json">) element with C(<), C(>), C(&), U+2028 and U+2029 written as
@@ -52,6 +53,7 @@ options:
     type: str
     default: ''
 seealso:
+  - module: hypervisor.kvm.kvm_fleet_report_write
   - plugin: hypervisor.kvm.kvm_fleet_report
     plugin_type: filter
   - plugin: hypervisor.kvm.kvm_fleet_csv
