@@ -22,7 +22,7 @@ description:
     half a file, and whatever is at the name (a symbolic link planted there) is replaced, never followed.
     The files get mode C(0644). A file that already holds the same bytes with that mode is left as it is.
   - O(dest) is created with mode C(0755), with its missing parents, only when it does not exist; an existing
-    directory is never changed (its owner chose its mode: a C(1777) C(/tmp), a home).
+    directory is never changed (its owner chose its mode, as for a C(1777) C(/tmp) or a home).
   - The task's result is shown whatever the verbosity, as a M(ansible.builtin.debug) task's is; RV(msg) is the
     summary.
 author:
@@ -41,7 +41,7 @@ options:
     description:
       - The inventory names of the hosts to report on.
       - When not given, every host of the play, C(ansible_play_hosts_all) (the hosts that failed or
-        were unreachable too: they are rows of the report).
+        were unreachable too, which are rows of the report).
     type: list
     elements: str
   template:
@@ -63,7 +63,6 @@ options:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
-  - ansible.builtin.action_common_attributes.files
 attributes:
   action:
     support: full
@@ -79,15 +78,9 @@ attributes:
   platform:
     platforms: posix
     details: The controller; no host is reached.
-  safe_file_operations:
-    support: partial
-    details: A temporary file in O(dest) renamed over each name; no ownership or SELinux context is set.
-  vault:
-    support: full
-    details: A vaulted O(template) is decrypted.
 notes:
-  - Use it with O(ignore:run_once=true): the report covers every host of the play, and run for each host
-    it would write the same files as many times. With O(ignore:delegate_to=localhost) the result line says
+  - Use it with O(ignore:run_once=true). The report covers every host of the play; run for each host, it
+    would write the same files as many times. With O(ignore:delegate_to=localhost) the result line says
     where it ran; the files are written on the controller either way.
   - The facts and registered results are read from C(hostvars) once per host and never templated
     (P(hypervisor.kvm.kvm_fleet_report#filter) says how); a value from a host is data, escaped in every file.
