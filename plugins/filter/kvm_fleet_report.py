@@ -347,7 +347,7 @@ def _get(mapping, *keys):
     """The value at ``keys`` in nested mappings, or None when any level is missing."""
     for key in keys:
         # A dict first: isinstance against Mapping, an abstract class, is slow, and this runs 20 times a host.
-        if type(mapping) is not dict and not isinstance(mapping, Mapping):
+        if not isinstance(mapping, dict) and not isinstance(mapping, Mapping):
             return None
         mapping = mapping.get(key)
     return mapping
