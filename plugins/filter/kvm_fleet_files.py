@@ -15,7 +15,8 @@ description:
   - Takes the report that P(hypervisor.kvm.kvm_fleet_report#filter) returns and a page template, and
     returns the three files of the report by name, C(index.html), C(hosts.csv) (as
     P(hypervisor.kvm.kvm_fleet_csv#filter) writes it) and C(hosts.json), for one
-    M(ansible.builtin.copy) loop to write.
+    M(ansible.builtin.copy) loop to write. M(hypervisor.kvm.kvm_fleet_report_write) makes the same files
+    with the same code and writes them, in one task.
   - The page is rendered by Jinja with autoescape on, whatever Ansible's own templating does, so every
     value from a host is HTML-escaped. The rows go into the page once, as JSON inside a
     C(<script type="application/json">) element with C(<), C(>), C(&), U+2028 and U+2029 written as
@@ -52,6 +53,7 @@ options:
     type: str
     default: ''
 seealso:
+  - module: hypervisor.kvm.kvm_fleet_report_write
   - plugin: hypervisor.kvm.kvm_fleet_report
     plugin_type: filter
   - plugin: hypervisor.kvm.kvm_fleet_csv
@@ -147,13 +149,9 @@ _ENVIRONMENT = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefi
                                   keep_trailing_newline=True)
 
 
-def kvm_fleet_files(report, template, hostvars=None, result="kvm_report_gathered", generated=""):
-    """The report's files by name: ``index.html`` rendered from ``template``, ``hosts.csv``, ``hosts.json``.
-
-    With ``hostvars``, ``report`` is the list of host names and the report is made from them here.
-    """
-    if hostvars is not None:
-        report = kvm_fleet_report(report, hostvars, result=result, generated=generated)
+def report_files(report, template):
+    """The files of ``report`` (what kvm_fleet_report returns) by name: ``index.html`` rendered from
+    ``template``, the text of the page template, then ``hosts.csv`` and ``hosts.json``."""
     if not isinstance(report, Mapping) or not {"columns", "hosts", "counts", "remediations"} <= set(report):
         raise AnsibleFilterError("kvm_fleet_files: the input must be the report of hypervisor.kvm.kvm_fleet_report")
     if not isinstance(template, str) or not template.strip():
@@ -167,6 +165,16 @@ def kvm_fleet_files(report, template, hostvars=None, result="kvm_report_gathered
         "hosts.csv": kvm_fleet_csv(report),
         "hosts.json": json.dumps(report, indent=2) + "\n",
     }
+
+
+def kvm_fleet_files(report, template, hostvars=None, result="kvm_report_gathered", generated=""):
+    """The report's files by name: ``index.html`` rendered from ``template``, ``hosts.csv``, ``hosts.json``.
+
+    With ``hostvars``, ``report`` is the list of host names and the report is made from them here.
+    """
+    if hostvars is not None:
+        report = kvm_fleet_report(report, hostvars, result=result, generated=generated)
+    return report_files(report, template)
 
 
 class FilterModule:

@@ -10,7 +10,8 @@ firmware_disabled host (kvm_firmware_bmc_address), which the report shows. The r
 written with a row for every host, the page opened in headless chromium must run none of the
 payloads, and the CSV must prefix what a spreadsheet would run. The count of inputs tried and handled goes to tests/output/fleet/hostile.json.
 Also here: the report directory (created if missing, an existing one never chmodded, '' and /
-refused, a symlink planted at a file's name replaced and not followed).
+refused, a symlink planted at a file's name replaced and not followed), check mode, and the one task
+that writes the report.
 """
 
 from __future__ import annotations
@@ -348,3 +349,25 @@ def test_a_missing_directory_is_created(tmp_path):
     assert rc == 0, output[-3000:]
     assert stat.S_IMODE((tmp_path / "new" / "report").stat().st_mode) == 0o755
     assert json.loads((tmp_path / "new" / "report" / "hosts.json").read_text())["total"] == 1
+
+
+def test_check_mode_writes_nothing_and_says_what_it_would_write(tmp_path):
+    rc, output, seconds = from_cache(tmp_path, "--check", "-e", "kvm_report_dir=%s" % (tmp_path / "new" / "report"))
+    assert rc == 0, output[-3000:]
+    assert not (tmp_path / "new").exists()
+    assert ("0 of 1 host(s) can run KVM (module_not_loaded 1). Report: %s/index.html Check mode, nothing written: would create the "
+            "directory and write index.html, hosts.csv, hosts.json." % (tmp_path / "new" / "report")) in output, output[-3000:]
+
+
+def test_one_task_writes_the_report_and_a_file_that_did_not_change_is_not_written(tmp_path):
+    """The second play is one task, on the controller; a second run rewrites only what differs (the page and
+    hosts.json hold the time they were made; the CSV stays the same file)."""
+    out = tmp_path / "report"
+    rc, output, seconds = from_cache(tmp_path, "-e", "kvm_report_dir=%s" % out)
+    assert rc == 0, output[-3000:]
+    assert output.count("TASK [") == 1 and "TASK [Write the page, the CSV and the JSON on the controller, once]" in output
+    assert "0 of 1 host(s) can run KVM (module_not_loaded 1). Report: %s/index.html" % out in output, output[-3000:]
+    csv_inode = (out / "hosts.csv").stat().st_ino
+    rc, output, seconds = from_cache(tmp_path, "-e", "kvm_report_dir=%s" % out)
+    assert rc == 0, output[-3000:]
+    assert (out / "hosts.csv").stat().st_ino == csv_inode
