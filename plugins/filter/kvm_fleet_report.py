@@ -496,9 +496,17 @@ def bmc_address(value):
     return True, str(cap(shown))
 
 
+def _role_variables_in_facts(variables):
+    """Whether the host's facts hold one of kvm_firmware's variables: a fact outranks the inventory, so
+    the value came from the host or a fact cache, and the role refuses such a host before its BMC."""
+    facts = variables.get("ansible_facts")
+    return isinstance(facts, Mapping) and any(str(name).startswith("kvm_firmware_") for name in facts)
+
+
 def with_bmc(row, variables):
     """``row`` with ``bmc_fix`` and ``bmc_address`` set when the role kvm_firmware can fix its host through its BMC."""
-    if row["verdict"] == "firmware_disabled" and row["cpu_extension"] in BMC_EXTENSIONS:
+    if (row["verdict"] == "firmware_disabled" and row["cpu_extension"] in BMC_EXTENSIONS
+            and not _role_variables_in_facts(variables)):
         given, address = bmc_address(variables.get(BMC_VARIABLE))
         if given:
             row.update(bmc_fix=BMC_FIX, bmc_address=address)

@@ -11,6 +11,7 @@ emulator) is asked anything it should not be.
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -250,6 +251,33 @@ def test_a_fact_cache_holding_firmware_disabled_never_opens_the_gate(bmc, run_ro
     for host in hosts:
         assert not [r for r in run.tasks(host, "Set virtualization on in the BIOS") if r["status"] != "skipped"]
     assert "its KVM verdict could not be read" in run.failure("cached_become_fails"), run.output[-4000:]
+
+
+@pytest.mark.hostile
+def test_a_fact_never_chooses_where_the_bmc_credentials_go(bmc, run_role, tmp_path):
+    """A fact outranks the inventory's variables: one named kvm_firmware_bmc_address in the fact
+    cache (as a host's module or a cacheable set_fact would leave it) stops the role before the BMC,
+    and the address it names is never reached."""
+    emu, before = started(bmc, ["node1"])
+    facts = tmp_path / "facts"
+    elsewhere = bmc({"node1": {"bios": DISABLED}})
+    elsewhere_before = elsewhere.log()
+    cache = {"ANSIBLE_CACHE_PLUGIN": "jsonfile", "ANSIBLE_CACHE_PLUGIN_CONNECTION": str(facts),
+             "ANSIBLE_CACHE_PLUGIN_TIMEOUT": "86400"}
+    hosts = {"disabled": os_host(emu, "node1", firmware_disabled_root(tmp_path / "disabled"), **ALLOWED)}
+    seed = tmp_path / "seed.yml"
+    seed.write_text(json.dumps([{"name": "Leave the facts in the cache", "hosts": "servers", "gather_facts": False,
+                                 "tasks": [{"name": "Set them", "ansible.builtin.set_fact": {
+                                     "kvm_firmware_bmc_address": elsewhere.address,
+                                     "kvm_firmware_validate_certs": False, "cacheable": True}}]}]))
+    assert run_role(hosts, playbook=str(seed), env=cache).rc == 0
+    run = run_role(hosts, env=cache)
+    assert run.rc != 0, run.output[-4000:]
+    assert_bmc_untouched(emu, before, hosts)
+    assert elsewhere.log() == elsewhere_before, elsewhere.log()
+    message = run.failure("disabled")
+    assert '"kvm_firmware_bmc_address", "kvm_firmware_validate_certs"' in message, run.output[-4000:]
+    assert "nothing was sent to the BMC" in message
 
 
 @pytest.mark.hostile

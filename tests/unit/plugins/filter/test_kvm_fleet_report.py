@@ -320,6 +320,18 @@ def test_without_a_bmc_address_the_console_steps_stay(address):
     assert row["remediation"].startswith("The CPU supports it")
 
 
+@pytest.mark.hostile
+def test_a_bmc_address_a_fact_sets_is_not_offered():
+    """A fact outranks the inventory's variables, so a host (or a fact cache) could choose the address;
+    the role kvm_firmware refuses such a host, and the report does not offer its BMC."""
+    hostvars = {"h": {"ansible_facts": {"kvm": firmware_disabled(), "kvm_firmware_bmc_address": "evil.example"},
+                      "kvm_firmware_bmc_address": "evil.example"}}
+    report = kvm_fleet_report(["h"], hostvars)
+    row = report["hosts"][0]
+    assert (row["verdict"], row["bmc_fix"], row["bmc_address"], report["bmc_fixable"]) == ("firmware_disabled", "", None, 0)
+    assert "evil.example" not in json.dumps(report)
+
+
 def test_a_vaulted_address_counts_and_stays_encrypted():
     vault = pytest.importorskip("ansible.parsing.vault")
     if not hasattr(vault, "EncryptedString"):
