@@ -4,7 +4,7 @@
 
 The site builds offline: no intersphinx (its inventories live on docs.ansible.com and
 docs.python.org). The few references antsibull-docs writes to Ansible's own documentation
-(ansible.builtin modules, common return values, configuration settings) become links to
+(ansible.builtin modules, common return values, configuration settings, action plugins) become links to
 docs.ansible.com here instead, so that the build stays strict (-W) about every other reference.
 """
 
@@ -39,6 +39,8 @@ ANSIBLE_DOCS = 'https://docs.ansible.com/ansible/latest/'
 ANSIBLE_LABELS = {
     'common_return_values': 'reference_appendices/common_return_values.html',
     'ansible_configuration_settings': 'reference_appendices/config.html',
+    # The note on a module whose code is an action plugin (kvm_fleet_report_write).
+    'action_plugins': 'plugins/action.html',
 }
 ANSIBLE_PLUGIN_LABEL = re.compile(r'^ansible_collections\.ansible\.builtin\.(\w+)_(module|filter|lookup|test)$')
 
