@@ -286,11 +286,12 @@ PREFLIGHT_PLAYBOOK = """
   gather_facts: false
   strategy: ansible.builtin.free
   module_defaults:
-    # The stub's options: the architecture it reports, the recorded system's, and where a case
-    # sets the vendor module's nested option.
+    # The stub's options: the architecture it reports, the recorded system's, where a case sets
+    # the vendor module's nested option, and other facts a case has the host return.
     hypervisor.kvm.kvm_facts:
       arch: "{{ recorded['architecture'] }}"
       nested_set_by: "{{ nested_set_by | default([]) }}"
+      extra_facts: "{{ extra_facts | default({}) }}"
   tasks:
     - name: Take the recorded setup facts of this system
       ansible.builtin.set_fact:
@@ -369,15 +370,16 @@ STUB_KVM_FACTS = textwrap.dedent("""\
 
     def main():
         module = AnsibleModule(argument_spec={"arch": {"type": "str", "default": "x86_64"},
-                                              "nested_set_by": {"type": "list", "elements": "str", "default": []}},
+                                              "nested_set_by": {"type": "list", "elements": "str", "default": []},
+                                              "extra_facts": {"type": "dict", "default": {}}},
                                supports_check_mode=True)
         arch = module.params["arch"]
         vendor = "kvm_intel" if arch in ("x86_64", "i386", "i686") else None
-        module.exit_json(changed=False, ansible_facts={"kvm": {
+        module.exit_json(changed=False, ansible_facts=dict({"kvm": {
             "usable": True, "reason": "ok", "arch": arch, "vendor_module": vendor,
             "modules": ["kvm"] + ([vendor] if vendor else []), "remediation": "", "evidence": [],
             "nested": {"enabled": None, "module": vendor, "set_by": module.params["nested_set_by"]},
-        }})
+        }}, **module.params["extra_facts"]))
 
 
     if __name__ == "__main__":
