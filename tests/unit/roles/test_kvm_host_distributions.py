@@ -347,6 +347,8 @@ PREFLIGHT_PLAYBOOK = """
           refusal: "{{ __kvm_host_pool_path_refusal }}"
           # The SELinux and AppArmor steps begin by looking for them.
           labels: "{{ __kvm_host_lsm is not skipped }}"
+          # Whether the pool phase ran realpath itself rather than take preflight's answer.
+          resolved_again: "{{ __kvm_host_pool_path_resolved is not skipped }}"
 
 - name: Write every case's result where the test reads it
   hosts: localhost
@@ -475,7 +477,14 @@ def preflight(tmp_path_factory):
         preflight_hosts["preflight-%d" % index] = host_vars
     pool_hosts = {}
     for index, case in enumerate(MATRIX["existing_pool"]):
-        pool_hosts["pool-%d" % index] = {"ansible_connection": "local", "existing_pool_path": _with_links(case["path"]), "fake_bin": str(fake_bin)}
+        host_vars = {"ansible_connection": "local", "existing_pool_path": _with_links(case["path"]), "fake_bin": str(fake_bin)}
+        if "preflight_answer" in case:
+            # What preflight's one realpath answered for kvm_host_default_pool_path, NUL-terminated.
+            host_vars["kvm_host_default_pool_path"] = _with_links(case.get("preflight_path", case["path"]))
+            host_vars["__kvm_host_pool_dirs_realpath"] = {"rc": 0, "stdout": _with_links(case["preflight_answer"]) + "\0"}
+        if case.get("installed"):
+            host_vars["__kvm_host_install_result"] = {"changed": True}
+        pool_hosts["pool-%d" % index] = host_vars
     inventory = work / "inventory.yml"
     inventory.write_text(yaml.safe_dump({"preflight": {"hosts": preflight_hosts}, "pools": {"hosts": pool_hosts}}), encoding="utf-8")
     playbook = work / "playbook.yml"
@@ -536,4 +545,6 @@ def test_existing_pool_in_a_system_directory_is_warned_about_not_relabelled(pref
     else:
         assert got["refusal"] == ""
         assert got["labels"] is case["labels"]
+    if "resolved_again" in case:
+        assert got["resolved_again"] is case["resolved_again"]
     assert changed[host] == 0
