@@ -75,8 +75,11 @@ run: install
 	$(BIN)/ansible $(LOCALHOST) -m hypervisor.kvm.kvm_facts
 
 # What proves behaviour; soak and benchmarks are `make soak`, `make bench`, `make bench-fleet`.
-# tests/README.md: each folder, its target, what it needs and how long it takes.
-test: packages test-unit test-package test-hostile test-redfish test-sanity test-integration test-lint test-docs test-fleet test-matrix test-vm
+# tests/README.md: each folder, its target, what it needs and how long it takes. The unit tests and
+# the integration targets run inside test-matrix, once for each release of tests/matrix/releases.txt,
+# .venv's among them: test-unit and test-integration, which run them once more with .venv's
+# ansible-core, are for a quick run by hand.
+test: packages test-package test-hostile test-redfish test-sanity test-lint test-docs test-fleet test-matrix test-vm
 
 # ansible-core 2.16's module_utils (2.16 is the oldest release supported and the last that manages
 # Python 3.6, RHEL 8's platform-python): the module tests run kvm_firmware_bios under 3.6 with them.
@@ -166,7 +169,7 @@ kernel-messages-doc: venv
 # units, integration, the report playbook, the modules ad hoc on every target Python present,
 # sanity on the oldest and newest release. RELEASES="2.16 2.21" runs only those.
 RELEASES ?=
-test-matrix: install
+test-matrix: install $(OLD_ANSIBLE)/.installed
 	$(BIN)/python tests/matrix/matrix.py $(CURDIR) $(COLLECTIONS) $(ANSIBLE_TEST_HOME) $(RELEASES)
 
 # The report over real SSH: `make test-fleet` runs the report playbook against a small fleet (14

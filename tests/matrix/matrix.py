@@ -97,6 +97,11 @@ def claims(root, releases, minimum):
     said = "Python %d.%d" % minimum
     if said not in (root / "README.md").read_text():
         problems.append("README.md does not name %s, the oldest target (tests/config.yml)" % said)
+    # `make test` leaves .venv's unit and integration run to the matrix (Makefile, test:).
+    pinned = re.search(r"^ansible-core==(\S+)\s*$", (root / "requirements-dev.txt").read_text(), re.M)
+    if not pinned or pinned.group(1) not in [release for release, _controllers in releases]:
+        problems.append("requirements-dev.txt pins ansible-core %s, which is not a row of tests/matrix/releases.txt"
+                        % (pinned.group(1) if pinned else "(no ansible-core==)"))
     return problems
 
 
