@@ -8,8 +8,8 @@ import pathlib
 
 import pytest
 
-# The generator reads doc markup with antsibull-docs-parser, in the top-level requirements.txt (make
-# test-unit); the matrix's environments, about ansible-core releases, do not install it.
+# The generator reads doc markup with antsibull-docs-parser, which .venv (requirements-dev.txt) and
+# the matrix's environments (tests/matrix/requirements.txt) both have.
 pytest.importorskip("antsibull_docs_parser")
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 SPEC = importlib.util.spec_from_file_location("role_readme_variables", ROOT / "tools" / "role_readme_variables.py")
