@@ -127,7 +127,7 @@ test-integration: install
 test-lint: packages install
 	git ls-files -z --cached --others --exclude-standard -- '*.yml' '*.yaml' .yamllint | xargs -0 $(BIN)/yamllint -s
 	$(BIN)/ansible-lint --profile production
-	shellcheck extensions/molecule/shared/{build-image,vm-up,vm-down,vm-ssh,capture-fixture} \
+	shellcheck extensions/molecule/shared/{build-image,vm-up,vm-down,vm-console,vm-ssh,plain-tail,capture-fixture} \
 		tests/tools/{debian-packages,run-ansible-test,run-scenarios} tools/capture-host
 	$(BIN)/antsibull-changelog lint
 # Dead code: every function, class and constant no one uses (60% is vulture's confidence for an
